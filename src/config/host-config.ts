@@ -1,0 +1,63 @@
+/**
+ * The frozen result of resolving a destination, as `ssh -G` would. Produced by the config
+ * resolver (src/config/resolve.ts) or by `plainHostConfig` for library callers that pass
+ * connection details directly. Everything below config/ reads only this.
+ */
+export type StrictHostKeyChecking = 'yes' | 'no' | 'accept-new' | 'ask';
+
+export interface HostConfig {
+  /** The name the user typed (alias or host), before HostName. OpenSSH's `%n`. */
+  readonly originalHost: string;
+  /** The host to connect to after HostName/token expansion (`%h`). */
+  readonly hostname: string;
+  readonly port: number;
+  readonly user: string;
+  /** IdentityFile values, expanded, in order; may name files that do not exist. */
+  readonly identityFiles: readonly string[];
+  readonly identitiesOnly: boolean;
+  /** Agent socket path / pipe, `none`, or undefined for SSH_AUTH_SOCK. */
+  readonly identityAgent: string | undefined;
+  /** ProxyJump hops (`[user@]host[:port]` each), empty for none. */
+  readonly proxyJump: readonly string[];
+  /** Milliseconds; undefined = OS default (OpenSSH's `none`). */
+  readonly connectTimeoutMs: number | undefined;
+  /** Seconds; 0 = off. */
+  readonly serverAliveInterval: number;
+  readonly serverAliveCountMax: number;
+  readonly strictHostKeyChecking: StrictHostKeyChecking;
+  readonly userKnownHostsFiles: readonly string[];
+  readonly globalKnownHostsFiles: readonly string[];
+  readonly hostKeyAlias: string | undefined;
+  readonly checkHostIp: boolean;
+  readonly hashKnownHosts: boolean;
+  readonly batchMode: boolean;
+  /** Final algorithm lists after +/-/^ modifiers, in OpenSSH names. Empty = ssh2 defaults. */
+  readonly ciphers: readonly string[];
+  readonly kexAlgorithms: readonly string[];
+  readonly macs: readonly string[];
+  readonly hostKeyAlgorithms: readonly string[];
+  readonly compression: boolean;
+  readonly sendEnv: readonly string[];
+  readonly setEnv: Readonly<Record<string, string>>;
+  readonly controlMaster: string;
+  readonly controlPath: string | undefined;
+  /** Seconds a pooled connection stays open idle, from ControlPersist; undefined = pool default. */
+  readonly controlPersistSeconds: number | undefined;
+  /** `any`, `inet` (-4) or `inet6` (-6). */
+  readonly addressFamily: 'any' | 'inet' | 'inet6';
+  /** A stable key for pooling: equal keys may share connections. */
+  readonly poolKey: string;
+}
+
+/** Options accepted by `plainHostConfig` for callers that skip ssh_config. */
+export interface PlainHostOptions {
+  host: string;
+  port?: number;
+  user?: string;
+  identityFiles?: string[];
+  strictHostKeyChecking?: StrictHostKeyChecking;
+  userKnownHostsFiles?: string[];
+  serverAliveInterval?: number;
+  serverAliveCountMax?: number;
+  connectTimeoutMs?: number;
+}

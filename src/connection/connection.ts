@@ -1,0 +1,279 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  type AnyAuthMethod,
+  Client,
+  type ClientChannel,
+  type ConnectConfig,
+  type ExecOptions,
+  type SFTPWrapper,
+} from 'ssh2';
+import type { HostConfig } from '../config/host-config.js';
+import {
+  AbortedError,
+  ChannelError,
+  HostKeyError,
+  NetworkError,
+  type SshmuxError,
+  TimeoutError,
+  translateError,
+} from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { algorithmsFor } from './algorithms.js';
+
+/** Decides whether a server host key is acceptable; throws a `HostKeyError` when it is not. */
+export type HostKeyVerifier = (key: Buffer, host: HostConfig) => Promise<void>;
+
+/** Produces the ordered list of authentication attempts for a host (ssh2 `authHandler` entries). */
+export type AuthProvider = (host: HostConfig) => Promise<AnyAuthMethod[]>;
+
+/** Opens the transport for a host: TCP by default, a forwarded channel for ProxyJump. */
+export type SocketFactory = (host: HostConfig, signal: AbortSignal) => Promise<Duplex>;
+
+export interface ConnectionOptions {
+  hostKeyVerifier: HostKeyVerifier;
+  authProvider: AuthProvider;
+  logger?: Logger;
+  /** @default TCP with TCP_NODELAY to host.hostname:host.port */
+  socketFactory?: SocketFactory;
+  /** Initial channel capacity before the server tells us otherwise. @default 10 */
+  channelCapacity?: number;
+  /** Handshake + auth deadline when the config sets no ConnectTimeout. @default 20000 */
+  readyTimeoutMs?: number;
+  /** Identifier used in logs. */
+  id?: number;
+}
+
+/** Opens a TCP socket with Nagle off: without TCP_NODELAY every small exec waits ~40 ms on delayed ACKs. */
+export async function tcpSocket(host: HostConfig, signal: AbortSignal): Promise<Duplex> {
+  const family = host.addressFamily === 'inet' ? 4 : host.addressFamily === 'inet6' ? 6 : 0;
+  return new Promise<Duplex>((resolve, reject) => {
+    const sock = net.connect({ host: host.hostname, port: host.port, family, noDelay: true });
+    const onAbort = (): void => {
+      sock.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      sock.setNoDelay(true);
+      sock.off('error', reject);
+      resolve(sock);
+    });
+    sock.once('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+  });
+}
+
+let nextId = 1;
+
+/**
+ * One authenticated ssh2 client. It counts its open channels against a learned capacity
+ * (servers refuse sessions past MaxSessions) and reports its own death once, via `closed`.
+ */
+export class Connection {
+  readonly id: number;
+  readonly host: HostConfig;
+  /** Channels this connection may hold at once; lowered when the server refuses one. */
+  capacity: number;
+  /** Channels open or being opened right now. */
+  active = 0;
+  /** When the connection last went from busy to idle (ms since epoch). */
+  idleSince = Date.now();
+  readonly #client = new Client();
+  readonly #options: ConnectionOptions;
+  readonly #log: Logger;
+  #state: 'new' | 'connecting' | 'ready' | 'closed' = 'new';
+  #closeError: SshmuxError | undefined;
+  #closedListeners: ((err: SshmuxError | undefined) => void)[] = [];
+  #socket: Duplex | undefined;
+
+  constructor(host: HostConfig, options: ConnectionOptions) {
+    this.id = options.id ?? nextId++;
+    this.host = host;
+    this.#options = options;
+    this.capacity = options.channelCapacity ?? 10;
+    this.#log = (options.logger ?? silentLogger()).child({ conn: this.id });
+  }
+
+  get destination(): string {
+    return `${this.host.user}@${this.host.hostname}:${this.host.port}`;
+  }
+
+  get isReady(): boolean {
+    return this.#state === 'ready';
+  }
+
+  get isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** Free slots right now. */
+  get available(): number {
+    return this.isReady ? Math.max(0, this.capacity - this.active) : 0;
+  }
+
+  /** Connect, verify the host key, authenticate. Rejects with a classified error. */
+  async connect(signal?: AbortSignal): Promise<void> {
+    if (this.#state !== 'new') throw new Error('Connection.connect() called twice');
+    this.#state = 'connecting';
+    const host = this.host;
+    const timeoutMs = host.connectTimeoutMs ?? this.#options.readyTimeoutMs ?? 20_000;
+    const ac = new AbortController();
+    const timer = setTimeout(
+      () =>
+        ac.abort(
+          new TimeoutError(`Connection timed out after ${timeoutMs} ms`, { destination: this.destination }),
+        ),
+      timeoutMs,
+    );
+    const onOuterAbort = (): void =>
+      ac.abort(new AbortedError('Connect aborted', { destination: this.destination }));
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let hostKeyError: unknown;
+    try {
+      const factory = this.#options.socketFactory ?? tcpSocket;
+      this.#socket = await factory(host, ac.signal);
+      const auth = await this.#options.authProvider(host);
+      const keepaliveMs = host.serverAliveInterval > 0 ? host.serverAliveInterval * 1000 : 0;
+      const config: ConnectConfig = {
+        sock: this.#socket as ConnectConfig['sock'],
+        username: host.user,
+        authHandler: auth,
+        readyTimeout: timeoutMs,
+        keepaliveInterval: keepaliveMs,
+        keepaliveCountMax: host.serverAliveCountMax,
+        algorithms: algorithmsFor(host),
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          this.#options.hostKeyVerifier(key, host).then(
+            () => verify(true),
+            (err: unknown) => {
+              hostKeyError = err;
+              verify(false);
+            },
+          );
+        },
+      };
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          this.#client.end();
+          reject(ac.signal.reason);
+        };
+        ac.signal.addEventListener('abort', onAbort, { once: true });
+        this.#client.once('ready', () => {
+          ac.signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        this.#client.once('error', (err: Error) => {
+          ac.signal.removeEventListener('abort', onAbort);
+          reject(hostKeyError ?? err);
+        });
+        this.#client.connect(config);
+      });
+    } catch (err) {
+      this.#state = 'closed';
+      this.#client.end();
+      this.#socket?.destroy();
+      const e = ac.signal.aborted ? ac.signal.reason : err;
+      const translated =
+        e instanceof HostKeyError ? e : translateError(e, this.destination, `connect to ${this.destination}`);
+      this.#closeError = translated;
+      throw translated;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onOuterAbort);
+    }
+    this.#state = 'ready';
+    this.#log.debug({ host: this.destination }, 'connected');
+    // After ready, an error or close means the connection is dead: tell the owner once.
+    this.#client.on('error', (err: Error) => {
+      this.#closeError ??= translateError(err, this.destination, 'connection lost');
+      this.#log.debug({ err }, 'connection error');
+    });
+    this.#client.once('close', () => this.#markClosed());
+    this.unrefIfIdle();
+  }
+
+  /** Called once when the connection dies or is closed; `err` undefined for a clean close. */
+  onClosed(listener: (err: SshmuxError | undefined) => void): void {
+    if (this.#state === 'closed') listener(this.#closeError);
+    else this.#closedListeners.push(listener);
+  }
+
+  #markClosed(): void {
+    if (this.#state === 'closed' && this.#closedListeners.length === 0) return;
+    this.#state = 'closed';
+    const listeners = this.#closedListeners;
+    this.#closedListeners = [];
+    this.#log.debug({ err: this.#closeError }, 'closed');
+    for (const l of listeners) l(this.#closeError);
+  }
+
+  /** An idle connection must not keep the process alive; a busy one must. */
+  unrefIfIdle(): void {
+    const sock = this.#socket as net.Socket | undefined;
+    if (!sock || typeof sock.ref !== 'function') return;
+    if (this.active === 0) sock.unref();
+    else sock.ref();
+  }
+
+  /** Open an exec channel. A refusal becomes a `ChannelError` with the server's reason. */
+  exec(command: string, options: ExecOptions = {}): Promise<ClientChannel> {
+    return this.#open((cb) => this.#client.exec(command, options, cb));
+  }
+
+  /** Open an SFTP session on a channel of this connection. */
+  sftp(): Promise<SFTPWrapper> {
+    return this.#open((cb) => this.#client.sftp(cb));
+  }
+
+  /** Forward a TCP connection from the server side (used for ProxyJump hops). */
+  forwardOut(host: string, port: number): Promise<ClientChannel> {
+    return this.#open((cb) => this.#client.forwardOut('127.0.0.1', 0, host, port, cb));
+  }
+
+  #open<T>(start: (cb: (err: Error | undefined, value: T) => void) => void): Promise<T> {
+    if (!this.isReady) {
+      return Promise.reject(
+        this.#closeError ?? new NetworkError('Connection is closed', { destination: this.destination }),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      start((err, value) => {
+        if (err) {
+          const reason = (err as { reason?: number }).reason;
+          if (typeof reason === 'number') {
+            reject(
+              new ChannelError(`Server refused a channel (reason ${reason}): ${err.message}`, {
+                destination: this.destination,
+                reason,
+                cause: err,
+              }),
+            );
+          } else {
+            reject(translateError(err, this.destination, 'open channel'));
+          }
+          return;
+        }
+        resolve(value);
+      });
+    });
+  }
+
+  /** Close gracefully (SSH disconnect). Idempotent. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#client.end();
+    if (this.#state !== 'ready') this.#markClosed();
+  }
+
+  /** Close now, failing whatever runs on it with `err`. Idempotent. */
+  destroy(err?: SshmuxError): void {
+    this.#closeError ??= err;
+    this.#client.destroy();
+    this.#socket?.destroy();
+    this.#markClosed();
+  }
+}

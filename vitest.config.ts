@@ -1,0 +1,49 @@
+import { defineConfig } from 'vitest/config';
+import { dockerAvailable, integrationRequired } from './test/helpers/docker.js';
+
+const wantsIntegration = !process.argv.includes('unit') || process.argv.includes('integration');
+const docker = wantsIntegration ? dockerAvailable() : false;
+if (wantsIntegration && !docker) {
+  if (integrationRequired()) {
+    throw new Error(
+      'SSHMUX_REQUIRE_INTEGRATION=1 but no Docker engine answers `docker info`: run scripts/setup-test-host.sh as root',
+    );
+  }
+  process.stderr.write(
+    'sshmux: no Docker engine answers; integration tests skipped (scripts/setup-test-host.sh)\n',
+  );
+}
+
+export default defineConfig({
+  test: {
+    reporters: ['default', './test/helpers/require-integration-reporter.ts'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 20_000,
+        },
+      },
+      ...(docker
+        ? [
+            {
+              test: {
+                name: 'integration',
+                include: ['test/integration/**/*.test.ts'],
+                environment: 'node',
+                globalSetup: ['test/helpers/global-setup.ts'],
+                // Containers, btrfs and real networks: give each test room, and keep two
+                // files at a time on these 2-core machines.
+                testTimeout: 120_000,
+                hookTimeout: 180_000,
+                pool: 'forks' as const,
+                maxWorkers: 2,
+              },
+            },
+          ]
+        : []),
+    ],
+  },
+});
