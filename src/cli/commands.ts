@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import type { CliContext } from './context.js';
+
+/** One entry per command file in src/cli/: each adds its subcommand to the program. */
+const registrations: ((program: Command, ctx: CliContext) => void)[] = [];
+
+export function registerCommands(program: Command, ctx: CliContext): void {
+  for (const register of registrations) register(program, ctx);
+}

@@ -1,0 +1,39 @@
+import { ConfigError } from '../errors.js';
+
+/** `dest:PATH` split the way scp does. */
+export interface RemotePath {
+  /** `[user@]host[:port]`-less destination or alias (everything before the first unbracketed `:`). */
+  dest: string;
+  /** The remote path; `.` when empty (the login directory, like scp). */
+  path: string;
+}
+
+/**
+ * Split `dest:PATH` as scp does: `host:dir`, `user@host:dir`, `[::1]:dir`, `ssh://user@host:port/dir`.
+ * A bare local path (no `:` before the first `/`) is rejected with a clear error.
+ */
+export function parseRemotePath(spec: string): RemotePath {
+  if (typeof spec !== 'string' || spec === '') {
+    throw new ConfigError(`Expected a remote path like host:/dir, got \`${String(spec)}\``);
+  }
+  if (spec.startsWith('ssh://')) {
+    const rest = spec.slice('ssh://'.length);
+    const slash = rest.indexOf('/');
+    const authority = slash === -1 ? rest : rest.slice(0, slash);
+    if (authority === '') throw new ConfigError(`Missing host in \`${spec}\``);
+    return { dest: `ssh://${authority}`, path: slash === -1 ? '.' : rest.slice(slash) || '/' };
+  }
+  let i = 0;
+  if (spec.startsWith('[') || spec.includes('@[')) {
+    const close = spec.indexOf(']');
+    if (close === -1) throw new ConfigError(`Unclosed [ in remote path \`${spec}\``);
+    i = close + 1;
+  }
+  const colon = spec.indexOf(':', i);
+  const slash = spec.indexOf('/');
+  if (colon <= 0 || (slash !== -1 && slash < colon)) {
+    throw new ConfigError(`Expected a remote path like host:/dir (scp syntax), got \`${spec}\``);
+  }
+  const dest = spec.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { dest, path: spec.slice(colon + 1) || '.' };
+}

@@ -1,0 +1,72 @@
+import type { Readable, Writable } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
+import type { HostConfig } from '../config/host-config.js';
+
+/** A destination: an ssh_config alias / `[user@]host[:port]` / `ssh://` URL, or a resolved HostConfig. */
+export type Destination = string | HostConfig;
+
+/** Options shared by `exec` and `spawn`. */
+export interface RunOptions {
+  /** Environment sent as SSH `env` requests (the server's AcceptEnv decides what it takes). */
+  env?: Record<string, string>;
+  /** Allocate a pseudo-terminal. @default false */
+  pty?: boolean;
+  /** Milliseconds before the remote process is killed and the call fails with `kind: timeout`. */
+  timeout?: number;
+  /** Abort kills the remote process and rejects with `kind: aborted`. */
+  signal?: AbortSignal;
+  /** Data for the remote stdin; stdin is closed after it (or immediately when absent, for exec). */
+  stdin?: Buffer | string | Readable;
+}
+
+export interface ExecOptions extends RunOptions {
+  /** Reject with `ExecError` on a non-zero exit or a signal. @default false */
+  check?: boolean;
+  /** Decode stdout/stderr as UTF-8 strings instead of Buffers. @default false */
+  encoding?: 'utf8' | 'buffer';
+  /** Cap on captured bytes per stream; past it the call fails with `kind: remote`. @default 64 MiB */
+  maxBuffer?: number;
+}
+
+export interface ExecResult<T extends Buffer | string = Buffer | string> {
+  stdout: T;
+  stderr: T;
+  /** Remote exit status, or null when killed by a signal. */
+  exitCode: number | null;
+  /** Signal name without `SIG` (`TERM`, `KILL`…), or null. */
+  signal: string | null;
+  durationMs: number;
+}
+
+/** What `spawn` returns: streams that honour backpressure and a promise of the exit status. */
+export interface RemoteProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Resolves when the channel closes; rejects only for transport errors (network, aborted, timeout). */
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Send a signal to the remote process (`TERM` by default) and close the channel. */
+  kill(signal?: string): void;
+}
+
+/** A leased SFTP session; `close()` releases its channel slot. */
+export interface LeasedSftp extends AsyncDisposable {
+  readonly sftp: SFTPWrapper;
+  close(): Promise<void>;
+}
+
+export interface PoolStats {
+  hosts: number;
+  connections: number;
+  openChannels: number;
+  queued: number;
+  /** Per host key: connections and their learned capacities. */
+  perHost: { destination: string; connections: number; openChannels: number; capacities: number[] }[];
+}
+
+/** The surface features (btrfs, manifest, push, mux) use; `SshPool` implements it. */
+export interface RemoteRunner {
+  exec(dest: Destination, command: readonly string[] | string, options?: ExecOptions): Promise<ExecResult>;
+  spawn(dest: Destination, command: readonly string[] | string, options?: RunOptions): Promise<RemoteProcess>;
+  sftp(dest: Destination, options?: { signal?: AbortSignal }): Promise<LeasedSftp>;
+}
