@@ -36,20 +36,18 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
       break;
     }
     if (!a.startsWith('-') || a === '-') break;
-    for (let j = 1; j < a.length; j++) {
-      const flag = a[j]!;
-      if (!WITH_VALUE.has(flag)) {
-        throw new ConfigError(`sshmux ssh: unsupported option -${flag} (supported: -p -l -i -o)`);
-      }
-      let value = a.slice(j + 1);
-      if (value === '') {
-        i++;
-        if (i >= argv.length) throw new ConfigError(`sshmux ssh: option -${flag} needs a value`);
-        value = argv[i]!;
-      }
-      applyOption(out, flag, value);
-      break;
+    // Every option supported so far takes a value: `-p 22`, `-p22`, `-oKey=Value`.
+    const flag = a[1]!;
+    if (!WITH_VALUE.has(flag)) {
+      throw new ConfigError(`sshmux ssh: unsupported option -${flag} (supported: -p -l -i -o)`);
     }
+    let value = a.slice(2);
+    if (value === '') {
+      i++;
+      if (i >= argv.length) throw new ConfigError(`sshmux ssh: option -${flag} needs a value`);
+      value = argv[i]!;
+    }
+    applyOption(out, flag, value);
   }
   const dest = argv[i];
   if (dest === undefined || dest === '')
