@@ -37,6 +37,8 @@ else
   log "starting dockerd (log: $DOCKERD_LOG)"
   # setsid + nohup: the engine must outlive this script and the shell that ran it.
   setsid nohup dockerd --bridge=none --iptables=false >"$DOCKERD_LOG" 2>&1 < /dev/null &
+  # Recorded so whoever asked for the engine (CI) can stop exactly what was started here.
+  echo $! > "${SSHMUX_DOCKERD_PIDFILE:-/run/sshmux-dockerd.pid}"
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { log "dockerd did not come up; see $DOCKERD_LOG"; tail -20 "$DOCKERD_LOG" >&2; exit 1; }
 fi

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+
+describe('sshmux ssh (in-process, no daemon)', () => {
+  let sshd: StartedSshd;
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    // An empty HOME: no ~/.ssh/config, known_hosts or keys of the machine leak into the test.
+    home = mkdtempSync(path.join(os.tmpdir(), 'sshmux-home-'));
+    env = { HOME: home, SSHMUX_NO_DAEMON: '1', XDG_RUNTIME_DIR: home, SSH_AUTH_SOCK: '' };
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  const base = (): string[] => [
+    'ssh',
+    '-i',
+    sshd.keyPath,
+    '-p',
+    String(sshd.port),
+    '-o',
+    `UserKnownHostsFile=${sshd.knownHostsFile}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+  ];
+
+  it('propagates stdout, stderr and the remote exit code', async () => {
+    const r = await runCli([...base(), 'backup@127.0.0.1', 'echo out; echo err >&2; exit 7'], { env });
+    expect(r.stderr).toBe('err\n');
+    expect(r.stdout.toString()).toBe('out\n');
+    expect(r.code).toBe(7);
+  });
+
+  it('joins command words with spaces like ssh and exits 0', async () => {
+    const r = await runCli([...base(), 'backup@127.0.0.1', 'printf', '%s-', 'a', 'b'], { env });
+    expect(r.stdout.toString()).toBe('a-b-');
+    expect(r.code).toBe(0);
+  });
+
+  it('relays stdin to the remote command', async () => {
+    const r = await runCli([...base(), 'backup@127.0.0.1', 'wc -c'], { env, input: 'x'.repeat(100_000) });
+    expect(r.stdout.toString().trim()).toBe('100000');
+    expect(r.code).toBe(0);
+  });
+
+  it('refuses an unknown host key and exits 255 with a message', async () => {
+    const r = await runCli(
+      [
+        'ssh',
+        '-i',
+        sshd.keyPath,
+        '-p',
+        String(sshd.port),
+        '-o',
+        `UserKnownHostsFile=${path.join(home, 'none')}`,
+        '-o',
+        'BatchMode=yes',
+        'backup@127.0.0.1',
+        'echo should-not-run',
+      ],
+      { env },
+    );
+    expect(r.code).toBe(255);
+    expect(r.stdout.toString()).toBe('');
+    expect(r.stderr).toMatch(/host key/i);
+  });
+
+  it('fails with 255 and a clear message when nothing listens', async () => {
+    const r = await runCli(
+      ['ssh', '-i', sshd.keyPath, '-p', '1', '-o', 'StrictHostKeyChecking=no', 'backup@127.0.0.1', 'true'],
+      {
+        env,
+      },
+    );
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/^sshmux: .*(refused|ECONNREFUSED)/m);
+  });
+});
