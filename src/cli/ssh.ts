@@ -1,8 +1,9 @@
+import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import type { StrictHostKeyChecking } from '../config/host-config.js';
 import { plainHostConfig } from '../config/plain.js';
-import { Connection } from '../connection/connection.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
+import { SshPool } from '../pool/ssh-pool.js';
 import { createAuthProvider } from '../security/auth.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
 import type { CliContext } from './context.js';
@@ -43,31 +44,28 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
     });
     if (args.command.length === 0)
       throw new ConfigError('sshmux ssh: interactive sessions are not supported yet; give a command');
-    const conn = new Connection(hostConfig, {
+    // One process, one pool: the same code path a daemon-backed front will use later.
+    const pool = new SshPool({
       hostKeyVerifier: createHostKeyVerifier(),
       authProvider: createAuthProvider(),
       logger: ctx.logger,
     });
-    await conn.connect();
     try {
-      const channel = await conn.exec(args.command.join(' '));
-      const exit = new Promise<number>((resolve) => {
-        channel.on('exit', (code: number | null, signal?: string) =>
-          resolve(code ?? (signal ? 128 + 15 : 255)),
-        );
-        channel.on('close', () => resolve(255));
-      });
-      if (process.stdin.isTTY) channel.end();
-      else process.stdin.pipe(channel);
+      // ssh joins the command words with spaces and lets the remote shell parse them.
+      const proc = await pool.spawn(hostConfig, args.command.join(' '));
+      if (process.stdin.isTTY) proc.stdin.end();
+      else process.stdin.pipe(proc.stdin);
       await Promise.all([
-        pipeline(channel, process.stdout, { end: false }),
-        pipeline(channel.stderr, process.stderr, { end: false }),
+        pipeline(proc.stdout, process.stdout, { end: false }),
+        pipeline(proc.stderr, process.stderr, { end: false }),
       ]);
-      process.stdin.unpipe(channel);
+      process.stdin.unpipe(proc.stdin);
       process.stdin.destroy();
-      return await exit;
+      const { code, signal } = await proc.exited;
+      await pool.close();
+      return code ?? (signal ? 128 + (os.constants.signals[`SIG${signal}` as NodeJS.Signals] ?? 15) : 255);
     } finally {
-      conn.close();
+      pool.destroy();
     }
   } catch (err) {
     const msg = isSshmuxError(err) ? err.message : String((err as Error)?.message ?? err);

@@ -20,6 +20,7 @@ import {
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { algorithmsFor } from './algorithms.js';
+import { Keepalive } from './keepalive.js';
 
 /** Decides whether a server host key is acceptable; throws a `HostKeyError` when it is not. */
 export type HostKeyVerifier = (key: Buffer, host: HostConfig) => Promise<void>;
@@ -89,6 +90,7 @@ export class Connection {
   #closeError: SshmuxError | undefined;
   #closedListeners: ((err: SshmuxError | undefined) => void)[] = [];
   #socket: Duplex | undefined;
+  #keepalive: Keepalive | undefined;
 
   constructor(host: HostConfig, options: ConnectionOptions) {
     this.id = options.id ?? nextId++;
@@ -138,12 +140,26 @@ export class Connection {
       this.#socket = await factory(host, ac.signal);
       const auth = await this.#options.authProvider(host);
       const keepaliveMs = host.serverAliveInterval > 0 ? host.serverAliveInterval * 1000 : 0;
+      this.#keepalive = new Keepalive(
+        this.#client,
+        this.#socket,
+        keepaliveMs,
+        host.serverAliveCountMax,
+        (silentMs) =>
+          this.destroy(
+            new NetworkError(`Server not responding: silent for ${silentMs} ms (ServerAliveCountMax)`, {
+              destination: this.destination,
+              code: 'SSHMUX_ERR_KEEPALIVE',
+            }),
+          ),
+      );
       const config: ConnectConfig = {
         sock: this.#socket as ConnectConfig['sock'],
         username: host.user,
         authHandler: auth,
         readyTimeout: timeoutMs,
-        keepaliveInterval: keepaliveMs,
+        // Our own keepalive (unref'ed timer) replaces ssh2's, unless this ssh2 lacks what it needs.
+        keepaliveInterval: this.#keepalive.supported ? 0 : keepaliveMs,
         keepaliveCountMax: host.serverAliveCountMax,
         algorithms: algorithmsFor(host),
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
@@ -193,6 +209,7 @@ export class Connection {
       this.#log.debug({ err }, 'connection error');
     });
     this.#client.once('close', () => this.#markClosed());
+    if (this.#keepalive?.supported) this.#keepalive.start();
     this.unrefIfIdle();
   }
 
@@ -205,6 +222,7 @@ export class Connection {
   #markClosed(): void {
     if (this.#state === 'closed' && this.#closedListeners.length === 0) return;
     this.#state = 'closed';
+    this.#keepalive?.stop();
     const listeners = this.#closedListeners;
     this.#closedListeners = [];
     this.#log.debug({ err: this.#closeError }, 'closed');

@@ -1,0 +1,337 @@
+import type { HostConfig } from '../config/host-config.js';
+import { AbortedError, ChannelError, type SshmuxError, translateError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PoolConnection, ResolvedPoolOptions } from './options.js';
+
+/** A channel (or SFTP session) held on one connection; `release()` frees its slot, once. */
+export interface Lease<T> {
+  readonly value: T;
+  readonly connection: PoolConnection;
+  release(): void;
+}
+
+interface Waiter<T> {
+  open: (conn: PoolConnection) => Promise<T>;
+  resolve: (lease: Lease<T>) => void;
+  reject: (err: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Times the open was retried because its connection died before the channel opened. */
+  retries: number;
+}
+
+/** SSH_MSG_CHANNEL_OPEN_FAILURE reasons a server uses when a connection has no session left (MaxSessions). */
+const REFUSED = new Set([1, 2, 4]);
+/** A not-yet-started open moves to a fresh connection at most this often before failing. */
+const MAX_RETRIES = 3;
+
+/**
+ * All connections to one HostConfig key. Like undici's Pool: the first connection with a
+ * free channel slot takes the next waiter; when none has one and the host is under
+ * `maxConnectionsPerHost`, one more connection is opened (one handshake at a time, so a
+ * burst never trips sshd's MaxStartups); otherwise the waiter queues. A connection that
+ * failed is dropped and never reused.
+ */
+export class HostPool {
+  readonly host: HostConfig;
+  readonly #options: ResolvedPoolOptions;
+  readonly #log: Logger;
+  readonly #persistMs: number;
+  readonly #conns: PoolConnection[] = [];
+  readonly #idleTimers = new Map<PoolConnection, NodeJS.Timeout>();
+  // biome-ignore lint/suspicious/noExplicitAny: waiters of every lease type share one queue
+  #waiters: Waiter<any>[] = [];
+  #connecting: Promise<PoolConnection> | undefined;
+  #closing = false;
+  #destroyed = false;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(host: HostConfig, options: ResolvedPoolOptions) {
+    this.host = host;
+    this.#options = options;
+    this.#persistMs =
+      host.controlPersistSeconds !== undefined ? host.controlPersistSeconds * 1000 : options.persist;
+    this.#log = options.logger.child({ host: this.destination });
+  }
+
+  get destination(): string {
+    return `${this.host.user}@${this.host.hostname}:${this.host.port}`;
+  }
+
+  get queued(): number {
+    return this.#waiters.length;
+  }
+
+  stats(): { destination: string; connections: number; openChannels: number; capacities: number[] } {
+    return {
+      destination: this.destination,
+      connections: this.#conns.length,
+      openChannels: this.#conns.reduce((n, c) => n + c.active, 0),
+      capacities: this.#conns.map((c) => c.capacity),
+    };
+  }
+
+  /** True when nothing runs, waits or connects: the SshPool may forget this host. */
+  get isIdle(): boolean {
+    return (
+      this.#waiters.length === 0 && this.#connecting === undefined && this.#conns.every((c) => c.active === 0)
+    );
+  }
+
+  /** Open something on a channel slot, waiting for one if all are taken. */
+  acquire<T>(open: (conn: PoolConnection) => Promise<T>, signal?: AbortSignal): Promise<Lease<T>> {
+    if (this.#closing) return Promise.reject(this.#closedError());
+    signal?.throwIfAborted();
+    return new Promise<Lease<T>>((resolve, reject) => {
+      const waiter: Waiter<T> = { open, resolve, reject, signal, onAbort: undefined, retries: 0 };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.#waiters.indexOf(waiter);
+          if (i >= 0) {
+            this.#waiters.splice(i, 1);
+            reject(signal.reason);
+            this.#checkDrained();
+          }
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#waiters.push(waiter);
+      this.#pump();
+    });
+  }
+
+  /** Connect if no live connection exists (joining a handshake in progress). */
+  async check(signal?: AbortSignal): Promise<void> {
+    if (this.#closing) throw this.#closedError();
+    if (this.#conns.some((c) => c.isReady)) return;
+    const conn = await (this.#connecting ?? this.#connect());
+    if (signal?.aborted) throw signal.reason;
+    if (!conn.isReady)
+      throw new AbortedError('Connection closed right after connecting', { destination: this.destination });
+  }
+
+  #pump(): void {
+    if (this.#destroyed) return;
+    while (this.#waiters.length > 0) {
+      const conn = this.#conns.find((c) => c.isReady && c.active < c.capacity);
+      if (!conn) break;
+      this.#start(conn, this.#waiters.shift()!);
+    }
+    if (
+      this.#waiters.length > 0 &&
+      this.#connecting === undefined &&
+      this.#conns.length < this.#options.maxConnectionsPerHost
+    ) {
+      if (this.#conns.length > 0) this.#log.debug({ connections: this.#conns.length }, 'spill');
+      this.#connect().catch(() => {
+        // Reported to the waiters in #connect.
+      });
+    }
+  }
+
+  #start<T>(conn: PoolConnection, waiter: Waiter<T>): void {
+    conn.active++;
+    this.#clearIdle(conn);
+    conn.unrefIfIdle();
+    if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    waiter.open(conn).then(
+      (value) => {
+        let released = false;
+        waiter.resolve({
+          value,
+          connection: conn,
+          release: () => {
+            if (released) return;
+            released = true;
+            this.#release(conn);
+          },
+        });
+      },
+      (err: unknown) => {
+        conn.active--;
+        const openOthers = conn.active;
+        if (
+          err instanceof ChannelError &&
+          REFUSED.has(err.reason ?? -1) &&
+          openOthers > 0 &&
+          !conn.isClosed
+        ) {
+          // The server's MaxSessions: this connection holds what it holds now, no more.
+          if (openOthers < conn.capacity) {
+            conn.capacity = openOthers;
+            this.#log.debug({ conn: conn.id, capacity: openOthers, reason: err.reason }, 'capacity learned');
+          }
+          this.#requeue(waiter);
+        } else if (conn.isClosed && waiter.retries < MAX_RETRIES && !this.#closing) {
+          // The connection died before the channel opened: nothing ran, so try a fresh one.
+          waiter.retries++;
+          this.#requeue(waiter);
+        } else {
+          waiter.reject(translateError(err, this.destination, 'open channel'));
+        }
+        this.#afterRelease(conn);
+      },
+    );
+  }
+
+  #requeue<T>(waiter: Waiter<T>): void {
+    if (waiter.signal?.aborted) {
+      waiter.reject(waiter.signal.reason);
+      return;
+    }
+    if (waiter.onAbort) waiter.signal?.addEventListener('abort', waiter.onAbort, { once: true });
+    this.#waiters.unshift(waiter);
+  }
+
+  #release(conn: PoolConnection): void {
+    conn.active = Math.max(0, conn.active - 1);
+    this.#afterRelease(conn);
+  }
+
+  #afterRelease(conn: PoolConnection): void {
+    if (conn.active === 0) {
+      conn.idleSince = Date.now();
+      conn.unrefIfIdle();
+    }
+    this.#pump();
+    if (conn.active === 0 && !conn.isClosed) this.#scheduleIdle(conn);
+    this.#checkDrained();
+  }
+
+  #connect(): Promise<PoolConnection> {
+    const conn = this.#options.connectionFactory(this.host, {
+      logger: this.#log,
+      hostKeyVerifier: this.#options.hostKeyVerifier,
+      authProvider: this.#options.authProvider,
+      channelCapacity: this.#options.channelsPerConnection,
+    });
+    const started = Date.now();
+    this.#log.debug({ conn: conn.id }, 'connecting');
+    const p = conn.connect().then(
+      () => {
+        this.#connecting = undefined;
+        if (this.#destroyed || this.#closing) {
+          conn.close();
+          this.#checkDrained();
+          return conn;
+        }
+        this.#log.debug({ conn: conn.id, ms: Date.now() - started }, 'connect');
+        this.#conns.push(conn);
+        conn.onClosed((err) => this.#evict(conn, err));
+        this.#pump();
+        if (conn.active === 0) this.#scheduleIdle(conn);
+        return conn;
+      },
+      (err: unknown) => {
+        this.#connecting = undefined;
+        const e = translateError(err, this.destination, 'connect');
+        this.#log.debug({ conn: conn.id, err: e }, 'connect failed');
+        // With no live connection nobody would ever serve the waiters: fail them all with
+        // the handshake's error. Otherwise they keep waiting for a slot on the live ones.
+        if (!this.#conns.some((c) => c.isReady)) {
+          const waiters = this.#waiters;
+          this.#waiters = [];
+          for (const w of waiters) {
+            if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+            w.reject(e);
+          }
+        }
+        this.#checkDrained();
+        throw e;
+      },
+    );
+    this.#connecting = p;
+    return p;
+  }
+
+  #evict(conn: PoolConnection, err: SshmuxError | undefined): void {
+    const i = this.#conns.indexOf(conn);
+    if (i < 0) return;
+    this.#conns.splice(i, 1);
+    this.#clearIdle(conn);
+    if (err) this.#log.debug({ conn: conn.id, err, active: conn.active }, 'evict');
+    else this.#log.debug({ conn: conn.id }, 'closed');
+    this.#pump();
+    this.#checkDrained();
+  }
+
+  #scheduleIdle(conn: PoolConnection): void {
+    this.#clearIdle(conn);
+    const close = (): void => {
+      this.#idleTimers.delete(conn);
+      if (conn.active > 0) return;
+      this.#log.debug({ conn: conn.id, persistMs: this.#persistMs }, 'idle close');
+      const i = this.#conns.indexOf(conn);
+      if (i >= 0) this.#conns.splice(i, 1);
+      conn.close();
+    };
+    if (this.#persistMs === 0) {
+      close();
+      return;
+    }
+    // Only keeps the connection warm: must never keep the process alive.
+    const timer = setTimeout(close, this.#persistMs);
+    timer.unref();
+    this.#idleTimers.set(conn, timer);
+  }
+
+  #clearIdle(conn: PoolConnection): void {
+    const t = this.#idleTimers.get(conn);
+    if (t) {
+      clearTimeout(t);
+      this.#idleTimers.delete(conn);
+    }
+  }
+
+  #closedError(): AbortedError {
+    return new AbortedError('The pool is closed', {
+      destination: this.destination,
+      code: 'SSHMUX_ERR_POOL_CLOSED',
+    });
+  }
+
+  #checkDrained(): void {
+    if (!this.#closing || !this.isIdle) return;
+    for (const c of this.#conns.splice(0)) {
+      this.#clearIdle(c);
+      c.close();
+    }
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Refuse new work, cancel what waits for a slot, let running channels finish, then close. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) {
+        if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+        w.reject(this.#closedError());
+      }
+    }
+    return new Promise<void>((resolve) => {
+      this.#drainWaiters.push(resolve);
+      this.#checkDrained();
+    });
+  }
+
+  /** Stop now: fail waiters and running channels with `err`. */
+  destroy(err: SshmuxError): void {
+    this.#closing = true;
+    this.#destroyed = true;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      w.reject(err);
+    }
+    for (const c of this.#conns.splice(0)) {
+      this.#clearIdle(c);
+      c.destroy(err);
+    }
+    for (const w of this.#drainWaiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,149 @@
+import type { ClientChannel, SFTPWrapper, ExecOptions as Ssh2ExecOptions } from 'ssh2';
+import type { HostConfig } from '../config/host-config.js';
+import {
+  type AuthProvider,
+  Connection,
+  type HostKeyVerifier,
+  type SocketFactory,
+} from '../connection/connection.js';
+import { ConfigError, type SshmuxError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { createAuthProvider } from '../security/auth.js';
+import { createHostKeyVerifier } from '../security/verify-host-key.js';
+import { resolvePlainDestination } from './plain-destination.js';
+
+/**
+ * What the pool needs from a connection. `Connection` implements it; unit tests pass fakes
+ * through `connectionFactory`.
+ */
+export interface PoolConnection {
+  readonly id: number;
+  /** Channels this connection may hold at once; the pool lowers it when the server refuses one. */
+  capacity: number;
+  /** Channels open or being opened; maintained by the pool. */
+  active: number;
+  idleSince: number;
+  readonly isReady: boolean;
+  readonly isClosed: boolean;
+  connect(signal?: AbortSignal): Promise<void>;
+  onClosed(listener: (err: SshmuxError | undefined) => void): void;
+  unrefIfIdle(): void;
+  exec(command: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
+  sftp(): Promise<SFTPWrapper>;
+  close(): void;
+  destroy(err?: SshmuxError): void;
+}
+
+export interface ConnectionFactoryOptions {
+  logger: Logger;
+  hostKeyVerifier: HostKeyVerifier;
+  authProvider: AuthProvider;
+  channelCapacity: number;
+}
+
+/** Makes one (not yet connected) connection for a host. */
+export type ConnectionFactory = (host: HostConfig, options: ConnectionFactoryOptions) => PoolConnection;
+
+/** Turns a destination string into a HostConfig. */
+export type DestinationResolver = (dest: string) => HostConfig | Promise<HostConfig>;
+
+export interface SshPoolOptions {
+  /** Operations (exec, spawn, sftp) running at once across all hosts; the rest wait. @default 20 */
+  concurrency?: number;
+  /** Connections the pool opens to one host at most; past it callers queue. @default 4 */
+  maxConnectionsPerHost?: number;
+  /** Channels tried per connection before the server says otherwise (OpenSSH MaxSessions is 10). @default 10 */
+  channelsPerConnection?: number;
+  /** Milliseconds an idle connection stays open; a HostConfig's `controlPersistSeconds` wins. @default 60000 */
+  persist?: number;
+  /** pino logger; the pool logs connect, spill, capacity and evict at debug level. @default silent */
+  logger?: Logger;
+  /** @default createHostKeyVerifier() (known_hosts policy) */
+  hostKeyVerifier?: HostKeyVerifier;
+  /** @default createAuthProvider() (IdentityFile keys, agent) */
+  authProvider?: AuthProvider;
+  /** Destination string → HostConfig. @default `[user@]host[:port]` via plainHostConfig */
+  resolve?: DestinationResolver;
+  /** Opens transports; mainly for tests (e.g. through a proxy). @default TCP with TCP_NODELAY */
+  socketFactory?: SocketFactory;
+  /** Makes connections; for unit tests with fakes. @default real `Connection`s */
+  connectionFactory?: ConnectionFactory;
+}
+
+export interface ResolvedPoolOptions {
+  readonly concurrency: number;
+  readonly maxConnectionsPerHost: number;
+  readonly channelsPerConnection: number;
+  readonly persist: number;
+  readonly logger: Logger;
+  readonly hostKeyVerifier: HostKeyVerifier;
+  readonly authProvider: AuthProvider;
+  readonly resolve: DestinationResolver;
+  readonly connectionFactory: ConnectionFactory;
+}
+
+function describe(value: unknown): string {
+  return `\`${String(value)}\` (${typeof value})`;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`Expected \`${name}\` to be a number from 1 and up, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new ConfigError(`Expected \`${name}\` to be a number from 0 and up, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function fn<T>(name: string, value: unknown, fallback: () => T): T {
+  if (value === undefined) return fallback();
+  if (typeof value !== 'function') {
+    throw new ConfigError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/** Validate once, at the boundary, into a frozen, fully defaulted object. */
+export function normalizePoolOptions(options: SshPoolOptions = {}): ResolvedPoolOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError(`Expected \`options\` to be an object, got ${describe(options)}`);
+  }
+  const logger = options.logger ?? silentLogger();
+  if (typeof logger.child !== 'function') {
+    throw new ConfigError(`Expected \`logger\` to be a pino logger, got ${describe(logger)}`);
+  }
+  const socketFactory = fn<SocketFactory | undefined>(
+    'socketFactory',
+    options.socketFactory,
+    () => undefined,
+  );
+  return Object.freeze({
+    concurrency: positiveInteger('concurrency', options.concurrency, 20),
+    maxConnectionsPerHost: positiveInteger('maxConnectionsPerHost', options.maxConnectionsPerHost, 4),
+    channelsPerConnection: positiveInteger('channelsPerConnection', options.channelsPerConnection, 10),
+    persist: nonNegative('persist', options.persist, 60_000),
+    logger,
+    hostKeyVerifier: fn('hostKeyVerifier', options.hostKeyVerifier, createHostKeyVerifier),
+    authProvider: fn('authProvider', options.authProvider, createAuthProvider),
+    resolve: fn<DestinationResolver>('resolve', options.resolve, () => resolvePlainDestination),
+    connectionFactory: fn<ConnectionFactory>(
+      'connectionFactory',
+      options.connectionFactory,
+      () => (host, o) =>
+        new Connection(host, {
+          hostKeyVerifier: o.hostKeyVerifier,
+          authProvider: o.authProvider,
+          logger: o.logger,
+          channelCapacity: o.channelCapacity,
+          ...(socketFactory && { socketFactory }),
+        }),
+    ),
+  });
+}

@@ -1,0 +1,141 @@
+import type { Readable, Writable } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
+import { AbortedError, NetworkError, type SshmuxError, TimeoutError, translateError } from '../errors.js';
+import type { RemoteProcess } from './types.js';
+
+export interface ChannelProcessOptions {
+  command: string;
+  destination: string;
+  /** Milliseconds before the process is killed and `exited` rejects with `kind: timeout`. */
+  timeout?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Tells a dead transport from a channel the server closed. */
+  connection: { readonly isClosed: boolean };
+  /** Called once when the server has closed the channel: the slot is free again. */
+  onClose: () => void;
+}
+
+interface ChannelInternals {
+  outgoing?: { state: string; id: number };
+  _client?: { _protocol?: { signal(id: number, name: string): void } };
+}
+
+/**
+ * Ask the server to signal the remote process. ssh2's `channel.signal()` is silently a no-op
+ * once our side sent EOF (stdin ended), which is exactly when an exec waits on a long
+ * command, so the request goes to the protocol directly while the channel is still open.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const c = channel as unknown as ChannelInternals;
+  const state = c.outgoing?.state;
+  if (state !== 'open' && state !== 'eof') return;
+  try {
+    c._client?._protocol?.signal(c.outgoing!.id, name);
+  } catch {
+    // Unknown signal names are rejected by ssh2; closing the channel still follows.
+  }
+}
+
+/**
+ * A remote command on an exec channel. The ssh2 channel is a real Duplex whose writes wait
+ * for the SSH window, so `stdin`/`stdout` are the channel itself and backpressure holds end
+ * to end. Read both stdout and stderr (they share the channel's window).
+ */
+export class ChannelProcess implements RemoteProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  readonly command: string;
+  readonly #channel: ClientChannel;
+  readonly #options: ChannelProcessOptions;
+  #failure: SshmuxError | undefined;
+  #exit: { code: number | null; signal: string | null } | undefined;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+  #onAbort: (() => void) | undefined;
+
+  constructor(channel: ClientChannel, options: ChannelProcessOptions) {
+    this.#channel = channel;
+    this.#options = options;
+    this.command = options.command;
+    this.stdin = channel;
+    this.stdout = channel;
+    this.stderr = channel.stderr;
+    channel.on('exit', (code: number | null, signal?: string) => {
+      this.#exit = typeof code === 'number' ? { code, signal: null } : { code: null, signal: signal ?? null };
+    });
+    const onError = (err: Error): void => {
+      this.#failure ??= translateError(err, options.destination, 'channel');
+    };
+    channel.on('error', onError);
+    channel.stderr.on('error', onError);
+    this.exited = new Promise((resolve, reject) => {
+      channel.once('close', () => {
+        this.#closed = true;
+        this.#cleanup();
+        options.onClose();
+        if (this.#failure) reject(this.#failure);
+        else if (this.#exit) resolve(this.#exit);
+        else if (options.connection.isClosed) {
+          reject(
+            new NetworkError(`Connection lost while running: ${options.command}`, {
+              destination: options.destination,
+            }),
+          );
+        } else resolve({ code: null, signal: null });
+      });
+    });
+    // A caller that only reads the streams must not crash the process with an unhandled rejection.
+    this.exited.catch(() => {});
+    if (options.timeout !== undefined) {
+      this.#timer = setTimeout(
+        () =>
+          this.#fail(
+            new TimeoutError(`Remote command timed out after ${options.timeout} ms: ${options.command}`, {
+              destination: options.destination,
+            }),
+          ),
+        options.timeout,
+      );
+    }
+    const signal = options.signal;
+    if (signal) {
+      this.#onAbort = () =>
+        this.#fail(
+          new AbortedError(`Remote command aborted: ${options.command}`, {
+            destination: options.destination,
+            cause: signal.reason,
+          }),
+        );
+      if (signal.aborted) this.#onAbort();
+      else signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  /** Send `signal` (default `TERM`) to the remote process and close the channel. */
+  kill(signal = 'TERM'): void {
+    if (this.#closed) return;
+    sendSignal(this.#channel, signal);
+    this.#channel.close();
+  }
+
+  /** Fail with `err`: kill the remote process and discard its output so the channel can close. */
+  fail(err: SshmuxError): void {
+    this.#fail(err);
+  }
+
+  #fail(err: SshmuxError): void {
+    if (this.#closed) return;
+    this.#failure ??= err;
+    this.kill('KILL');
+    // The channel's 'close' waits for stdout's 'end': nobody may read any more.
+    this.#channel.resume();
+    this.#channel.stderr.resume();
+  }
+
+  #cleanup(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
+  }
+}

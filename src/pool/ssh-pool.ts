@@ -1,0 +1,270 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { HostConfig } from '../config/host-config.js';
+import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
+import { shellCommand } from '../quote.js';
+import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
+import { GlobalLimit } from './global-limit.js';
+import { HostPool, type Lease } from './host-pool.js';
+import {
+  normalizePoolOptions,
+  type PoolConnection,
+  type ResolvedPoolOptions,
+  type SshPoolOptions,
+} from './options.js';
+import { ChannelProcess } from './remote-process.js';
+import type {
+  Destination,
+  ExecOptions,
+  ExecResult,
+  LeasedSftp,
+  PoolStats,
+  RemoteProcess,
+  RemoteRunner,
+  RunOptions,
+} from './types.js';
+
+function destinationOf(host: HostConfig): string {
+  return `${host.user}@${host.hostname}:${host.port}`;
+}
+
+/**
+ * The in-process ControlMaster: authenticated connections per destination, many channels
+ * multiplexed over each, spilling to another connection when a server refuses a channel,
+ * queueing past `maxConnectionsPerHost`. `close()` drains, `destroy()` stops now.
+ */
+export class SshPool implements RemoteRunner, AsyncDisposable {
+  readonly options: ResolvedPoolOptions;
+  readonly #hosts = new Map<string, HostPool>();
+  readonly #limit: GlobalLimit;
+  /** Aborted by close()/destroy(): cancels everything still waiting for a permit. */
+  readonly #lifetime = new AbortController();
+  #closing: Promise<void> | undefined;
+  #destroyed = false;
+
+  constructor(options: SshPoolOptions = {}) {
+    this.options = normalizePoolOptions(options);
+    this.#limit = new GlobalLimit(this.options.concurrency);
+  }
+
+  /** True once `close()` or `destroy()` was called. */
+  get closed(): boolean {
+    return this.#lifetime.signal.aborted;
+  }
+
+  /** Run a command and capture its output. A non-zero exit is a result unless `check: true`. */
+  exec(
+    dest: Destination,
+    command: readonly string[] | string,
+    options?: ExecOptions & { encoding: 'utf8' },
+  ): Promise<ExecResult<string>>;
+  exec(
+    dest: Destination,
+    command: readonly string[] | string,
+    options?: ExecOptions & { encoding?: 'buffer' },
+  ): Promise<ExecResult<Buffer>>;
+  exec(dest: Destination, command: readonly string[] | string, options?: ExecOptions): Promise<ExecResult>;
+  async exec(
+    dest: Destination,
+    command: readonly string[] | string,
+    options: ExecOptions = {},
+  ): Promise<ExecResult> {
+    const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    if (typeof maxBuffer !== 'number' || !(maxBuffer >= 0)) {
+      throw new ConfigError(
+        `Expected \`maxBuffer\` to be a number from 0 and up, got \`${String(maxBuffer)}\` (${typeof maxBuffer})`,
+      );
+    }
+    const started = Date.now();
+    const proc = await this.#spawn(dest, command, options, true);
+    const result = await collectOutput(proc.process, {
+      maxBuffer,
+      encoding: options.encoding ?? 'buffer',
+      destination: proc.destination,
+      started,
+    });
+    if (options.check && (result.exitCode !== 0 || result.signal !== null)) {
+      throw new ExecError(
+        {
+          command: proc.process.command,
+          exitCode: result.exitCode,
+          signal: result.signal,
+          stderr: result.stderr.toString(),
+          durationMs: result.durationMs,
+        },
+        { destination: proc.destination },
+      );
+    }
+    return result;
+  }
+
+  /** Start a command; its streams honour backpressure and `exited` settles when the channel closes. */
+  async spawn(
+    dest: Destination,
+    command: readonly string[] | string,
+    options: RunOptions = {},
+  ): Promise<RemoteProcess> {
+    return (await this.#spawn(dest, command, options, false)).process;
+  }
+
+  async #spawn(
+    dest: Destination,
+    command: readonly string[] | string,
+    options: RunOptions,
+    endStdin: boolean,
+  ): Promise<{ process: ChannelProcess; destination: string }> {
+    const cmd = shellCommand(command);
+    const ssh2Options = {
+      ...(options.env && { env: options.env }),
+      ...(options.pty && { pty: true as const }),
+    };
+    const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
+      conn.exec(cmd, ssh2Options),
+    );
+    const proc = new ChannelProcess(lease.value, {
+      command: cmd,
+      destination,
+      timeout: options.timeout,
+      signal: options.signal,
+      connection: lease.connection,
+      onClose: release,
+    });
+    const stdin = options.stdin;
+    if (stdin !== undefined) {
+      const source =
+        typeof stdin === 'string' || Buffer.isBuffer(stdin) ? Readable.from([Buffer.from(stdin)]) : stdin;
+      pipeline(source, proc.stdin).catch((err: unknown) => {
+        // The remote side closing early (e.g. `head`) is not the caller's failure; a broken source is.
+        if (!lease.value.destroyed && source.destroyed && !source.readableEnded) {
+          proc.fail(translateError(err, destination, 'stdin'));
+        }
+      });
+    } else if (endStdin) {
+      proc.stdin.end();
+    }
+    return { process: proc, destination };
+  }
+
+  /** A leased SFTP session; `close()` (or `await using`) releases its channel slot. */
+  async sftp(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<LeasedSftp> {
+    const { lease, release } = await this.#lease(dest, options.signal, (conn) => conn.sftp());
+    const sftp = lease.value;
+    let closed: Promise<void> | undefined;
+    const onGone = (): void => release();
+    sftp.once('close', onGone);
+    const close = (): Promise<void> => {
+      closed ??= new Promise<void>((resolve) => {
+        sftp.once('close', () => resolve());
+        sftp.end();
+        // A session already closed by the server (or its dead connection) will not emit again.
+        if ((sftp as unknown as { outgoing?: { state: string } }).outgoing?.state === 'closed') resolve();
+      }).then(release);
+      return closed;
+    };
+    return { sftp, close, [Symbol.asyncDispose]: close };
+  }
+
+  /** Connect to `dest`, or confirm a live connection exists. */
+  async check(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const host = await this.#host(dest);
+    await host.check(options.signal);
+  }
+
+  stats(): PoolStats {
+    const perHost = [...this.#hosts.values()].map((h) => h.stats());
+    return {
+      hosts: perHost.length,
+      connections: perHost.reduce((n, h) => n + h.connections, 0),
+      openChannels: perHost.reduce((n, h) => n + h.openChannels, 0),
+      queued: this.#limit.waiting + [...this.#hosts.values()].reduce((n, h) => n + h.queued, 0),
+      perHost,
+    };
+  }
+
+  /** Refuse new work and cancel queued work, let running work finish, then close every connection. Idempotent. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#lifetime.abort(this.#closedError());
+      this.#closing = Promise.all([...this.#hosts.values()].map((h) => h.close())).then(() => undefined);
+    }
+    return this.#closing;
+  }
+
+  /** Stop now: everything queued or running fails with `err` (an `AbortedError` by default). Idempotent. */
+  destroy(err?: SshmuxError): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const reason = err ?? new AbortedError('The pool was destroyed', { code: 'SSHMUX_ERR_POOL_CLOSED' });
+    if (!this.#lifetime.signal.aborted) this.#lifetime.abort(reason);
+    this.#closing ??= Promise.resolve();
+    for (const h of this.#hosts.values()) h.destroy(reason);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #closedError(): AbortedError {
+    return new AbortedError('The pool is closed', { code: 'SSHMUX_ERR_POOL_CLOSED' });
+  }
+
+  async #host(dest: Destination): Promise<HostPool> {
+    if (this.closed) throw this.#closedError();
+    let config: HostConfig;
+    if (typeof dest === 'string') {
+      config = await this.options.resolve(dest);
+    } else if (typeof dest === 'object' && dest !== null && typeof dest.poolKey === 'string') {
+      config = dest;
+    } else {
+      throw new ConfigError(
+        `Expected a destination string or HostConfig, got \`${String(dest)}\` (${typeof dest})`,
+      );
+    }
+    if (this.closed) throw this.#closedError();
+    let host = this.#hosts.get(config.poolKey);
+    if (!host) {
+      host = new HostPool(config, this.options);
+      this.#hosts.set(config.poolKey, host);
+    }
+    return host;
+  }
+
+  /** A global permit plus a channel slot on some connection to `dest`. */
+  async #lease<T>(
+    dest: Destination,
+    signal: AbortSignal | undefined,
+    open: (conn: PoolConnection) => Promise<T>,
+  ): Promise<{ lease: Lease<T>; release: () => void; destination: string }> {
+    const host = await this.#host(dest);
+    const releasePermit = await this.#limit.acquire(signal, this.#lifetime.signal).catch((err: unknown) => {
+      throw this.#abortError(err, signal, destinationOf(host.host));
+    });
+    try {
+      const lease = await host.acquire(open, signal);
+      let released = false;
+      return {
+        lease,
+        destination: destinationOf(host.host),
+        release: () => {
+          if (released) return;
+          released = true;
+          lease.release();
+          releasePermit();
+        },
+      };
+    } catch (err) {
+      releasePermit();
+      throw this.#abortError(err, signal, destinationOf(host.host));
+    }
+  }
+
+  #abortError(err: unknown, signal: AbortSignal | undefined, destination: string): SshmuxError {
+    if (signal?.aborted && err === signal.reason) {
+      return new AbortedError(`Aborted before the command started (${destination})`, {
+        destination,
+        cause: err,
+      });
+    }
+    return translateError(err, destination);
+  }
+}
