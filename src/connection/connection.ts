@@ -19,6 +19,7 @@ import {
   translateError,
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { explainAuthFailure } from '../security/auth.js';
 import { algorithmsFor } from './algorithms.js';
 import { Keepalive } from './keepalive.js';
 
@@ -135,10 +136,11 @@ export class Connection {
       ac.abort(new AbortedError('Connect aborted', { destination: this.destination }));
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     let hostKeyError: unknown;
+    let auth: AnyAuthMethod[] | undefined;
     try {
       const factory = this.#options.socketFactory ?? tcpSocket;
       this.#socket = await factory(host, ac.signal);
-      const auth = await this.#options.authProvider(host);
+      auth = await this.#options.authProvider(host);
       const keepaliveMs = host.serverAliveInterval > 0 ? host.serverAliveInterval * 1000 : 0;
       this.#keepalive = new Keepalive(
         this.#client,
@@ -194,7 +196,9 @@ export class Connection {
       this.#socket?.destroy();
       const e = ac.signal.aborted ? ac.signal.reason : err;
       const translated =
-        e instanceof HostKeyError ? e : translateError(e, this.destination, `connect to ${this.destination}`);
+        e instanceof HostKeyError
+          ? e
+          : explainAuthFailure(translateError(e, this.destination, `connect to ${this.destination}`), auth);
       this.#closeError = translated;
       throw translated;
     } finally {
