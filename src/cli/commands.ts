@@ -1,8 +1,13 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { registerHashsumCommand } from './hashsum.js';
+import { registerVerifyCommand } from './verify.js';
 
 /** One entry per command file in src/cli/: each adds its subcommand to the program. */
-const registrations: ((program: Command, ctx: CliContext) => void)[] = [];
+const registrations: ((program: Command, ctx: CliContext) => void)[] = [
+  registerHashsumCommand,
+  registerVerifyCommand,
+];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of registrations) register(program, ctx);
