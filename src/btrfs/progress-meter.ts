@@ -1,0 +1,99 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** A progress report: monotonic `bytes`, the last one has `done: true` and the stream's byte count. */
+export interface ProgressEvent {
+  /** Bytes of the btrfs stream that passed so far. */
+  bytes: number;
+  /** Milliseconds since the first byte was expected. */
+  elapsedMs: number;
+  /** Recent throughput in bytes/s (over the last few seconds). */
+  rate: number;
+  /** Estimated stream size in bytes, when one is known. */
+  total: number | null;
+  /** Estimated milliseconds left, when `total` is known and data moves. */
+  etaMs: number | null;
+  done: boolean;
+}
+
+export interface ProgressMeterOptions {
+  onProgress?: (event: ProgressEvent) => void;
+  /** Least milliseconds between two reports (the final one is always sent). @default 250 */
+  intervalMs?: number;
+  /** Estimated size for the ETA. */
+  total?: number | null;
+  /** Clock in milliseconds (tests inject one). @default performance.now */
+  now?: () => number;
+}
+
+const WINDOW_MS = 5_000;
+
+/** Pass-through Transform that counts bytes, reports progress and remembers when data last moved (for stall detection). */
+export class ProgressMeter extends Transform {
+  readonly #onProgress: ((event: ProgressEvent) => void) | undefined;
+  readonly #intervalMs: number;
+  readonly #total: number | null;
+  readonly #now: () => number;
+  readonly #start: number;
+  #bytes = 0;
+  #lastReport = Number.NEGATIVE_INFINITY;
+  #lastActivity: number;
+  /** [time, bytes] samples over the last WINDOW_MS for the rate. */
+  #samples: [number, number][] = [];
+
+  constructor(options: ProgressMeterOptions = {}) {
+    super({ highWaterMark: 64 * 1024 });
+    this.#onProgress = options.onProgress;
+    this.#intervalMs = options.intervalMs ?? 250;
+    this.#total = options.total ?? null;
+    this.#now = options.now ?? (() => performance.now());
+    this.#start = this.#now();
+    this.#lastActivity = this.#start;
+    this.#samples.push([this.#start, 0]);
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Clock time of the last byte (or of construction): the stall watchdog reads this. */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#bytes += chunk.length;
+    this.#lastActivity = this.#now();
+    this.#samples.push([this.#lastActivity, this.#bytes]);
+    while (this.#samples.length > 2 && this.#samples[1]![0] < this.#lastActivity - WINDOW_MS)
+      this.#samples.shift();
+    if (this.#lastActivity - this.#lastReport >= this.#intervalMs) this.#report(false);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#report(true);
+    callback();
+  }
+
+  /** The current state, as the next report would give it. */
+  snapshot(done = false): ProgressEvent {
+    const t = this.#now();
+    const elapsedMs = t - this.#start;
+    const [t0, b0] = this.#samples[0]!;
+    const span = t - t0;
+    const rate = span > 0 ? ((this.#bytes - b0) * 1000) / span : 0;
+    const total = this.#total === null ? null : Math.max(this.#total, this.#bytes);
+    const etaMs = done ? 0 : total !== null && rate > 0 ? ((total - this.#bytes) * 1000) / rate : null;
+    return { bytes: this.#bytes, elapsedMs, rate, total, etaMs, done };
+  }
+
+  #report(done: boolean): void {
+    this.#lastReport = this.#now();
+    if (!this.#onProgress) return;
+    try {
+      this.#onProgress(this.snapshot(done));
+    } catch (err) {
+      this.destroy(err as Error);
+    }
+  }
+}

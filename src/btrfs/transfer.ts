@@ -1,0 +1,163 @@
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AbortedError, type ErrorKind, isSshmuxError, TimeoutError, translateError } from '../errors.js';
+import type { BtrfsHost, HostProcess } from './host.js';
+import { type ProgressEvent, ProgressMeter } from './progress-meter.js';
+import { RateLimitStream } from './rate-limit.js';
+import type { TransferSide } from './transfer-error.js';
+
+/** Everything one stream needs: who sends, who receives, how, and the limits. */
+export interface TransferPlan {
+  sender: BtrfsHost;
+  senderStages: readonly (readonly string[])[];
+  receiver: BtrfsHost;
+  receiverStages: readonly (readonly string[])[];
+  rateLimit: number | null;
+  onProgress: ((event: ProgressEvent) => void) | undefined;
+  progressInterval: number;
+  total: number | null;
+  stallTimeout: number;
+  signal: AbortSignal | undefined;
+}
+
+/** A transfer that did not complete: the kind, both ends, and the error that decided it. */
+export class TransferFailure extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly summary: string,
+    readonly sender: TransferSide,
+    readonly receiver: TransferSide,
+    readonly bytes: number,
+    override readonly cause: unknown,
+  ) {
+    super(summary);
+  }
+}
+
+type Exit = { ok: true; code: number | null; signal: string | null } | { ok: false; error: unknown };
+
+const EXIT_GRACE_MS = 15_000;
+
+function settle(p: Promise<{ code: number | null; signal: string | null }>): Promise<Exit> {
+  return p.then(
+    (s) => ({ ok: true, ...s }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function side(
+  host: BtrfsHost,
+  role: 'send' | 'receive',
+  proc: HostProcess | undefined,
+  exit: Exit | undefined,
+): TransferSide {
+  const ok = exit?.ok ? exit : undefined;
+  const failed = exit && !exit.ok ? `${(exit.error as Error)?.message ?? String(exit.error)}\n` : '';
+  return {
+    host: host.label,
+    role,
+    exitCode: ok ? ok.code : null,
+    signal: ok ? ok.signal : null,
+    stderr: `${proc?.stderr() ?? ''}${failed}`,
+  };
+}
+
+/**
+ * Run sender | meter | [rate limit] | receiver with backpressure end to end, a stall watchdog
+ * and abort. Resolves with the byte count when both ends exited 0; otherwise kills both and
+ * throws a TransferFailure describing both ends.
+ */
+export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }> {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(new AbortedError('btrfs transfer aborted', { cause: plan.signal?.reason }));
+  if (plan.signal?.aborted) onAbort();
+  plan.signal?.addEventListener('abort', onAbort, { once: true });
+  let receiver: HostProcess | undefined;
+  let sender: HostProcess | undefined;
+  const meter = new ProgressMeter({
+    ...(plan.onProgress && { onProgress: plan.onProgress }),
+    intervalMs: plan.progressInterval,
+    total: plan.total,
+  });
+  const killAll = () => {
+    sender?.kill();
+    receiver?.kill();
+  };
+  ac.signal.addEventListener('abort', killAll, { once: true });
+  const watchdog = setInterval(
+    () => {
+      if (performance.now() - meter.lastActivity > plan.stallTimeout) {
+        ac.abort(new TimeoutError(`btrfs transfer stalled: no data for ${plan.stallTimeout} ms`));
+      }
+    },
+    Math.max(10, Math.min(1_000, plan.stallTimeout / 4)),
+  );
+  watchdog.unref();
+  let streamError: unknown;
+  try {
+    if (ac.signal.aborted) throw ac.signal.reason;
+    receiver = await plan.receiver.spawn(plan.receiverStages, { signal: ac.signal });
+    sender = await plan.sender.spawn(plan.senderStages, { signal: ac.signal });
+    const streams: (Readable | Writable)[] = [sender.stdout, meter];
+    if (plan.rateLimit !== null) streams.push(new RateLimitStream({ rate: plan.rateLimit }));
+    streams.push(receiver.stdin);
+    await pipeline(streams as unknown as [Readable, Writable], { signal: ac.signal });
+  } catch (err) {
+    streamError = err;
+    killAll();
+  } finally {
+    clearInterval(watchdog);
+  }
+  // Both ends report their status; after a failure they get a grace period to notice the kill.
+  let graceTimer: NodeJS.Timeout | undefined;
+  const exits = await Promise.race([
+    Promise.all([sender ? settle(sender.exited) : undefined, receiver ? settle(receiver.exited) : undefined]),
+    ...(streamError === undefined
+      ? []
+      : [
+          new Promise<[undefined, undefined]>((resolve) => {
+            graceTimer = setTimeout(() => resolve([undefined, undefined]), EXIT_GRACE_MS);
+          }),
+        ]),
+  ]);
+  clearTimeout(graceTimer);
+  plan.signal?.removeEventListener('abort', onAbort);
+  ac.signal.removeEventListener('abort', killAll);
+  const [sExit, rExit] = exits;
+  const sSide = side(plan.sender, 'send', sender, sExit);
+  const rSide = side(plan.receiver, 'receive', receiver, rExit);
+  const bytes = meter.bytes;
+  const fail = (kind: ErrorKind, summary: string, cause: unknown): never => {
+    throw new TransferFailure(kind, summary, sSide, rSide, bytes, cause);
+  };
+  if (ac.signal.aborted) {
+    const reason = ac.signal.reason as Error;
+    fail(isSshmuxError(reason) ? reason.kind : 'aborted', reason.message, reason);
+  }
+  const transport = [sExit, rExit].find((e): e is { ok: false; error: unknown } => e !== undefined && !e.ok);
+  if (transport) {
+    const e = translateError(transport.error);
+    fail(e.kind, e.message.split('\n')[0]!, e);
+  }
+  if (!sender || !receiver) {
+    const e = translateError(streamError);
+    fail(e.kind, `could not start the transfer: ${e.message}`, e);
+  }
+  const failedSides = [
+    { exit: sExit, host: plan.sender, what: 'btrfs send' },
+    { exit: rExit, host: plan.receiver, what: 'btrfs receive' },
+  ].filter((s) => !s.exit?.ok || s.exit.code !== 0);
+  if (failedSides.length > 0) {
+    const first = failedSides.find((s) => s.host.destination !== undefined) ?? failedSides[0]!;
+    fail(
+      first.host.destination !== undefined ? 'remote' : 'local',
+      `${failedSides.map((s) => `${s.what} on ${s.host.label}`).join(' and ')} failed`,
+      streamError,
+    );
+  }
+  if (streamError !== undefined) {
+    const e = translateError(streamError);
+    fail(e.kind, `stream failed: ${e.message}`, e);
+  }
+  return { bytes };
+}
