@@ -1,0 +1,187 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type AnyAuthMethod, BaseAgent, type ParsedKey, utils } from 'ssh2';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { HostConfig } from '../../../src/config/host-config.js';
+import { plainHostConfig } from '../../../src/config/plain.js';
+import { AuthError, NetworkError } from '../../../src/errors.js';
+import {
+  agentPathFor,
+  createAuthProvider,
+  explainAuthFailure,
+  WINDOWS_AGENT_PIPE,
+} from '../../../src/security/auth.js';
+import { makeKey, type TestKey } from './keygen.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-auth-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const [a, b, c, x] = ['a', 'b', 'c', 'x'].map((n) => makeKey(dir, `id_${n}`)) as [
+  TestKey,
+  TestKey,
+  TestKey,
+  TestKey,
+];
+
+function parsed(k: TestKey): ParsedKey {
+  return utils.parseKey(readFileSync(k.file)) as ParsedKey;
+}
+
+/** An in-memory agent holding some of the test keys, in a given order. */
+class FakeAgent extends BaseAgent<ParsedKey> {
+  readonly #keys: { pub: ParsedKey; test: TestKey }[];
+  constructor(keys: TestKey[]) {
+    super();
+    this.#keys = keys.map((test) => ({
+      pub: utils.parseKey(readFileSync(`${test.file}.pub`)) as ParsedKey,
+      test,
+    }));
+  }
+  getIdentities(cb: (err: Error | null, keys?: ParsedKey[]) => void): void {
+    cb(
+      null,
+      this.#keys.map((k) => k.pub),
+    );
+  }
+  sign(pub: ParsedKey, data: Buffer, _o: unknown, cb?: (err: Error | null, sig?: Buffer) => void): void {
+    const k = this.#keys.find((t) => t.test.blob.equals(pub.getPublicSSH()));
+    cb?.(null, parsed(k?.test as TestKey).sign(data));
+  }
+}
+
+function load(m: AnyAuthMethod): Promise<ParsedKey[]> {
+  const agent = (m as { agent: BaseAgent<ParsedKey> }).agent;
+  return new Promise((resolve, reject) =>
+    agent.getIdentities((err, keys) => (err ? reject(err) : resolve((keys ?? []) as ParsedKey[]))),
+  );
+}
+
+async function offered(methods: AnyAuthMethod[]): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const m of methods) for (const k of await load(m)) out.push(k.getPublicSSH());
+  return out;
+}
+
+function host(extra: Partial<HostConfig> = {}): HostConfig {
+  return {
+    ...plainHostConfig({ host: 'h', identityFiles: [a.file, b.file, c.file] }),
+    identitiesOnly: false,
+    ...extra,
+  };
+}
+
+describe('agentPathFor (IdentityAgent semantics)', () => {
+  const env = { SSH_AUTH_SOCK: '/run/agent.sock', OTHER: '/run/other.sock' };
+  it.each([
+    [undefined, env, 'linux', '/run/agent.sock'],
+    ['SSH_AUTH_SOCK', env, 'linux', '/run/agent.sock'],
+    ['none', env, 'linux', undefined],
+    ['$OTHER', env, 'linux', '/run/other.sock'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: OpenSSH's ${VAR} syntax, not a template
+    ['${OTHER}', env, 'linux', '/run/other.sock'],
+    ['$UNSET', env, 'linux', undefined],
+    ['/explicit.sock', env, 'linux', '/explicit.sock'],
+    [undefined, {}, 'linux', undefined],
+    [undefined, {}, 'win32', WINDOWS_AGENT_PIPE],
+    [undefined, env, 'win32', '/run/agent.sock'],
+  ] as const)('IdentityAgent %s with %o on %s → %s', (identityAgent, e, platform, want) => {
+    expect(agentPathFor({ identityAgent }, e, platform)).toBe(want);
+  });
+  it('names the Windows OpenSSH pipe', () => {
+    expect(WINDOWS_AGENT_PIPE).toBe('\\\\.\\pipe\\openssh-ssh-agent');
+  });
+});
+
+describe('createAuthProvider', () => {
+  it('orders like OpenSSH: configured keys held by the agent (agent order), other agent keys, then the remaining files', async () => {
+    const agent = new FakeAgent([c, x, a]);
+    const provider = createAuthProvider({ env: { SSH_AUTH_SOCK: '/fake' }, createAgent: () => agent });
+    const order = await offered(await provider(host()));
+    expect(order).toEqual([c.blob, a.blob, x.blob, b.blob]);
+  });
+
+  it('IdentitiesOnly: uses agent keys only when they match a configured identity', async () => {
+    const agent = new FakeAgent([c, x, a]);
+    const provider = createAuthProvider({ env: { SSH_AUTH_SOCK: '/fake' }, createAgent: () => agent });
+    expect(await offered(await provider(host({ identitiesOnly: true })))).toEqual([c.blob, a.blob, b.blob]);
+  });
+
+  it('IdentityAgent none: files only, and an unreachable agent is noted, not fatal', async () => {
+    const createAgent = vi.fn(() => new FakeAgent([x]));
+    const none = createAuthProvider({ env: { SSH_AUTH_SOCK: '/fake' }, createAgent });
+    expect(await offered(await none(host({ identityAgent: 'none' })))).toEqual([a.blob, b.blob, c.blob]);
+    expect(createAgent).not.toHaveBeenCalled();
+    const missing = createAuthProvider({ env: { SSH_AUTH_SOCK: path.join(dir, 'no-such.sock') } });
+    const methods = await missing(host());
+    expect(await offered(methods)).toEqual([a.blob, b.blob, c.blob]);
+    const err = explainAuthFailure(new AuthError('All configured authentication methods failed'), methods);
+    expect(err.message).toMatch(/agent .*no-such\.sock unavailable/);
+  });
+
+  it('skips identity files that do not exist', async () => {
+    const provider = createAuthProvider({ env: {} });
+    const methods = await provider(host({ identityFiles: [path.join(dir, 'missing'), b.file] }));
+    expect(await offered(methods)).toEqual([b.blob]);
+  });
+
+  it('ignores a key readable by others (UNPROTECTED PRIVATE KEY FILE) and says so in the auth error', async () => {
+    const loose = makeKey(dir, 'id_loose');
+    chmodSync(loose.file, 0o644);
+    const provider = createAuthProvider({ env: {} });
+    const methods = await provider(host({ identityFiles: [loose.file, a.file] }));
+    expect(await offered(methods)).toEqual([a.blob]);
+    const err = explainAuthFailure(new AuthError('All configured authentication methods failed'), methods);
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err.message).toContain('UNPROTECTED PRIVATE KEY FILE');
+    expect(err.message).toContain(`${loose.file}`);
+    expect((err as AuthError).tried).toEqual([`${a.file} ED25519 ${a.fingerprint}`]);
+  });
+
+  it('asks for a passphrase only when the key is tried, retries, and never reports the secret', async () => {
+    const enc = makeKey(dir, 'id_enc', 'ed25519', 'right horse');
+    const answers = ['wrong', 'right horse'];
+    const passphrase = vi.fn(async () => answers.shift());
+    const provider = createAuthProvider({ env: {}, passphrase });
+    const methods = await provider(host({ identityFiles: [enc.file] }));
+    expect(passphrase).not.toHaveBeenCalled();
+    expect(await offered(methods)).toEqual([enc.blob]);
+    expect(passphrase).toHaveBeenCalledTimes(2);
+    const err = explainAuthFailure(new AuthError('failed'), methods) as AuthError;
+    expect(err.tried).toEqual([`${enc.file} ED25519 ${enc.fingerprint}`]);
+    expect(err.message).not.toMatch(/wrong|horse/);
+  });
+
+  it('skips an encrypted key without a passphrase, matching it against the agent without decrypting', async () => {
+    const enc = makeKey(dir, 'id_enc2', 'ed25519', 'secret');
+    const agent = new FakeAgent([enc]);
+    rmSync(`${enc.file}.pub`); // the public half must come from the private file's header
+    const provider = createAuthProvider({ env: {} });
+    const methods = await provider(host({ identityFiles: [enc.file] }));
+    expect(await offered(methods)).toEqual([]);
+    expect(explainAuthFailure(new AuthError('failed'), methods).message).toContain(`${enc.file}: encrypted`);
+    // Held by an agent, the same encrypted file needs no passphrase.
+    const withAgent = createAuthProvider({
+      env: { SSH_AUTH_SOCK: '/fake' },
+      createAgent: () => agent,
+    });
+    const m2 = await withAgent(host({ identityFiles: [enc.file], identitiesOnly: true }));
+    expect(await offered(m2)).toEqual([enc.blob]);
+  });
+
+  it('reports a mid-authentication disconnect (MaxAuthTries) as an AuthError, and leaves other errors alone', async () => {
+    const provider = createAuthProvider({ env: {} });
+    const methods = await provider(host());
+    const disconnect = Object.assign(new Error('Too many authentication failures'), { code: 2 });
+    const early = new NetworkError('connection failed', { cause: disconnect });
+    expect(explainAuthFailure(early, methods)).toBe(early); // nothing offered yet
+    await offered(methods);
+    const late = explainAuthFailure(new NetworkError('connection failed', { cause: disconnect }), methods);
+    expect(late).toBeInstanceOf(AuthError);
+    expect(late.message).toMatch(/MaxAuthTries/);
+    const refused = new NetworkError('ECONNREFUSED', {
+      cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+    });
+    expect(explainAuthFailure(refused, methods)).toBe(refused);
+    expect(explainAuthFailure(new AuthError('x'), [])).toBeInstanceOf(AuthError);
+  });
+});
