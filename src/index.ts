@@ -1,5 +1,12 @@
 // The public surface of sshmux: explicit named exports only.
 
+export { listSubvolumes } from './btrfs/list-subvolumes.js';
+export type { ReplicateOptions } from './btrfs/options.js';
+export type { ProgressEvent } from './btrfs/progress-meter.js';
+export { parseRate, type RateLimitOptions, RateLimitStream } from './btrfs/rate-limit.js';
+export { pullSnapshot, type ReplicateResult, relaySnapshot, sendSnapshot } from './btrfs/replicate.js';
+export { parseSubvolumeShow, type SubvolumeInfo } from './btrfs/subvolume-show.js';
+export { BtrfsTransferError, type TransferSide } from './btrfs/transfer-error.js';
 export type { HostConfig, PlainHostOptions, StrictHostKeyChecking } from './config/host-config.js';
 export { plainHostConfig } from './config/plain.js';
 export type { AuthProvider, HostKeyVerifier, SocketFactory } from './connection/connection.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBtrfsCommand } from './btrfs.js';
 import type { CliContext } from './context.js';
 import { registerHashsumCommand } from './hashsum.js';
 import { registerVerifyCommand } from './verify.js';
@@ -6,6 +7,7 @@ import { registerVerifyCommand } from './verify.js';
 /** One entry per command file in src/cli/: each adds its subcommand to the program. */
 const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerHashsumCommand,
+  registerBtrfsCommand,
   registerVerifyCommand,
 ];
 
