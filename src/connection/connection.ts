@@ -113,6 +113,11 @@ export class Connection {
     return this.#state === 'closed';
   }
 
+  /** Why the connection died; undefined while alive or after a clean close. */
+  get closeError(): SshmuxError | undefined {
+    return this.#state === 'closed' ? this.#closeError : undefined;
+  }
+
   /** Free slots right now. */
   get available(): number {
     return this.isReady ? Math.max(0, this.capacity - this.active) : 0;

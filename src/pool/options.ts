@@ -25,6 +25,8 @@ export interface PoolConnection {
   idleSince: number;
   readonly isReady: boolean;
   readonly isClosed: boolean;
+  /** Why it died; undefined while alive or after a clean close. */
+  readonly closeError: SshmuxError | undefined;
   connect(signal?: AbortSignal): Promise<void>;
   onClosed(listener: (err: SshmuxError | undefined) => void): void;
   unrefIfIdle(): void;

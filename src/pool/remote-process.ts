@@ -10,7 +10,7 @@ export interface ChannelProcessOptions {
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Tells a dead transport from a channel the server closed. */
-  connection: { readonly isClosed: boolean };
+  connection: { readonly isClosed: boolean; readonly closeError: SshmuxError | undefined };
   /** Called once when the server has closed the channel: the slot is free again. */
   onClose: () => void;
 }
@@ -18,6 +18,12 @@ export interface ChannelProcessOptions {
 interface ChannelInternals {
   outgoing?: { state: string; id: number };
   _client?: { _protocol?: { signal(id: number, name: string): void } };
+}
+
+/** ssh2 reports `SIGTERM`; sshmux (like the SSH wire format) says `TERM`. */
+function bare(signal: string | undefined): string | null {
+  if (!signal) return null;
+  return signal.startsWith('SIG') ? signal.slice(3) : signal;
 }
 
 /**
@@ -63,7 +69,7 @@ export class ChannelProcess implements RemoteProcess {
     this.stdout = channel;
     this.stderr = channel.stderr;
     channel.on('exit', (code: number | null, signal?: string) => {
-      this.#exit = typeof code === 'number' ? { code, signal: null } : { code: null, signal: signal ?? null };
+      this.#exit = typeof code === 'number' ? { code, signal: null } : { code: null, signal: bare(signal) };
     });
     const onError = (err: Error): void => {
       this.#failure ??= translateError(err, options.destination, 'channel');
@@ -71,17 +77,25 @@ export class ChannelProcess implements RemoteProcess {
     channel.on('error', onError);
     channel.stderr.on('error', onError);
     this.exited = new Promise((resolve, reject) => {
-      channel.once('close', () => {
+      // ssh2 repeats the exit status on 'close': an 'exit' that arrived in the same packet
+      // batch as the open confirmation fired before anyone could listen.
+      channel.once('close', (code?: number | null, signal?: string) => {
+        if (typeof code === 'number') this.#exit ??= { code, signal: null };
+        else if (code === null && signal) this.#exit ??= { code: null, signal: bare(signal) };
         this.#closed = true;
         this.#cleanup();
         options.onClose();
         if (this.#failure) reject(this.#failure);
         else if (this.#exit) resolve(this.#exit);
         else if (options.connection.isClosed) {
+          const cause = options.connection.closeError;
           reject(
-            new NetworkError(`Connection lost while running: ${options.command}`, {
-              destination: options.destination,
-            }),
+            cause?.kind === 'aborted'
+              ? cause
+              : new NetworkError(`Connection lost while running: ${options.command}`, {
+                  destination: options.destination,
+                  cause,
+                }),
           );
         } else resolve({ code: null, signal: null });
       });

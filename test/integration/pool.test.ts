@@ -1,36 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostConfig } from '../../src/config/host-config.js';
-import { plainHostConfig } from '../../src/config/plain.js';
 import { ExecError } from '../../src/errors.js';
-import { SshPool, type SshPoolOptions } from '../../src/index.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
-
-function hostOf(
-  sshd: StartedSshd,
-  user = 'backup',
-  extra: Partial<Parameters<typeof plainHostConfig>[0]> = {},
-): HostConfig {
-  return plainHostConfig({
-    host: sshd.host,
-    port: sshd.port,
-    user,
-    identityFiles: [sshd.keyPath],
-    strictHostKeyChecking: 'yes',
-    userKnownHostsFiles: [sshd.knownHostsFile],
-    ...extra,
-  });
-}
-
-function poolFor(sshd: StartedSshd, options: SshPoolOptions = {}): SshPool {
-  return new SshPool({
-    hostKeyVerifier: async (key) => {
-      if (!sshd.hostKeys.some((k) => k.split(' ')[1] === key.toString('base64')))
-        throw new Error('unknown host key');
-    },
-    ...options,
-  });
-}
+import { eventually, hostOf, poolFor } from './pool-helpers.js';
 
 describe('SshPool against a real sshd (MaxSessions 10)', () => {
   let sshd: StartedSshd;
@@ -41,7 +12,7 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
     await sshd?.stop();
   });
 
-  it('execs argv and strings, with utf8 and Buffer output, exit codes and check', async () => {
+  it('execs argv and strings, with utf8 and Buffer output, exit codes, stdin and check', async () => {
     await using pool = poolFor(sshd);
     const host = hostOf(sshd);
     const r = await pool.exec(host, ['printf', '%s|', 'a b', "it's", '$HOME'], { encoding: 'utf8' });
@@ -56,6 +27,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
     expect(err).toMatchObject({ exitCode: 4, kind: 'remote', stderr: 'boom\n' });
     const s = await pool.exec(host, ['cat'], { stdin: 'fed through stdin', encoding: 'utf8' });
     expect(s.stdout).toBe('fed through stdin');
+    const killed = await pool.exec(host, 'kill -TERM $$');
+    expect(killed).toMatchObject({ exitCode: null, signal: 'TERM' });
   });
 
   it('spawns with streams, stdin from the caller and the exit status', async () => {
@@ -72,8 +45,7 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
 
   it('leases an sftp session and releases its slot on close', async () => {
     await using pool = poolFor(sshd);
-    const host = hostOf(sshd);
-    const lease = await pool.sftp(host);
+    const lease = await pool.sftp(hostOf(sshd));
     expect(pool.stats().openChannels).toBe(1);
     const list = await new Promise<string[]>((resolve, reject) =>
       lease.sftp.readdir('/', (err, l) => (err ? reject(err) : resolve(l.map((e) => e.filename)))),
@@ -82,6 +54,104 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
     await lease.close();
     await lease.close();
     expect(pool.stats().openChannels).toBe(0);
-    await sleep(10);
+  });
+
+  it('runs 200 concurrent execs under MaxSessions 10 with at most maxConnectionsPerHost logins', async () => {
+    const before = await sshd.countLogins('backup');
+    await using pool = poolFor(sshd, { concurrency: 200 });
+    const host = hostOf(sshd);
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) => pool.exec(host, `sleep 0.2; echo ${i}`, { encoding: 'utf8' })),
+    );
+    const failed = results.filter((r) => r.status === 'rejected');
+    expect(failed).toEqual([]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.stdout : ''))).toEqual(
+      Array.from({ length: 200 }, (_, i) => `${i}\n`),
+    );
+    const logins = (await sshd.countLogins('backup')) - before;
+    expect(logins).toBeGreaterThanOrEqual(1);
+    expect(logins).toBeLessThanOrEqual(pool.options.maxConnectionsPerHost);
+    expect(pool.stats()).toMatchObject({ openChannels: 0, queued: 0 });
+  });
+
+  it('learns MaxSessions when channelsPerConnection overshoots it, without failing a caller', async () => {
+    await using pool = poolFor(sshd, {
+      concurrency: 100,
+      channelsPerConnection: 16,
+      maxConnectionsPerHost: 3,
+    });
+    const host = hostOf(sshd);
+    const results = await Promise.allSettled(Array.from({ length: 60 }, () => pool.exec(host, 'sleep 0.3')));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const capacities = pool.stats().perHost[0]!.capacities;
+    expect(capacities.length).toBeGreaterThanOrEqual(2);
+    for (const c of capacities) expect(c).toBeLessThanOrEqual(10);
+    expect(pool.stats().openChannels).toBe(0);
+  });
+
+  it('makes exactly one login for 50 concurrent first calls', async () => {
+    const before = await sshd.countLogins('backup');
+    await using pool = poolFor(sshd, { maxConnectionsPerHost: 1 });
+    const host = hostOf(sshd);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => pool.exec(host, 'echo ok', { encoding: 'utf8' })),
+    );
+    expect(results.every((r) => r.stdout === 'ok\n')).toBe(true);
+    expect((await sshd.countLogins('backup')) - before).toBe(1);
+
+    // check() is single-flight too, with default options.
+    await using pool2 = poolFor(sshd);
+    await Promise.all(Array.from({ length: 50 }, () => pool2.check(host)));
+    expect((await sshd.countLogins('backup')) - before).toBe(2);
+    expect(pool2.stats().connections).toBe(1);
+  });
+
+  it('runs 100 sequential execs on a warm connection fast (TCP_NODELAY: with Nagle each waits ~40 ms)', async () => {
+    await using pool = poolFor(sshd);
+    const host = hostOf(sshd);
+    await pool.exec(host, 'true');
+    const start = performance.now();
+    for (let i = 0; i < 100; i++) await pool.exec(host, 'true');
+    const ms = performance.now() - start;
+    expect(ms).toBeLessThan(2500);
+    expect(pool.stats().connections).toBe(1);
+  });
+
+  it('abort kills the remote process and frees the slot', async () => {
+    await using pool = poolFor(sshd, { maxConnectionsPerHost: 1, channelsPerConnection: 1 });
+    const host = hostOf(sshd);
+    const ac = new AbortController();
+    const running = pool.exec(host, 'sleep 987', { signal: ac.signal }).catch((e: unknown) => e);
+    await eventually(async () => (await sshd.processes('sleep 987')).length > 0, 10_000, 'sleep started');
+    ac.abort();
+    expect(await running).toMatchObject({ kind: 'aborted' });
+    await eventually(async () => (await sshd.processes('sleep 987')).length === 0, 5_000, 'sleep 987 gone');
+    expect(pool.stats().openChannels).toBe(0);
+    // The one slot is free again.
+    expect((await pool.exec(host, 'echo next', { encoding: 'utf8' })).stdout).toBe('next\n');
+  });
+
+  it('timeout kills the remote process, fails with kind timeout and frees the slot', async () => {
+    await using pool = poolFor(sshd, { maxConnectionsPerHost: 1, channelsPerConnection: 1 });
+    const host = hostOf(sshd);
+    const started = Date.now();
+    const err = await pool.exec(host, 'sleep 986', { timeout: 1000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'timeout', retryable: true });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await eventually(async () => (await sshd.processes('sleep 986')).length === 0, 5_000, 'sleep 986 gone');
+    expect(pool.stats().openChannels).toBe(0);
+    expect((await pool.exec(host, 'echo next', { encoding: 'utf8' })).stdout).toBe('next\n');
+  });
+
+  it('spawn kill() ends the remote process', async () => {
+    await using pool = poolFor(sshd);
+    const proc = await pool.spawn(hostOf(sshd), 'sleep 985');
+    proc.stdout.resume();
+    proc.stderr.resume();
+    await eventually(async () => (await sshd.processes('sleep 985')).length > 0, 10_000, 'sleep started');
+    proc.kill();
+    expect(await proc.exited).toEqual({ code: null, signal: 'TERM' });
+    await eventually(async () => (await sshd.processes('sleep 985')).length === 0, 5_000, 'sleep 985 gone');
+    expect(pool.stats().openChannels).toBe(0);
   });
 });
