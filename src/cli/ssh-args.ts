@@ -1,23 +1,58 @@
 import { ConfigError } from '../errors.js';
 
+/** `-O` control commands sshmux implements (OpenSSH's names). */
+export type ControlCommand = 'check' | 'exit' | 'stop';
+
 /** What `sshmux ssh` was asked to do, parsed with OpenSSH's grammar. */
 export interface SshArgs {
+  /** Host or alias as typed, without `user@` or the `ssh://` wrapper; '' only with `-V` or `-O`. */
   destination: string;
-  /** Remote command words, joined with spaces as ssh does; empty for none. */
+  /** Remote command words, to be joined with spaces as ssh does; empty for none. */
   command: string[];
+  /** `-p`, else the port of an `ssh://` URL (first one wins, as in OpenSSH). */
   port: number | undefined;
+  /** `-l`, else `user@` of the destination (first one wins, as in OpenSSH). */
   user: string | undefined;
   identityFiles: string[];
-  /** `-o Key=Value` in order given (first one wins, as in OpenSSH). */
+  /** `-F file` (last one wins). */
+  configFile: string | undefined;
+  /** `-o Key=Value` in order given (first one wins per key, as in OpenSSH). */
   options: [string, string][];
+  addressFamily: 'any' | 'inet' | 'inet6';
+  /** OpenSSH's RequestTTY from -t (`yes`), -tt (`force`) and -T (`no`); the last one wins. */
+  requestTty: 'auto' | 'no' | 'yes' | 'force';
+  /** `-n`: stdin from /dev/null. */
+  nullStdin: boolean;
+  quiet: boolean;
+  verbosity: number;
+  /** `-G`: print the resolved configuration and exit. */
+  printConfig: boolean;
+  /** `-V`: print the version and exit. */
+  version: boolean;
+  control: ControlCommand | undefined;
 }
 
-const WITH_VALUE = new Set(['p', 'l', 'i', 'o']);
+/** Every option letter OpenSSH's getopt string takes a value for (`b:c:e:i:l:m:o:p:B:D:E:F:I:J:L:O:P:Q:R:S:w:W:`). */
+const OPENSSH_WITH_VALUE = new Set('bceilmopBDEFIJLOPQRSwW'.split(''));
+/** Flags OpenSSH knows that take no value. */
+const OPENSSH_FLAGS = new Set('1246afgknqstvxyACGKMNTVXY'.split(''));
+/** Flags that only turn off features sshmux never uses (X11, agent and GSSAPI forwarding): accepting them is exact. */
+const NO_OP_FLAGS = new Set(['x', 'a', 'k']);
+/** Value options that are spellings of an `-o` option. */
+const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
+
+const SUPPORTED =
+  '-p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
+
+function fail(message: string): never {
+  throw new ConfigError(`sshmux ssh: ${message}`);
+}
 
 /**
- * Parse ssh's command line: options (clustered or not, values attached or separate) until the
- * destination; everything after the destination is the remote command. Unsupported options
- * fail with a clear message rather than being ignored.
+ * Parse ssh's command line as OpenSSH does: options (clustered or not, values attached or
+ * separate), the destination, then more options until the first non-option word, which starts
+ * the remote command (`ssh host -p 22 ls -l` runs `ls -l`). `--` ends options. Options
+ * OpenSSH has but sshmux does not implement fail with a message naming them.
  */
 export function parseSshArgs(argv: readonly string[]): SshArgs {
   const out: SshArgs = {
@@ -26,58 +61,184 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
     port: undefined,
     user: undefined,
     identityFiles: [],
+    configFile: undefined,
     options: [],
+    addressFamily: 'any',
+    requestTty: 'auto',
+    nullStdin: false,
+    quiet: false,
+    verbosity: 0,
+    printConfig: false,
+    version: false,
+    control: undefined,
   };
+  let destination: string | undefined;
   let i = 0;
-  for (; i < argv.length; i++) {
+  let terminated = false;
+  while (i < argv.length) {
     const a = argv[i]!;
-    if (a === '--') {
+    if (!terminated && a === '--') {
+      terminated = true;
       i++;
-      break;
+      continue;
     }
-    if (!a.startsWith('-') || a === '-') break;
-    // Every option supported so far takes a value: `-p 22`, `-p22`, `-oKey=Value`.
-    const flag = a[1]!;
-    if (!WITH_VALUE.has(flag)) {
-      throw new ConfigError(`sshmux ssh: unsupported option -${flag} (supported: -p -l -i -o)`);
+    if (!terminated && a.startsWith('-') && a !== '-') {
+      i = parseCluster(argv, i, out);
+      if (out.version) return out;
+      continue;
     }
-    let value = a.slice(2);
-    if (value === '') {
-      i++;
-      if (i >= argv.length) throw new ConfigError(`sshmux ssh: option -${flag} needs a value`);
-      value = argv[i]!;
-    }
-    applyOption(out, flag, value);
+    if (destination !== undefined) break;
+    destination = a;
+    // user@ and the URL's port count from here: a -l or -p given earlier wins, a later one loses.
+    applyDestination(out, destination);
+    i++;
+    // OpenSSH parses options again after the host, unless `--` came first.
+    if (terminated) break;
   }
-  const dest = argv[i];
-  if (dest === undefined || dest === '')
-    throw new ConfigError('sshmux ssh: missing destination ([user@]host)');
-  out.destination = dest;
-  out.command = argv.slice(i + 1);
+  out.command = argv.slice(i);
+  if (destination === undefined || destination === '') {
+    if (out.control !== undefined) return out;
+    fail('missing destination ([user@]host or ssh://[user@]host[:port])');
+  }
   return out;
 }
 
-function applyOption(out: SshArgs, flag: string, value: string): void {
+/** Parse one `-xyz` word (and the next word when the last flag needs a value); returns the next index. */
+function parseCluster(argv: readonly string[], i: number, out: SshArgs): number {
+  const word = argv[i]!;
+  for (let j = 1; j < word.length; j++) {
+    const flag = word[j]!;
+    if (OPENSSH_WITH_VALUE.has(flag)) {
+      let value = word.slice(j + 1);
+      let next = i + 1;
+      if (value === '') {
+        if (next >= argv.length) fail(`option -${flag} needs a value`);
+        value = argv[next]!;
+        next++;
+      }
+      applyValue(out, flag, value);
+      return next;
+    }
+    if (!OPENSSH_FLAGS.has(flag)) fail(`unknown option -${flag} (supported: ${SUPPORTED})`);
+    applyFlag(out, flag);
+    if (out.version) return i + 1;
+  }
+  return i + 1;
+}
+
+function applyFlag(out: SshArgs, flag: string): void {
+  switch (flag) {
+    case '4':
+      out.addressFamily = 'inet';
+      return;
+    case '6':
+      out.addressFamily = 'inet6';
+      return;
+    case 'C':
+      out.options.push(['Compression', 'yes']);
+      return;
+    case 'T':
+      out.requestTty = 'no';
+      return;
+    case 't':
+      out.requestTty = out.requestTty === 'yes' || out.requestTty === 'force' ? 'force' : 'yes';
+      return;
+    case 'n':
+      out.nullStdin = true;
+      return;
+    case 'q':
+      out.quiet = true;
+      return;
+    case 'v':
+      out.verbosity++;
+      return;
+    case 'G':
+      out.printConfig = true;
+      return;
+    case 'V':
+      out.version = true;
+      return;
+    default:
+      if (NO_OP_FLAGS.has(flag)) return;
+      fail(`option -${flag} is not supported by sshmux (supported: ${SUPPORTED})`);
+  }
+}
+
+function applyValue(out: SshArgs, flag: string, value: string): void {
   switch (flag) {
     case 'p': {
-      const port = Number(value);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new ConfigError(`sshmux ssh: bad port \`${value}\` for -p (expected 1-65535)`);
-      }
-      out.port = port;
+      const port = parsePort(value);
+      if (port === undefined) fail(`bad port \`${value}\` for -p (expected 1-65535)`);
+      out.port ??= port;
       return;
     }
     case 'l':
-      out.user = value;
+      out.user ??= value;
       return;
     case 'i':
       out.identityFiles.push(value);
       return;
+    case 'F':
+      out.configFile = value;
+      return;
     case 'o': {
-      const m = /^\s*([A-Za-z0-9]+)\s*(?:=|\s)\s*(.*)$/.exec(value);
-      if (!m) throw new ConfigError(`sshmux ssh: bad -o option \`${value}\` (expected Key=Value)`);
+      const m = /^\s*([A-Za-z0-9]+)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(value);
+      if (!m || m[2] === '') fail(`bad -o option \`${value}\` (expected Key=Value)`);
       out.options.push([m[1]!, m[2]!]);
       return;
     }
+    case 'O':
+      if (value !== 'check' && value !== 'exit' && value !== 'stop') {
+        fail(`unsupported control command -O ${value} (supported: check, exit, stop)`);
+      }
+      out.control = value;
+      return;
+    default: {
+      const key = AS_OPTION[flag];
+      if (key) {
+        out.options.push([key, value]);
+        return;
+      }
+      fail(`option -${flag} is not supported by sshmux (supported: ${SUPPORTED})`);
+    }
   }
+}
+
+function parsePort(value: string): number | undefined {
+  if (!/^\d+$/.test(value)) return undefined;
+  const port = Number(value);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** `[user@]host` or `ssh://[user@]host[:port]`; -l and -p given before it win, as in OpenSSH. */
+function applyDestination(out: SshArgs, dest: string): void {
+  let host = dest;
+  let user: string | undefined;
+  let port: number | undefined;
+  if (/^ssh:\/\//i.test(dest)) {
+    const m = /^ssh:\/\/(?:([^@/]*)@)?(\[[^\]/]+\]|[^:/[\]]+)(?::([^/]*))?\/?$/i.exec(dest);
+    if (!m) fail(`bad ssh:// URL \`${dest}\` (expected ssh://[user@]host[:port])`);
+    if (m[1] !== undefined) user = decodeURIComponent(m[1]);
+    host = m[2]!.replace(/^\[(.*)\]$/, '$1');
+    if (m[3] !== undefined && m[3] !== '') {
+      port = parsePort(m[3]);
+      if (port === undefined) fail(`bad port \`${m[3]}\` in \`${dest}\` (expected 1-65535)`);
+    }
+  } else {
+    const at = dest.lastIndexOf('@');
+    if (at >= 0) {
+      user = dest.slice(0, at);
+      host = dest.slice(at + 1);
+    }
+  }
+  if (host === '') fail(`missing host name in \`${dest}\``);
+  if (user === '') fail(`empty user name in \`${dest}\``);
+  out.destination = host;
+  if (user !== undefined) out.user ??= user;
+  if (port !== undefined) out.port ??= port;
+}
+
+/** The remote command line as ssh sends it: the words joined with single spaces. */
+export function remoteCommandLine(args: Pick<SshArgs, 'command'>): string {
+  return args.command.join(' ');
 }

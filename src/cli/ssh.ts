@@ -1,75 +1,216 @@
-import os from 'node:os';
-import { pipeline } from 'node:stream/promises';
-import type { StrictHostKeyChecking } from '../config/host-config.js';
-import { plainHostConfig } from '../config/plain.js';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { HostConfig } from '../config/host-config.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
-import { SshPool } from '../pool/ssh-pool.js';
-import { createAuthProvider } from '../security/auth.js';
-import { createHostKeyVerifier } from '../security/verify-host-key.js';
+import { cliLogger, type Logger } from '../logger.js';
+import { openDaemonSession } from '../mux/client-session.js';
+import { currentEnvironment, type MuxEndpoint, prepareEndpoint, selectEndpoint } from '../mux/endpoint.js';
+import {
+  connectDaemon,
+  DaemonNotRunningError,
+  DaemonReportedError,
+  ensureDaemon,
+  sendControl,
+  spawnDaemon,
+} from '../mux/mux-client.js';
 import type { CliContext } from './context.js';
-import { parseSshArgs } from './ssh-args.js';
+import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
+import { environmentToSend, formatHostConfig, resolveSshHost } from './ssh-config.js';
+import { type RunningSession, type SessionStdio, type SshRequest, startDirectSession } from './ssh-direct.js';
+import { VERSION } from './version.js';
 
-const STRICT_VALUES: Record<string, StrictHostKeyChecking> = {
-  yes: 'yes',
-  no: 'no',
-  off: 'no',
-  'accept-new': 'accept-new',
-  ask: 'ask',
-};
+/** OpenSSH exits 255 for its own errors and when the remote command was killed by a signal. */
+export const SSH_ERROR_EXIT = 255;
 
-/** `sshmux ssh [-p port] [-l user] [-i key] [-o K=V] dest command…`: exit with the remote status, 255 for our own errors. */
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** `ssh -V`'s line, on stderr like OpenSSH's. */
+export function sshVersionLine(): string {
+  const require = createRequire(import.meta.url);
+  const ssh2 = (require('ssh2/package.json') as { version: string }).version;
+  return `sshmux_${VERSION} (OpenSSH-compatible front), ssh2 ${ssh2}, node ${process.version}\n`;
+}
+
+/** OpenSSH's exit status for a finished remote command. */
+export function exitStatusOf(exit: { code: number | null; signal: string | null }): number {
+  return exit.code ?? SSH_ERROR_EXIT;
+}
+
+/** Seconds from SSHMUX_PERSIST or the config's ControlPersist; default 60. */
+function persistSeconds(host: HostConfig | undefined): number {
+  const env = process.env.SSHMUX_PERSIST;
+  if (env !== undefined && /^\d+$/.test(env)) return Number(env);
+  return host?.controlPersistSeconds ?? 60;
+}
+
+function daemonScript(): string {
+  return fileURLToPath(new URL('./daemon.js', import.meta.url));
+}
+
+/**
+ * `sshmux ssh`: OpenSSH's command line, run through the per-user daemon (started on first
+ * use) or in-process. Exits with the remote status; 255 for sshmux's own errors and for a
+ * remote command killed by a signal, as ssh does.
+ */
 export async function runSshCli(argv: string[], ctx: CliContext): Promise<number> {
+  let args: SshArgs;
   try {
-    const args = parseSshArgs(argv);
-    let strict: StrictHostKeyChecking | undefined;
-    for (const [k, v] of args.options) {
-      if (k.toLowerCase() === 'stricthostkeychecking' && strict === undefined) {
-        strict = STRICT_VALUES[v.toLowerCase()];
-        if (!strict) throw new ConfigError(`sshmux ssh: bad StrictHostKeyChecking value \`${v}\``);
-      }
-    }
-    let [user, host] = args.destination.includes('@')
-      ? [
-          args.destination.slice(0, args.destination.lastIndexOf('@')),
-          args.destination.slice(args.destination.lastIndexOf('@') + 1),
-        ]
-      : [undefined, args.destination];
-    user = args.user ?? user;
-    const hostConfig = plainHostConfig({
-      host: host!,
-      ...(args.port !== undefined && { port: args.port }),
-      ...(user !== undefined && { user }),
-      ...(args.identityFiles.length > 0 && { identityFiles: args.identityFiles }),
-      ...(strict !== undefined && { strictHostKeyChecking: strict }),
-    });
-    if (args.command.length === 0)
-      throw new ConfigError('sshmux ssh: interactive sessions are not supported yet; give a command');
-    // One process, one pool: the same code path a daemon-backed front will use later.
-    const pool = new SshPool({
-      hostKeyVerifier: createHostKeyVerifier(),
-      authProvider: createAuthProvider(),
-      logger: ctx.logger,
-    });
-    try {
-      // ssh joins the command words with spaces and lets the remote shell parse them.
-      const proc = await pool.spawn(hostConfig, args.command.join(' '));
-      if (process.stdin.isTTY) proc.stdin.end();
-      else process.stdin.pipe(proc.stdin);
-      await Promise.all([
-        pipeline(proc.stdout, process.stdout, { end: false }),
-        pipeline(proc.stderr, process.stderr, { end: false }),
-      ]);
-      process.stdin.unpipe(proc.stdin);
-      process.stdin.destroy();
-      const { code, signal } = await proc.exited;
-      await pool.close();
-      return code ?? (signal ? 128 + (os.constants.signals[`SIG${signal}` as NodeJS.Signals] ?? 15) : 255);
-    } finally {
-      pool.destroy();
-    }
+    args = parseSshArgs(argv);
   } catch (err) {
-    const msg = isSshmuxError(err) ? err.message : String((err as Error)?.message ?? err);
-    ctx.stderr.write(`sshmux: ${msg}\n`);
-    return 255;
+    ctx.stderr.write(`${(err as Error).message}\n`);
+    return SSH_ERROR_EXIT;
   }
+  if (args.version) {
+    ctx.stderr.write(sshVersionLine());
+    return 0;
+  }
+  const verbosity = ctx.verbosity + args.verbosity;
+  const logger = args.quiet
+    ? cliLogger({ verbosity: 0, json: ctx.logJson })
+    : verbosity !== ctx.verbosity
+      ? cliLogger({ verbosity, json: ctx.logJson })
+      : ctx.logger;
+  try {
+    if (args.control) return await runControl(args, ctx);
+    const host = await resolveSshHost(args);
+    if (args.printConfig) {
+      ctx.stdout.write(formatHostConfig(host));
+      return 0;
+    }
+    if (args.command.length === 0) {
+      throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
+    }
+    const stdinIsTty = process.stdin.isTTY === true;
+    const request: SshRequest = {
+      host,
+      command: remoteCommandLine(args),
+      env: environmentToSend(host),
+      pty: args.requestTty === 'force' || (args.requestTty === 'yes' && stdinIsTty),
+    };
+    const io: SessionStdio = {
+      stdin: args.nullStdin ? null : process.stdin,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+    };
+    return await runSession(request, io, logger);
+  } catch (err) {
+    if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
+    logger.debug({ err }, 'ssh failed');
+    return SSH_ERROR_EXIT;
+  } finally {
+    if (!args.nullStdin && process.stdin.readable) process.stdin.destroy();
+  }
+}
+
+async function runSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<number> {
+  const session = await startSession(request, io, logger);
+  let interrupted = false;
+  const onSignal = (name: NodeJS.Signals): void => {
+    interrupted = true;
+    session.signal(name.replace(/^SIG/, ''));
+  };
+  for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
+  const onStdoutError = (): void => session.signal('PIPE');
+  (io.stdout as NodeJS.WriteStream).on?.('error', onStdoutError);
+  const raw = request.pty && process.stdin.isTTY && io.stdin ? process.stdin : undefined;
+  raw?.setRawMode(true);
+  try {
+    const exit = await session.exited;
+    return interrupted ? SSH_ERROR_EXIT : exitStatusOf(exit);
+  } finally {
+    raw?.setRawMode(false);
+    for (const s of FORWARDED_SIGNALS) process.off(s, onSignal);
+    (io.stdout as NodeJS.WriteStream).off?.('error', onStdoutError);
+    await session.close();
+  }
+}
+
+/** Through the daemon when possible, else in-process; see docs/git-and-windows.md for the rules. */
+async function startSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<RunningSession> {
+  if (process.env.SSHMUX_NO_DAEMON === '1') return startDirectSession(request, io, logger);
+  let endpoint: MuxEndpoint;
+  let daemon: Awaited<ReturnType<typeof ensureDaemon>>;
+  try {
+    const env = currentEnvironment();
+    endpoint = selectEndpoint(env);
+    prepareEndpoint(endpoint, env);
+    daemon = await ensureDaemon(endpoint, {
+      version: VERSION,
+      start: () =>
+        spawnDaemon(daemonScript(), [
+          '--runtime-dir',
+          endpoint.dir,
+          '--persist',
+          String(persistSeconds(request.host)),
+        ]),
+    });
+  } catch (err) {
+    if (isSshmuxError(err) && err.code === 'SSHMUX_ERR_MUX_VERSION') throw err;
+    logger.info({ err }, 'no sshmux daemon; connecting in-process');
+    return startDirectSession(request, io, logger);
+  }
+  logger.debug({ pid: daemon.pid, started: daemon.started }, 'relaying through the sshmux daemon');
+  try {
+    const s = await openDaemonSession(
+      daemon,
+      {
+        host: { ...request.host },
+        command: request.command,
+        env: request.env,
+        pty: request.pty,
+        cwd: process.cwd(),
+      },
+      io,
+    );
+    return { exited: s.exited, signal: s.signal, close: async () => {} };
+  } catch (err) {
+    // The daemon cannot ask questions: with a terminal, this process connects itself and asks.
+    if (
+      err instanceof DaemonReportedError &&
+      (err.remote.kind === 'host-key' || err.remote.kind === 'auth') &&
+      !request.host.batchMode &&
+      terminalAvailable()
+    ) {
+      logger.info({ err }, 'the daemon cannot prompt; connecting in-process');
+      return startDirectSession(request, io, logger);
+    }
+    throw err;
+  }
+}
+
+function terminalAvailable(): boolean {
+  return process.stdin.isTTY === true || process.stderr.isTTY === true;
+}
+
+/** `-O check|exit|stop`, with OpenSSH's messages on stderr. */
+async function runControl(args: SshArgs, ctx: CliContext): Promise<number> {
+  const env = currentEnvironment();
+  const endpoint = selectEndpoint(env);
+  let daemon: Awaited<ReturnType<typeof connectDaemon>>;
+  try {
+    daemon = await connectDaemon(endpoint, VERSION);
+  } catch (err) {
+    if (err instanceof DaemonNotRunningError) {
+      ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): no sshmux daemon is running\n`);
+      return SSH_ERROR_EXIT;
+    }
+    throw err;
+  }
+  const op = args.control!;
+  let destination: string | undefined;
+  if (op === 'check' && args.destination) {
+    const host = await resolveSshHost(args);
+    destination = `${host.user}@${host.hostname}:${host.port}`;
+  }
+  const result = await sendControl(daemon, { op, ...(destination && { destination }) });
+  if (op === 'check') {
+    const conns =
+      destination === undefined ? '' : `, ${result.connections ?? 0} connection(s) to ${destination}`;
+    ctx.stderr.write(`Master running (pid=${result.pid}${conns})\n`);
+  } else if (op === 'exit') {
+    ctx.stderr.write('Exit request sent.\n');
+  } else {
+    ctx.stderr.write('Stop listening request sent.\n');
+  }
+  return 0;
 }

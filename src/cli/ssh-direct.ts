@@ -1,0 +1,76 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { HostConfig } from '../config/host-config.js';
+import type { Logger } from '../logger.js';
+import { SshPool } from '../pool/ssh-pool.js';
+import { createAuthProvider } from '../security/auth.js';
+import { cliPassphraseSource } from '../security/passphrase.js';
+import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
+import { createHostKeyVerifier } from '../security/verify-host-key.js';
+
+/** One remote command, as the front runs it either way (daemon or in-process). */
+export interface SshRequest {
+  host: HostConfig;
+  command: string;
+  env: Record<string, string>;
+  pty: boolean;
+}
+
+export interface SessionStdio {
+  stdin: Readable | null;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** A session the front waits on and forwards signals to, whichever way it runs. */
+export interface RunningSession {
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  signal(name: string): void;
+  /** Release everything (pool, sockets) once the session is over. */
+  close(): Promise<void>;
+}
+
+/**
+ * Run the command in this process on a pool of its own (`SSHMUX_NO_DAEMON=1`, no daemon, or
+ * a host-key question that needs this terminal). Host-key and passphrase prompts go to the
+ * controlling terminal, as with OpenSSH.
+ */
+export async function startDirectSession(
+  request: SshRequest,
+  io: SessionStdio,
+  logger: Logger,
+): Promise<RunningSession> {
+  const pool = new SshPool({
+    logger,
+    hostKeyVerifier: createHostKeyVerifier({ prompt: ttyHostKeyPrompt(), logger }),
+    authProvider: createAuthProvider({ passphrase: cliPassphraseSource(), logger }),
+  });
+  try {
+    const proc = await pool.spawn(request.host, request.command, { env: request.env, pty: request.pty });
+    proc.stdin.on('error', () => {
+      // The remote closed its stdin early; its exit status says what happened.
+    });
+    if (io.stdin) {
+      pipeline(io.stdin, proc.stdin).catch(() => {});
+    } else {
+      proc.stdin.end();
+    }
+    const exited = Promise.all([
+      pipeline(proc.stdout, io.stdout as NodeJS.WritableStream, { end: false }),
+      pipeline(proc.stderr, io.stderr as NodeJS.WritableStream, { end: false }),
+      proc.exited,
+    ]).then(([, , exit]) => exit);
+    return {
+      exited,
+      signal: (name) => proc.kill(name),
+      close: async () => {
+        io.stdin?.unpipe();
+        await pool.close();
+        pool.destroy();
+      },
+    };
+  } catch (err) {
+    pool.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,186 @@
+import { pipeline } from 'node:stream/promises';
+import type { HostConfig } from '../config/host-config.js';
+import { ConfigError, translateError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
+import { CreditSink, CreditSource } from './flow.js';
+import type { FramedSocket } from './framed-socket.js';
+import {
+  type ControlMessage,
+  type ControlResultMessage,
+  checkHello,
+  type ErrorMessage,
+  type Frame,
+  FrameType,
+  type OpenMessage,
+  PROTOCOL_VERSION,
+} from './protocol.js';
+
+/** What a connection may ask of the daemon beyond running a command. */
+export interface DaemonHooks {
+  readonly token: string;
+  readonly version: string;
+  readonly logger: Logger;
+  readonly runner: RemoteRunner;
+  /** False once `-O stop`/`-O exit` arrived: new sessions are refused. */
+  accepting(): boolean;
+  control(message: ControlMessage): ControlResultMessage;
+  /** Runs after the reply to a control request went out. */
+  afterControl(message: ControlMessage): void;
+  sessionStarted(): void;
+  sessionEnded(): void;
+}
+
+export function errorMessage(err: unknown): ErrorMessage {
+  const e = translateError(err);
+  return { kind: e.kind, code: e.code, message: e.message };
+}
+
+/** The daemon's side of one client connection: hello, then one session or one control request. */
+export class DaemonSession {
+  readonly #conn: FramedSocket;
+  readonly #hooks: DaemonHooks;
+  readonly #log: Logger;
+  #proc: RemoteProcess | undefined;
+  #stdin: CreditSource | undefined;
+  #sinks = new Map<1 | 2, CreditSink>();
+  #done = false;
+  #started = false;
+
+  constructor(conn: FramedSocket, hooks: DaemonHooks) {
+    this.#conn = conn;
+    this.#hooks = hooks;
+    this.#log = hooks.logger;
+    conn.onFrame((f) => this.#onHello(f));
+    conn.onClose((err) => this.#onClose(err));
+  }
+
+  #fail(err: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#conn.end({ type: FrameType.Error, body: errorMessage(err) });
+  }
+
+  #onHello(frame: Frame): void {
+    if (frame.type !== FrameType.Hello) {
+      this.#fail(new ConfigError('expected a hello frame first'));
+      return;
+    }
+    try {
+      checkHello(frame.body, { token: this.#hooks.token, version: this.#hooks.version });
+    } catch (err) {
+      this.#log.warn({ err }, 'refused a client');
+      this.#fail(err);
+      return;
+    }
+    this.#conn.send({
+      type: FrameType.Welcome,
+      body: { protocol: PROTOCOL_VERSION, version: this.#hooks.version, pid: process.pid },
+    });
+    this.#conn.onFrame((f) => this.#onRequest(f));
+  }
+
+  #onRequest(frame: Frame): void {
+    if (frame.type === FrameType.Control) {
+      const result = this.#hooks.control(frame.body);
+      this.#done = true;
+      this.#conn.end({ type: FrameType.ControlResult, body: result });
+      this.#hooks.afterControl(frame.body);
+      return;
+    }
+    if (frame.type !== FrameType.Open) {
+      this.#fail(new ConfigError(`expected an open or control frame, got type ${frame.type}`));
+      return;
+    }
+    if (!this.#hooks.accepting()) {
+      this.#fail(new ConfigError('the sshmux daemon is stopping and takes no new sessions'));
+      return;
+    }
+    this.#conn.onFrame((f) => this.#onSessionFrame(f));
+    this.#started = true;
+    this.#hooks.sessionStarted();
+    this.#run(frame.body).then(
+      () => this.#end(),
+      (err: unknown) => {
+        this.#proc?.kill('TERM');
+        this.#fail(err);
+        this.#end();
+      },
+    );
+  }
+
+  async #run(open: OpenMessage): Promise<void> {
+    const host = hostConfigFrom(open.host);
+    this.#log.info({ host: `${host.user}@${host.hostname}:${host.port}` }, 'session');
+    const proc = await this.#hooks.runner.spawn(host, open.command, { env: open.env, pty: open.pty });
+    if (this.#conn.closed) {
+      proc.kill('TERM');
+      return;
+    }
+    this.#proc = proc;
+    const send = (f: Frame): void => this.#conn.send(f);
+    this.#stdin = new CreditSource(0, proc.stdin, send);
+    const out = new CreditSink(1, send);
+    const err = new CreditSink(2, send);
+    this.#sinks.set(1, out);
+    this.#sinks.set(2, err);
+    proc.stdin.on('error', () => {
+      // The remote stopped reading (closed channel): the exit status tells the story.
+    });
+    this.#conn.send({ type: FrameType.Opened, body: {} });
+    const [exit] = await Promise.all([proc.exited, pipeline(proc.stdout, out), pipeline(proc.stderr, err)]);
+    if (!this.#done) {
+      this.#done = true;
+      this.#conn.end({ type: FrameType.Exit, body: exit });
+    }
+  }
+
+  #onSessionFrame(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.Data:
+        if (frame.stream === 0) this.#stdin?.write(frame.data);
+        return;
+      case FrameType.Eof:
+        if (frame.stream === 0) this.#proc?.stdin.end();
+        return;
+      case FrameType.Window:
+        if (frame.stream !== 0) this.#sinks.get(frame.stream)?.grant(frame.credit);
+        return;
+      case FrameType.Signal:
+        this.#proc?.kill(String(frame.body.signal));
+        return;
+      default:
+        this.#fail(new ConfigError(`unexpected frame type ${frame.type} during a session`));
+    }
+  }
+
+  #onClose(err: Error | undefined): void {
+    if (err) this.#log.debug({ err }, 'client connection error');
+    if (!this.#done) {
+      // The client went away mid-session: hang up on the remote command as sshd would.
+      this.#done = true;
+      this.#proc?.kill('TERM');
+      for (const s of this.#sinks.values()) s.destroy();
+    }
+  }
+
+  #end(): void {
+    if (!this.#started) return;
+    this.#started = false;
+    this.#hooks.sessionEnded();
+  }
+}
+
+/** A HostConfig as the client sent it, checked for the fields the pool relies on. */
+export function hostConfigFrom(raw: Record<string, unknown>): HostConfig {
+  const ok =
+    typeof raw.hostname === 'string' &&
+    raw.hostname !== '' &&
+    typeof raw.port === 'number' &&
+    typeof raw.user === 'string' &&
+    typeof raw.poolKey === 'string' &&
+    Array.isArray(raw.identityFiles) &&
+    Array.isArray(raw.userKnownHostsFiles);
+  if (!ok) throw new ConfigError('the client sent an incomplete host configuration');
+  return Object.freeze({ ...raw }) as unknown as HostConfig;
+}

@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalError, NetworkError } from '../errors.js';
+import type { MuxEndpoint } from './endpoint.js';
+import { FramedSocket } from './framed-socket.js';
+import {
+  type ControlMessage,
+  type ControlResultMessage,
+  checkWelcome,
+  type ErrorMessage,
+  type Frame,
+  FrameType,
+  PROTOCOL_VERSION,
+  ProtocolError,
+} from './protocol.js';
+
+/** No daemon serves the endpoint (no token, no socket, or a stale socket). */
+export class DaemonNotRunningError extends LocalError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'SSHMUX_ERR_MUX_NOT_RUNNING', cause, retryable: true });
+  }
+}
+
+/** The daemon answered with an error frame: its kind and code travel as they were. */
+export class DaemonReportedError extends LocalError {
+  readonly remote: ErrorMessage;
+  constructor(remote: ErrorMessage) {
+    super(remote.message, { code: remote.code });
+    this.remote = remote;
+  }
+}
+
+/** A connection to the daemon that passed the hello exchange. */
+export interface DaemonConnection {
+  readonly conn: FramedSocket;
+  readonly pid: number;
+}
+
+const NOT_RUNNING_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ECONNRESET', 'EPIPE']);
+
+/** Wait for the next frame (or the end of the connection). */
+export function nextFrame(conn: FramedSocket, timeoutMs = 30_000): Promise<Frame> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      conn.destroy();
+      reject(new NetworkError(`the sshmux daemon did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    conn.onFrame((f) => {
+      clearTimeout(timer);
+      conn.onFrame(() => {});
+      resolve(f);
+    });
+    conn.onClose((err) => {
+      clearTimeout(timer);
+      reject(
+        err && NOT_RUNNING_CODES.has((err as NodeJS.ErrnoException).code ?? '')
+          ? new DaemonNotRunningError(`no sshmux daemon answers (${(err as Error).message})`, err)
+          : (err ?? new NetworkError('the sshmux daemon closed the connection')),
+      );
+    });
+  });
+}
+
+/** Connect and say hello with the token; fails with `DaemonNotRunningError` when nobody serves. */
+export async function connectDaemon(endpoint: MuxEndpoint, version: string): Promise<DaemonConnection> {
+  let token: string;
+  try {
+    token = (await readFile(endpoint.tokenFile, 'utf8')).trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DaemonNotRunningError('no sshmux daemon has run here yet', err);
+    throw new LocalError(`Cannot read the sshmux token ${endpoint.tokenFile}`, { cause: err });
+  }
+  const socket = net.connect(endpoint.socketPath);
+  const conn = new FramedSocket(socket);
+  conn.send({ type: FrameType.Hello, body: { protocol: PROTOCOL_VERSION, version, token } });
+  const frame = await nextFrame(conn);
+  if (frame.type === FrameType.Error) {
+    conn.destroy();
+    throw new DaemonReportedError(frame.body);
+  }
+  if (frame.type !== FrameType.Welcome) {
+    conn.destroy();
+    throw new ProtocolError(`expected a welcome frame, got type ${frame.type}`);
+  }
+  try {
+    checkWelcome(frame.body, version);
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+  return { conn, pid: frame.body.pid };
+}
+
+export interface EnsureDaemonOptions {
+  version: string;
+  /** Starts a daemon process; called at most once. */
+  start: () => void;
+  /** How long to wait for a started daemon to answer. @default 10000 */
+  timeoutMs?: number;
+}
+
+/** Connect to the daemon, starting one if none answers; `started` tells whether we started it. */
+export async function ensureDaemon(
+  endpoint: MuxEndpoint,
+  options: EnsureDaemonOptions,
+): Promise<DaemonConnection & { started: boolean }> {
+  try {
+    return { ...(await connectDaemon(endpoint, options.version)), started: false };
+  } catch (err) {
+    if (!(err instanceof DaemonNotRunningError)) throw err;
+  }
+  options.start();
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  let delay = 20;
+  for (;;) {
+    await sleep(delay);
+    try {
+      return { ...(await connectDaemon(endpoint, options.version)), started: true };
+    } catch (err) {
+      if (!(err instanceof DaemonNotRunningError) || Date.now() > deadline) throw err;
+    }
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+/** Start the daemon script detached from us, as a background process of the same user. */
+export function spawnDaemon(script: string, args: string[]): void {
+  const child = spawn(process.execPath, [script, ...args], {
+    detached: true,
+    stdio: 'ignore',
+    windowsHide: true,
+  });
+  child.on('error', () => {
+    // Start-up failure shows as "no daemon answers"; the caller falls back to a direct connection.
+  });
+  child.unref();
+}
+
+/** Send a control request (`-O check|exit|stop`) and read the reply. */
+export async function sendControl(
+  daemon: DaemonConnection,
+  message: ControlMessage,
+): Promise<ControlResultMessage> {
+  daemon.conn.send({ type: FrameType.Control, body: message });
+  const frame = await nextFrame(daemon.conn);
+  daemon.conn.end();
+  if (frame.type === FrameType.Error) throw new DaemonReportedError(frame.body);
+  if (frame.type !== FrameType.ControlResult) {
+    throw new ProtocolError(`expected a control result, got frame type ${frame.type}`);
+  }
+  return frame.body;
+}

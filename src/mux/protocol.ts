@@ -1,0 +1,293 @@
+/**
+ * The wire protocol between `sshmux ssh` and the per-user daemon: length-prefixed frames
+ * `[u32 length][u8 type][payload]`, where length counts the type byte and the payload.
+ * Control frames carry JSON, data frames carry a stream byte and raw bytes, window frames a
+ * stream byte and a u32 credit. Flow control is credit based per stream: a sender never
+ * sends more DATA bytes on a stream than the receiver granted, so neither side buffers
+ * without bound when the other (or the remote) is slow.
+ */
+import { SshmuxError } from '../errors.js';
+
+/** Bumped on any incompatible change; the hello exchange refuses a different one. */
+export const PROTOCOL_VERSION = 1;
+
+/** No frame may be larger than this (type byte + payload); a bigger length is a protocol error. */
+export const MAX_FRAME = 1024 * 1024;
+/** DATA payloads are cut to this size so control frames interleave. */
+export const MAX_DATA = 64 * 1024;
+/** Credit each side grants per stream up front. */
+export const INITIAL_WINDOW = 1024 * 1024;
+
+export const FrameType = {
+  Hello: 1,
+  Welcome: 2,
+  Open: 3,
+  Opened: 4,
+  Data: 5,
+  Window: 6,
+  Eof: 7,
+  Exit: 8,
+  Signal: 9,
+  Error: 10,
+  Control: 11,
+  ControlResult: 12,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** Stream numbers as in file descriptors. */
+export type StreamId = 0 | 1 | 2;
+
+/** Client → daemon, first frame: who we are and the proof we are the daemon's user. */
+export interface HelloMessage {
+  protocol: number;
+  version: string;
+  token: string;
+}
+
+/** Daemon → client, answer to a good hello. */
+export interface WelcomeMessage {
+  protocol: number;
+  version: string;
+  pid: number;
+}
+
+/** Client → daemon: run a command on a destination. */
+export interface OpenMessage {
+  /** The resolved HostConfig, as the client resolved it (config files are read per request). */
+  host: Record<string, unknown>;
+  /** The remote command line, exactly as ssh would send it. */
+  command: string;
+  /** Environment to send as SSH `env` requests. */
+  env: Record<string, string>;
+  /** Ask for a pseudo-terminal (`-t`). */
+  pty: boolean;
+  cwd: string;
+}
+
+export interface ExitMessage {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface ErrorMessage {
+  kind: string;
+  code: string;
+  message: string;
+}
+
+export type ControlOp = 'check' | 'exit' | 'stop';
+
+export interface ControlMessage {
+  op: ControlOp;
+  /** For `check`: `user@hostname:port` whose pooled connections to count. */
+  destination?: string;
+}
+
+export interface ControlResultMessage {
+  pid: number;
+  version: string;
+  sessions: number;
+  accepting: boolean;
+  /** For `check` with a destination: open connections to it. */
+  connections?: number;
+}
+
+export type Frame =
+  | { type: typeof FrameType.Hello; body: HelloMessage }
+  | { type: typeof FrameType.Welcome; body: WelcomeMessage }
+  | { type: typeof FrameType.Open; body: OpenMessage }
+  | { type: typeof FrameType.Opened; body: Record<string, never> }
+  | { type: typeof FrameType.Data; stream: StreamId; data: Buffer }
+  | { type: typeof FrameType.Window; stream: StreamId; credit: number }
+  | { type: typeof FrameType.Eof; stream: StreamId }
+  | { type: typeof FrameType.Exit; body: ExitMessage }
+  | { type: typeof FrameType.Signal; body: { signal: string } }
+  | { type: typeof FrameType.Error; body: ErrorMessage }
+  | { type: typeof FrameType.Control; body: ControlMessage }
+  | { type: typeof FrameType.ControlResult; body: ControlResultMessage };
+
+/** A broken or hostile peer: wrong framing, oversize frame, bad JSON, version mismatch. */
+export class ProtocolError extends SshmuxError {
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super('local', `sshmux daemon protocol: ${message}`, {
+      code: options.code ?? 'SSHMUX_ERR_MUX_PROTOCOL',
+      cause: options.cause,
+      retryable: false,
+    });
+  }
+}
+
+function isStream(n: number): n is StreamId {
+  return n === 0 || n === 1 || n === 2;
+}
+
+/** Encode one frame into a single buffer (header and payload). */
+export function encodeFrame(frame: Frame): Buffer {
+  let payload: Buffer;
+  switch (frame.type) {
+    case FrameType.Data:
+      payload = Buffer.concat([Buffer.of(frame.stream), frame.data]);
+      break;
+    case FrameType.Window:
+      payload = Buffer.alloc(5);
+      payload[0] = frame.stream;
+      payload.writeUInt32BE(frame.credit, 1);
+      break;
+    case FrameType.Eof:
+      payload = Buffer.of(frame.stream);
+      break;
+    default:
+      payload = Buffer.from(JSON.stringify(frame.body), 'utf8');
+  }
+  if (payload.length + 1 > MAX_FRAME) {
+    throw new ProtocolError(`frame of ${payload.length + 1} bytes exceeds the ${MAX_FRAME}-byte limit`, {
+      code: 'SSHMUX_ERR_MUX_OVERSIZE',
+    });
+  }
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(payload.length + 1, 0);
+  header[4] = frame.type;
+  return Buffer.concat([header, payload]);
+}
+
+function decodeBody(type: number, payload: Buffer): Frame {
+  switch (type) {
+    case FrameType.Data: {
+      const stream = payload[0];
+      if (stream === undefined || !isStream(stream))
+        throw new ProtocolError('DATA frame without a valid stream');
+      return { type, stream, data: payload.subarray(1) };
+    }
+    case FrameType.Window: {
+      const stream = payload[0];
+      if (payload.length !== 5 || stream === undefined || !isStream(stream)) {
+        throw new ProtocolError('malformed WINDOW frame');
+      }
+      return { type, stream, credit: payload.readUInt32BE(1) };
+    }
+    case FrameType.Eof: {
+      const stream = payload[0];
+      if (payload.length !== 1 || stream === undefined || !isStream(stream)) {
+        throw new ProtocolError('malformed EOF frame');
+      }
+      return { type, stream };
+    }
+    case FrameType.Hello:
+    case FrameType.Welcome:
+    case FrameType.Open:
+    case FrameType.Opened:
+    case FrameType.Exit:
+    case FrameType.Signal:
+    case FrameType.Error:
+    case FrameType.Control:
+    case FrameType.ControlResult: {
+      let body: unknown;
+      try {
+        body = JSON.parse(payload.toString('utf8'));
+      } catch (err) {
+        throw new ProtocolError(`frame type ${type} carries invalid JSON`, { cause: err });
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new ProtocolError(`frame type ${type} must carry a JSON object`);
+      }
+      return { type, body } as Frame;
+    }
+    default:
+      throw new ProtocolError(`unknown frame type ${type}`);
+  }
+}
+
+/**
+ * Incremental decoder: feed it socket chunks of any size, get whole frames. A length over
+ * `maxFrame` is rejected as soon as the header arrives, before any payload is buffered.
+ */
+export class FrameDecoder {
+  readonly #maxFrame: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+
+  constructor(maxFrame = MAX_FRAME) {
+    this.#maxFrame = maxFrame;
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  push(chunk: Buffer): Frame[] {
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+    }
+    const frames: Frame[] = [];
+    for (;;) {
+      if (this.#buffered < 4) break;
+      const head = this.#peek(4);
+      const length = head.readUInt32BE(0);
+      if (length < 1 || length > this.#maxFrame) {
+        throw new ProtocolError(`frame length ${length} outside 1..${this.#maxFrame}`, {
+          code: 'SSHMUX_ERR_MUX_OVERSIZE',
+        });
+      }
+      if (this.#buffered < 4 + length) break;
+      const whole = this.#take(4 + length);
+      frames.push(decodeBody(whole[4]!, whole.subarray(5)));
+    }
+    return frames;
+  }
+
+  #peek(n: number): Buffer {
+    if (this.#chunks[0]!.length >= n) return this.#chunks[0]!.subarray(0, n);
+    const all = Buffer.concat(this.#chunks);
+    this.#chunks = [all];
+    return all.subarray(0, n);
+  }
+
+  #take(n: number): Buffer {
+    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.#chunks = rest.length > 0 ? [rest] : [];
+    this.#buffered = rest.length;
+    return out;
+  }
+}
+
+/** The daemon's check of a hello: right protocol version and the right token, else why not. */
+export function checkHello(hello: HelloMessage, expected: { token: string; version: string }): void {
+  if (hello.protocol !== PROTOCOL_VERSION || hello.version !== expected.version) {
+    throw new ProtocolError(
+      `version mismatch: client is sshmux ${String(hello.version)} (protocol ${String(hello.protocol)}), ` +
+        `daemon is sshmux ${expected.version} (protocol ${PROTOCOL_VERSION}); ` +
+        'stop the old daemon with `sshmux ssh -O exit`',
+      { code: 'SSHMUX_ERR_MUX_VERSION' },
+    );
+  }
+  if (typeof hello.token !== 'string' || !timingSafeEqualString(hello.token, expected.token)) {
+    throw new ProtocolError('bad token: this daemon belongs to another user or runtime directory', {
+      code: 'SSHMUX_ERR_MUX_TOKEN',
+    });
+  }
+}
+
+/** The client's check of the daemon's welcome. */
+export function checkWelcome(welcome: WelcomeMessage, version: string): void {
+  if (welcome.protocol !== PROTOCOL_VERSION || welcome.version !== version) {
+    throw new ProtocolError(
+      `version mismatch: daemon (pid ${String(welcome.pid)}) is sshmux ${String(welcome.version)} ` +
+        `(protocol ${String(welcome.protocol)}), this client is sshmux ${version} (protocol ${PROTOCOL_VERSION}); ` +
+        'stop the old daemon with `sshmux ssh -O exit`',
+      { code: 'SSHMUX_ERR_MUX_VERSION' },
+    );
+  }
+}
+
+function timingSafeEqualString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  if (x.length !== y.length) return false;
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
+  return diff === 0;
+}

@@ -1,0 +1,70 @@
+import { openSync } from 'node:fs';
+import { pino } from 'pino';
+import { type Logger, REDACT_PATHS } from '../logger.js';
+import { SshPool } from '../pool/ssh-pool.js';
+import { currentEnvironment, type MuxEndpoint, prepareEndpoint, selectEndpoint } from './endpoint.js';
+import { MuxDaemon } from './mux-daemon.js';
+
+/** Connections the daemon opens to one host at most. */
+export const DAEMON_MAX_CONNECTIONS_PER_HOST = 4;
+
+export interface RunDaemonOptions {
+  endpoint?: MuxEndpoint;
+  version: string;
+  /** @default 60000 */
+  persistMs?: number;
+  /** pino level for `<dir>/daemon.log`. @default 'info' */
+  logLevel?: string;
+}
+
+function daemonLogger(endpoint: MuxEndpoint, level: string): Logger {
+  try {
+    const fd = openSync(endpoint.logFile, 'a', 0o600);
+    return pino(
+      { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } },
+      pino.destination({ fd, sync: true }),
+    );
+  } catch {
+    return pino({ level: 'silent' });
+  }
+}
+
+/**
+ * The daemon process: bind the endpoint (or find it served and leave), serve until idle,
+ * then close the pool. Resolves with the exit code the process should use.
+ */
+export async function runDaemon(options: RunDaemonOptions): Promise<number> {
+  const env = currentEnvironment();
+  const endpoint = options.endpoint ?? selectEndpoint(env);
+  prepareEndpoint(endpoint, env);
+  const logger = daemonLogger(endpoint, options.logLevel ?? 'info');
+  // Host-key prompts never happen here: the pool's verifier has no TTY to ask on, so an
+  // unknown key under `ask` fails and the client decides (see docs/git-and-windows.md).
+  const pool = new SshPool({
+    logger,
+    maxConnectionsPerHost: DAEMON_MAX_CONNECTIONS_PER_HOST,
+    persist: options.persistMs ?? 60_000,
+  });
+  const daemon = new MuxDaemon({
+    endpoint,
+    runner: pool,
+    version: options.version,
+    logger,
+    persistMs: options.persistMs ?? 60_000,
+  });
+  const shutdown = (): void => void daemon.shutdown('signal');
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  process.once('SIGHUP', () => {});
+  try {
+    if ((await daemon.start()) === 'already-running') {
+      logger.info('another daemon serves this endpoint; leaving');
+      return 0;
+    }
+  } catch (err) {
+    logger.error({ err }, 'daemon failed to start');
+    return 1;
+  }
+  await daemon.done;
+  return 0;
+}
