@@ -47,6 +47,11 @@ export interface HostConfig {
   readonly addressFamily: 'any' | 'inet' | 'inet6';
   /** A stable key for pooling: equal keys may share connections. */
   readonly poolKey: string;
+  /**
+   * Every effective option as `ssh -G` prints it (lowercase keyword → values), including keywords
+   * sshmux keeps but does not interpret. Set by `resolveHostConfig`; absent from `plainHostConfig`.
+   */
+  readonly effective?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Options accepted by `plainHostConfig` for callers that skip ssh_config. */

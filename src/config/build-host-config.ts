@@ -1,0 +1,164 @@
+import { ConfigError } from '../errors.js';
+import { assembleAlgorithms } from './algorithm-lists.js';
+import type { HostConfig, StrictHostKeyChecking } from './host-config.js';
+import type { OptionStore } from './option-store.js';
+import { poolKeyOf } from './plain.js';
+import { formatHop, parseProxyJump } from './proxy-jump.js';
+import type { NormalizedResolveOptions } from './resolve-options.js';
+import { expandPath, type TokenContext } from './tokens.js';
+
+const DEFAULT_IDENTITY_FILES = [
+  'id_rsa',
+  'id_ecdsa',
+  'id_ecdsa_sk',
+  'id_ed25519',
+  'id_ed25519_sk',
+  'id_xmss',
+  'id_dsa',
+].map((f) => `~/.ssh/${f}`);
+const STRICT_TYPED: Record<string, StrictHostKeyChecking> = {
+  true: 'yes',
+  false: 'no',
+  ask: 'ask',
+  'accept-new': 'accept-new',
+};
+const MASTER_TYPED: Record<string, string> = {
+  true: 'yes',
+  false: 'no',
+  auto: 'auto',
+  ask: 'ask',
+  autoask: 'autoask',
+};
+
+export interface BuildContext extends NormalizedResolveOptions {
+  /** Final remote host name (HostName expanded, lowercased). */
+  readonly host: string;
+  /** The host as typed (`%n`, printed as `host`). */
+  readonly originalHost: string;
+  readonly globalKnownHosts: readonly string[];
+}
+
+/** ssh -G keeps all hops but the last as written and prints the last one parsed (readconf.c). */
+function printedJump(raw: string, hops: readonly string[]): string {
+  const comma = raw.lastIndexOf(',');
+  return comma === -1 ? hops[hops.length - 1]! : `${raw.slice(0, comma)},${hops[hops.length - 1]!}`;
+}
+
+/** Apply OpenSSH's defaults and token expansion to the effective options, into a frozen HostConfig. */
+export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig {
+  const first = (k: string, def: string) => store.first(k) ?? def;
+  const user = first('user', c.localUser);
+  const port = Number(first('port', '22'));
+  const hostKeyAlias = store.first('hostkeyalias');
+  const ctx: TokenContext = {
+    host: c.host,
+    originalHost: c.originalHost,
+    port,
+    user,
+    localUser: c.localUser,
+    homeDir: c.homeDir,
+    localHostname: c.localHostname,
+    uid: c.uid,
+    hostKeyAlias,
+  };
+  const expand = (v: string, what: string) => expandPath(v, ctx, c.env, what);
+
+  const identityRaw = store.get('identityfile') ?? DEFAULT_IDENTITY_FILES;
+  const userKnownRaw = store.get('userknownhostsfile') ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
+  const userKnown = userKnownRaw.map((f) => expand(f, 'UserKnownHostsFile'));
+  const globalKnown = store.get('globalknownhostsfile') ?? c.globalKnownHosts;
+  const controlPathRaw = store.first('controlpath');
+  const controlPath =
+    controlPathRaw === undefined || controlPathRaw === 'none'
+      ? undefined
+      : expand(controlPathRaw, 'ControlPath');
+  const agentRaw = store.first('identityagent');
+  const agent = agentRaw === undefined ? undefined : expand(agentRaw, 'IdentityAgent');
+  const jumpRaw = store.first('proxyjump');
+  const proxyJump = jumpRaw === undefined ? [] : parseProxyJump(jumpRaw, 'ProxyJump').map(formatHop);
+  const connectTimeout = first('connecttimeout', 'none');
+  // BatchMode raises the keepalive default to 300 s (readconf.c fill_default_options).
+  const aliveInterval = first('serveraliveinterval', first('batchmode', 'no') === 'yes' ? '300' : '0');
+  const persist = first('controlpersist', 'no');
+  const algorithms = {
+    ciphers: assembleAlgorithms('ciphers', store.first('ciphers')),
+    kexalgorithms: assembleAlgorithms('kexalgorithms', store.first('kexalgorithms')),
+    macs: assembleAlgorithms('macs', store.first('macs')),
+    hostkeyalgorithms: assembleAlgorithms('hostkeyalgorithms', store.first('hostkeyalgorithms')),
+  };
+  const setEnv: Record<string, string> = {};
+  for (const kv of store.get('setenv') ?? []) {
+    const eq = kv.indexOf('=');
+    setEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+
+  // The printed (ssh -G) form of everything; keywords sshmux does not interpret pass through raw.
+  const effective = new Map(store.snapshot());
+  const put = (k: string, v: readonly string[] | undefined) => {
+    if (v === undefined) effective.delete(k);
+    else effective.set(k, Object.freeze([...v]));
+  };
+  put('host', [c.originalHost]);
+  put('user', [user]);
+  put('hostname', [c.host]);
+  put('port', [String(port)]);
+  put('serveraliveinterval', [aliveInterval]);
+  put('identityfile', identityRaw);
+  put('userknownhostsfile', userKnown);
+  put('globalknownhostsfile', globalKnown);
+  put('controlpath', controlPath === undefined ? undefined : [controlPath]);
+  put('identityagent', agent === undefined ? undefined : [agent]);
+  put(
+    'proxyjump',
+    jumpRaw === undefined || proxyJump.length === 0 ? undefined : [printedJump(jumpRaw, proxyJump)],
+  );
+  for (const [k, v] of Object.entries(algorithms)) put(k, [v.join(',')]);
+
+  const identityFiles = identityRaw.map((f) => expand(f, 'IdentityFile'));
+  const agentTyped =
+    agent === undefined || agent === 'SSH_AUTH_SOCK'
+      ? undefined
+      : agent.startsWith('$') && !agent.startsWith('${')
+        ? (c.env[agent.slice(1)] ?? 'none')
+        : agent;
+  const timeoutSeconds = connectTimeout === 'none' ? 0 : Number(connectTimeout);
+  const strict = STRICT_TYPED[first('stricthostkeychecking', 'ask')];
+  const controlMaster = MASTER_TYPED[first('controlmaster', 'false')];
+  if (strict === undefined || controlMaster === undefined)
+    throw new ConfigError('internal: unnormalized option');
+  const host: HostConfig = {
+    originalHost: c.originalHost,
+    hostname: c.host.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    user,
+    identityFiles,
+    identitiesOnly: first('identitiesonly', 'no') === 'yes',
+    identityAgent: agentTyped,
+    proxyJump,
+    connectTimeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined,
+    serverAliveInterval: Number(aliveInterval),
+    serverAliveCountMax: Number(first('serveralivecountmax', '3')),
+    strictHostKeyChecking: strict,
+    userKnownHostsFiles: userKnown.length === 1 && userKnown[0] === 'none' ? [] : userKnown,
+    globalKnownHostsFiles: globalKnown.length === 1 && globalKnown[0] === 'none' ? [] : globalKnown,
+    hostKeyAlias,
+    checkHostIp: first('checkhostip', 'no') === 'yes',
+    hashKnownHosts: first('hashknownhosts', 'no') === 'yes',
+    batchMode: first('batchmode', 'no') === 'yes',
+    ciphers: algorithms.ciphers,
+    kexAlgorithms: algorithms.kexalgorithms,
+    macs: algorithms.macs,
+    hostKeyAlgorithms: algorithms.hostkeyalgorithms,
+    compression: first('compression', 'no') === 'yes',
+    sendEnv: store.get('sendenv') ?? [],
+    setEnv,
+    controlMaster,
+    controlPath,
+    controlPersistSeconds:
+      persist === 'no' ? undefined : persist === 'yes' ? Number.POSITIVE_INFINITY : Number(persist),
+    addressFamily: first('addressfamily', 'any') as HostConfig['addressFamily'],
+    poolKey: '',
+    effective,
+  };
+  return Object.freeze({ ...host, poolKey: poolKeyOf(host) });
+}
