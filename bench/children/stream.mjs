@@ -1,0 +1,47 @@
+// Child process for the RSS scenario: stream N zero bytes into a remote `cat > /dev/null`
+// through the built package, so the parent can sample this process's memory alone.
+// argv[2]: JSON { dist, host, port, user, key, knownHosts, cipher, bytes }.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+
+const opts = JSON.parse(process.argv[2]);
+const { SshPool, plainHostConfig } = await import(pathToFileURL(opts.dist).href);
+const base = plainHostConfig({
+  host: opts.host,
+  port: opts.port,
+  user: opts.user,
+  identityFiles: [opts.key],
+  strictHostKeyChecking: 'yes',
+  userKnownHostsFiles: [opts.knownHosts],
+});
+const host = Object.freeze({
+  ...base,
+  ciphers: [opts.cipher],
+  globalKnownHostsFiles: [],
+  poolKey: `${base.poolKey}|ciphers=${opts.cipher}`,
+});
+
+const zero = Buffer.alloc(1 << 20);
+let left = opts.bytes;
+const source = new Readable({
+  highWaterMark: 256 * 1024,
+  read() {
+    if (left <= 0) return void this.push(null);
+    const n = Math.min(256 * 1024, left);
+    left -= n;
+    this.push(zero.subarray(0, n));
+  },
+});
+
+const pool = new SshPool();
+try {
+  const proc = await pool.spawn(host, 'cat >/dev/null');
+  proc.stdout.resume();
+  proc.stderr.resume();
+  await pipeline(source, proc.stdin);
+  const exit = await proc.exited;
+  if (exit.code !== 0) throw new Error(`remote cat exited ${exit.code ?? exit.signal}`);
+} finally {
+  await pool.close();
+}

@@ -1,0 +1,141 @@
+import { median, pairedRatio } from './stats.js';
+import type { Better, Ctx, Row, SideResult, Target } from './types.js';
+
+/** One round's measurement of one side. */
+export interface Sample {
+  value: number;
+  success?: string;
+  logins?: number;
+}
+
+export interface SideSpec {
+  label: string;
+  /** When set the side is not run and the row says "not measured: <reason>". */
+  notMeasured?: string | undefined;
+  run(round: number): Promise<Sample>;
+}
+
+function errorText(err: unknown): string {
+  const e = err as Error & { code?: string };
+  return `${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`.split('\n')[0]!.slice(0, 200);
+}
+
+/**
+ * Run the sides in turn for `rounds` rounds, rotating which goes first each round so none
+ * always runs on a warmer cache. The first side is sshmux: its failure is a result
+ * ("failed: …"). Any other side is OpenSSH: its failure means the bench is broken and throws.
+ */
+export async function alternateMany(
+  ctx: Ctx,
+  name: string,
+  rounds: number,
+  specs: SideSpec[],
+): Promise<SideResult[]> {
+  const out = specs.map((spec) => {
+    const res: SideResult = { label: spec.label, values: [], successes: [], logins: [] };
+    if (spec.notMeasured) res.notMeasured = spec.notMeasured;
+    return res;
+  });
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < specs.length; k++) {
+      const i = (k + round) % specs.length;
+      const spec = specs[i]!;
+      const res = out[i]!;
+      if (res.notMeasured) continue;
+      let sample: Sample;
+      try {
+        sample = await spec.run(round);
+      } catch (err) {
+        if (i !== 0) throw err;
+        res.notMeasured = `failed: ${errorText(err)}`;
+        ctx.log(`  ${name}: sshmux side failed: ${errorText(err)}`);
+        continue;
+      }
+      res.values.push(sample.value);
+      if (sample.success !== undefined) res.successes!.push(sample.success);
+      if (sample.logins !== undefined) res.logins!.push(sample.logins);
+      ctx.log(
+        `  ${name} round ${round + 1}/${rounds} ${spec.label}: ${sample.value.toFixed(2)}` +
+          (sample.success ? ` ok ${sample.success}` : '') +
+          (sample.logins !== undefined ? ` logins ${sample.logins}` : ''),
+      );
+    }
+  }
+  for (const res of out) {
+    if (res.successes?.length === 0) delete res.successes;
+    if (res.logins?.length === 0) delete res.logins;
+  }
+  return out;
+}
+
+/** `alternateMany` for one sshmux side against one OpenSSH side. */
+export async function alternate(
+  ctx: Ctx,
+  name: string,
+  rounds: number,
+  sshmux: SideSpec,
+  openssh: SideSpec,
+): Promise<{ sshmux: SideResult; openssh: SideResult }> {
+  const [a, b] = await alternateMany(ctx, name, rounds, [sshmux, openssh]);
+  return { sshmux: a!, openssh: b! };
+}
+
+/** A row not run at all (both sides), with the reason. */
+export function skippedSide(label: string, reason: string): SideResult {
+  return { label, values: [], notMeasured: reason };
+}
+
+export function sideMedian(side: SideResult): number | null {
+  return side.notMeasured || side.values.length === 0 ? null : median(side.values);
+}
+
+export interface RowSpec {
+  id: string;
+  group: string;
+  title: string;
+  unit: string;
+  better: Better;
+  sshmux: SideResult;
+  openssh: SideResult;
+  target?: (row: Row) => Target;
+}
+
+export function makeRow(spec: RowSpec): Row {
+  const ratio =
+    spec.sshmux.notMeasured || spec.openssh.notMeasured
+      ? null
+      : pairedRatio(spec.sshmux.values, spec.openssh.values);
+  const row: Row = {
+    id: spec.id,
+    group: spec.group,
+    title: spec.title,
+    unit: spec.unit,
+    better: spec.better,
+    sshmux: spec.sshmux,
+    openssh: spec.openssh,
+    ratio,
+  };
+  if (spec.target) row.target = spec.target(row);
+  return row;
+}
+
+/** A target on the ratio alone: `ratio <= limit` (lower is better) or `ratio >= limit`. */
+export function ratioTarget(text: string, limit: number): (row: Row) => Target {
+  return (row) => ({
+    text,
+    met: row.ratio === null ? null : row.better === 'lower' ? row.ratio <= limit : row.ratio >= limit,
+  });
+}
+
+/** Count new logins for `backup` across `fn`. */
+export async function countingLogins<T>(
+  ctx: Ctx,
+  fn: () => Promise<T>,
+): Promise<{ result: T; logins: number }> {
+  const before = await ctx.sshd.countLogins('backup');
+  const result = await fn();
+  // sshd writes the log line before the session starts, but give tee a moment to flush it.
+  await new Promise((r) => setTimeout(r, 50));
+  const after = await ctx.sshd.countLogins('backup');
+  return { result, logins: after - before };
+}

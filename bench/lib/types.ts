@@ -1,0 +1,73 @@
+import type { StartedSshd } from '../../test/helpers/sshd.js';
+import type { OpenSsh } from './openssh.js';
+import type { Sshmux } from './sshmux.js';
+
+/** Whether a smaller or a larger number means faster/leaner. */
+export type Better = 'lower' | 'higher';
+
+/** One side (sshmux or OpenSSH) of a row. */
+export interface SideResult {
+  /** What ran, e.g. `SshPool.exec` or `ssh -S (ControlMaster client)`. */
+  label: string;
+  /** One value per round, in the row's unit. */
+  values: number[];
+  /** Set instead of values when this side was not run, with the reason. */
+  notMeasured?: string;
+  /** Successful operations per round, e.g. `50/50`. */
+  successes?: string[];
+  /** New sshd logins per round (from the sshd log). */
+  logins?: number[];
+  /** Anything else worth a footnote (errors seen, RSS at the checkpoints…). */
+  note?: string;
+}
+
+export interface Target {
+  text: string;
+  /** null when it could not be judged (a side not measured). */
+  met: boolean | null;
+}
+
+export interface Row {
+  id: string;
+  /** The scenario heading (rows of one scenario share it). */
+  group: string;
+  title: string;
+  unit: string;
+  better: Better;
+  sshmux: SideResult;
+  openssh: SideResult;
+  /** Median of per-round sshmux/OpenSSH ratios. */
+  ratio: number | null;
+  target?: Target;
+}
+
+export interface Sizes {
+  rounds: number;
+  heavyRounds: number;
+  latencyCommands: number;
+  cliCommands: number;
+  bursts: number[];
+  connectIterations: number;
+  streamBytes: number;
+  btrfsBytes: number;
+  btrfsIncrementBytes: number;
+  manifestFiles: number;
+  manifestBytes: number;
+  clones: number;
+  rssBytes: number;
+  rssCheckpoint: number;
+}
+
+export interface Ctx {
+  sshd: StartedSshd;
+  quick: boolean;
+  sizes: Sizes;
+  /** Scratch directory on the host (removed at the end). */
+  tmp: string;
+  openssh: OpenSsh;
+  sshmux: Sshmux;
+  ciphers: readonly string[];
+  log(message: string): void;
+}
+
+export type Scenario = (ctx: Ctx) => Promise<Row[]>;
