@@ -1,7 +1,7 @@
 import { type AnyAuthMethod, type BaseAgent, createAgent, type ParsedKey, utils } from 'ssh2';
 import type { HostConfig } from '../config/host-config.js';
 import type { AuthProvider } from '../connection/connection.js';
-import { AuthError, type SshmuxError } from '../errors.js';
+import { AuthError, SshmuxError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { displayKeyType, fingerprintSha256 } from './fingerprint.js';
 import {
@@ -142,21 +142,24 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
         agent: new OfferedIdentity(
           async () => {
             report.started = true;
-            const warning = await unprotectedKeyWarning(file, platform);
-            if (warning) {
-              report.notes.push(warning);
-              log.warn({ file }, warning);
+            const skip = (why: string): undefined => {
+              report.notes.push(why);
+              log.warn({ file }, why);
               return undefined;
+            };
+            try {
+              const warning = await unprotectedKeyWarning(file, platform);
+              if (warning) return skip(warning);
+              const source = options.passphrase;
+              const loaded = await loadPrivateKey(file, source ? (f) => source(f, host) : undefined);
+              if ('error' in loaded) return skip(`${file}: ${loaded.error}`);
+              report.tried.push(`${file} ${describeKey(loaded.key)}`);
+              return loaded.key;
+            } catch (err) {
+              // An interrupted prompt stops the connect; an unreadable file is only skipped.
+              if (err instanceof SshmuxError && err.kind === 'aborted') throw err;
+              return skip(`${file}: ${(err as Error).message}`);
             }
-            const source = options.passphrase;
-            const loaded = await loadPrivateKey(file, source ? (f) => source(f, host) : undefined);
-            if ('error' in loaded) {
-              report.notes.push(`${file}: ${loaded.error}`);
-              log.warn({ file }, `skipping identity ${file}: ${loaded.error}`);
-              return undefined;
-            }
-            report.tried.push(`${file} ${describeKey(loaded.key)}`);
-            return loaded.key;
           },
           (key, data, opts, cb) => {
             const sig = key.sign(data, opts.hash);
