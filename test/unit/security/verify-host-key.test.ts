@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { HostConfig, StrictHostKeyChecking } from '../../../src/config/host-config.js';
 import { plainHostConfig } from '../../../src/config/plain.js';
 import { HostKeyError } from '../../../src/errors.js';
+import type { Logger } from '../../../src/logger.js';
 import { appendKnownHostsLines } from '../../../src/security/known-hosts-file.js';
 import { createHostKeyVerifier, type HostKeyQuestion } from '../../../src/security/verify-host-key.js';
 import { makeKey, sshKeygen } from './keygen.js';
@@ -221,6 +222,16 @@ describe('createHostKeyVerifier', () => {
       await createHostKeyVerifier({ lookup: spy })(good.blob, { ...ip.host, strictHostKeyChecking: 'no' });
       expect(spy).not.toHaveBeenCalled();
     });
+  });
+
+  it('only warns when the known_hosts file cannot be written, as OpenSSH does', async () => {
+    const blocker = path.join(root, 'not-a-dir');
+    writeFileSync(blocker, '');
+    const { host } = setup({ userKnownHostsFiles: [path.join(blocker, 'known_hosts')] });
+    const warn = vi.fn();
+    const logger = { warn, debug: vi.fn() } as unknown as Logger;
+    await createHostKeyVerifier({ logger })(good.blob, { ...host, strictHostKeyChecking: 'accept-new' });
+    expect(warn).toHaveBeenCalledWith(expect.anything(), expect.stringMatching(/Failed to add the host key/));
   });
 
   it('keeps every line whole when many appends race', async () => {
