@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBtrfsCommand } from './btrfs.js';
+import { registerConfigCommand } from './config.js';
 import type { CliContext } from './context.js';
 import { registerHashsumCommand } from './hashsum.js';
 import { registerVerifyCommand } from './verify.js';
@@ -9,6 +10,7 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerHashsumCommand,
   registerBtrfsCommand,
   registerVerifyCommand,
+  registerConfigCommand,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
