@@ -29,9 +29,17 @@ export function localRunner(options: { uid?: number; gid?: number; cwd?: string 
     async spawn(_dest, command) {
       return start(command);
     },
-    async exec(_dest, command) {
+    async exec(_dest, command, options = {}) {
       const p = start(command);
-      p.stdin.end();
+      if (
+        options.stdin !== undefined &&
+        typeof options.stdin !== 'string' &&
+        !Buffer.isBuffer(options.stdin)
+      ) {
+        throw new TypeError('localRunner takes Buffer or string stdin only');
+      }
+      p.stdin.on('error', () => {}); // the command may exit without reading it all
+      p.stdin.end(options.stdin ?? '');
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       p.stdout.on('data', (d: Buffer) => out.push(d));

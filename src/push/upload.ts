@@ -1,0 +1,143 @@
+import { createReadStream } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { SFTPWrapper } from 'ssh2';
+import { LocalError, RemoteError, type SshmuxError, translateError } from '../errors.js';
+import { displayPath, rawToString } from '../manifest/raw-path.js';
+import type { ScannedFile } from '../manifest/tree-scan.js';
+import type { Destination, RemoteRunner } from '../pool/types.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { RemoteOps } from './remote-ops.js';
+
+/** What one upload needs; paths are raw, `remote*` relative to the login directory. */
+export interface UploadJob {
+  readonly rel: string;
+  readonly localPath: Buffer;
+  /** Remote final and temporary paths (raw). */
+  readonly remotePath: string;
+  readonly remoteTmp: string;
+  /** Temporary path relative to the push root (for the exec route). */
+  readonly relTmp: string;
+  readonly file: ScannedFile;
+  /** Byte offset to continue from (the verified length of a leftover temporary file). */
+  readonly start: number;
+}
+
+export interface UploadContext {
+  readonly runner: RemoteRunner;
+  readonly dest: Destination;
+  readonly destination: string;
+  readonly ops: RemoteOps;
+  readonly limiter: RateLimiter | undefined;
+  readonly signal: AbortSignal;
+  readonly onBytes: (n: number) => void;
+}
+
+function call<T = void>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/** ssh2 reports SFTP status replies with a numeric `code` (2 no such file, 3 permission denied, 4 failure…). */
+export function classifyUploadError(err: unknown, ctx: UploadContext, rel: string): SshmuxError {
+  const where = `push ${displayPath(rel)}`;
+  if (ctx.signal.aborted) return translateError(ctx.signal.reason ?? err, ctx.destination, where);
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'number') {
+    return new RemoteError(`${where}: ${(err as Error).message}`, {
+      destination: ctx.destination,
+      cause: err,
+    });
+  }
+  const e = translateError(err, ctx.destination, where);
+  if (e.kind === 'local' && code === 'ENOENT') {
+    return new LocalError(`${where}: the local file vanished during the push`, { cause: err });
+  }
+  return e;
+}
+
+function meter(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+}
+
+function source(job: UploadJob, ctx: UploadContext): NodeJS.ReadableStream[] {
+  const rs = createReadStream(job.localPath, { start: job.start, highWaterMark: 256 * 1024 });
+  return [rs, ...(ctx.limiter ? [ctx.limiter.stream(ctx.signal)] : []), meter(ctx.onBytes)];
+}
+
+/** The local file must still be what was planned, or the pushed copy is a mix of two versions. */
+async function assertUnchanged(job: UploadJob): Promise<void> {
+  let st: Awaited<ReturnType<typeof lstat>>;
+  try {
+    st = await lstat(job.localPath);
+  } catch (err) {
+    throw new LocalError(`push ${displayPath(job.rel)}: the local file vanished during the push`, {
+      cause: err,
+    });
+  }
+  if (Number(st.size) !== job.file.size || Math.floor(Number(st.mtimeMs) / 1000) !== job.file.mtime) {
+    throw new LocalError(`push ${displayPath(job.rel)}: the local file changed during the push`);
+  }
+}
+
+/**
+ * Upload over a leased SFTP session: stream into the temporary name (continuing at
+ * `start`), set mode and mtime, then `posix-rename@openssh.com` over the final name so a
+ * reader sees the old file or the new one, never half of it.
+ */
+export async function uploadSftp(sftp: SFTPWrapper, job: UploadJob, ctx: UploadContext): Promise<void> {
+  const tmp = rawToString(job.remoteTmp);
+  const final = rawToString(job.remotePath);
+  const ws = sftp.createWriteStream(tmp, {
+    flags: job.start > 0 ? 'r+' : 'w',
+    start: job.start,
+    mode: 0o600,
+  });
+  await pipeline([...source(job, ctx), ws] as unknown as Parameters<typeof pipeline>[0][], {
+    signal: ctx.signal,
+  });
+  await assertUnchanged(job);
+  await call((cb) =>
+    sftp.setstat(tmp, { mode: job.file.mode, atime: job.file.mtime, mtime: job.file.mtime }, cb),
+  );
+  try {
+    await call((cb) => sftp.ext_openssh_rename(tmp, final, cb));
+  } catch (err) {
+    // Only a server without the extension gets here: plain SFTP rename refuses to overwrite.
+    if (!/does not support/i.test((err as Error).message)) throw err;
+    await call((cb) => sftp.unlink(final, cb)).catch(() => {});
+    await call((cb) => sftp.rename(tmp, final, cb));
+  }
+}
+
+/** Upload through an exec channel (`cat >> tmp`, then chmod, touch, mv), for names SFTP in ssh2 cannot carry. */
+export async function uploadExec(job: UploadJob, ctx: UploadContext): Promise<void> {
+  const command = ctx.ops.uploadCommand({ tmp: job.relTmp, start: job.start });
+  const proc = await ctx.runner.spawn(ctx.dest, command, { signal: ctx.signal });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 8192) stderr += d.toString('latin1');
+  });
+  proc.stdout.resume();
+  await pipeline([...source(job, ctx), proc.stdin] as unknown as Parameters<typeof pipeline>[0][], {
+    signal: ctx.signal,
+  });
+  const { code, signal } = await proc.exited;
+  if (code !== 0) {
+    throw new RemoteError(
+      `push ${displayPath(job.rel)}: remote write failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`,
+      {
+        destination: ctx.destination,
+      },
+    );
+  }
+  await assertUnchanged(job);
+  await ctx.ops.run(
+    ctx.ops.finishScript({ path: job.rel, tmp: job.relTmp, mode: job.file.mode, mtime: job.file.mtime }),
+  );
+}
