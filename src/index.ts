@@ -8,7 +8,12 @@ export { pullSnapshot, type ReplicateResult, relaySnapshot, sendSnapshot } from 
 export { parseSubvolumeShow, type SubvolumeInfo } from './btrfs/subvolume-show.js';
 export { BtrfsTransferError, type TransferSide } from './btrfs/transfer-error.js';
 export type { HostConfig, PlainHostOptions, StrictHostKeyChecking } from './config/host-config.js';
+export { parseDestination } from './config/destination.js';
 export { plainHostConfig } from './config/plain.js';
+export { parseRemotePath, type RemotePath } from './config/remote-path.js';
+export { resolveHostConfig } from './config/resolve.js';
+export type { ResolveOptions } from './config/resolve-options.js';
+export { formatSshG } from './config/ssh-g.js';
 export type { AuthProvider, HostKeyVerifier, SocketFactory } from './connection/connection.js';
 export {
   AbortedError,
