@@ -3,6 +3,7 @@ import { registerBtrfsCommand } from './btrfs.js';
 import { registerConfigCommand } from './config.js';
 import type { CliContext } from './context.js';
 import { registerHashsumCommand } from './hashsum.js';
+import { registerPushCommand } from './push.js';
 import { registerVerifyCommand } from './verify.js';
 
 /** One entry per command file in src/cli/: each adds its subcommand to the program. */
@@ -10,6 +11,7 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerHashsumCommand,
   registerBtrfsCommand,
   registerVerifyCommand,
+  registerPushCommand,
   registerConfigCommand,
 ];
 
