@@ -7,14 +7,15 @@ export { parseRate, type RateLimitOptions, RateLimitStream } from './btrfs/rate-
 export { pullSnapshot, type ReplicateResult, relaySnapshot, sendSnapshot } from './btrfs/replicate.js';
 export { parseSubvolumeShow, type SubvolumeInfo } from './btrfs/subvolume-show.js';
 export { BtrfsTransferError, type TransferSide } from './btrfs/transfer-error.js';
-export type { HostConfig, PlainHostOptions, StrictHostKeyChecking } from './config/host-config.js';
 export { parseDestination } from './config/destination.js';
+export type { HostConfig, PlainHostOptions, StrictHostKeyChecking } from './config/host-config.js';
 export { plainHostConfig } from './config/plain.js';
 export { parseRemotePath, type RemotePath } from './config/remote-path.js';
 export { resolveHostConfig } from './config/resolve.js';
 export type { ResolveOptions } from './config/resolve-options.js';
 export { formatSshG } from './config/ssh-g.js';
 export type { AuthProvider, HostKeyVerifier, SocketFactory } from './connection/connection.js';
+export { type HopResolver, type ProxyJumpOptions, proxyJumpSocketFactory } from './connection/proxy-jump.js';
 export {
   AbortedError,
   AuthError,
@@ -54,3 +55,16 @@ export type {
 } from './pool/types.js';
 export { type RetryPolicy, withRetry } from './pool/with-retry.js';
 export { quoteArg, shellCommand } from './quote.js';
+export { type AuthProviderOptions, createAuthProvider } from './security/auth.js';
+export {
+  type CliPassphraseOptions,
+  cliPassphraseSource,
+  type PassphraseSource,
+} from './security/passphrase.js';
+export { ttyHostKeyPrompt } from './security/tty-prompt.js';
+export {
+  createHostKeyVerifier,
+  type HostKeyPrompt,
+  type HostKeyQuestion,
+  type HostKeyVerifierOptions,
+} from './security/verify-host-key.js';
