@@ -44,6 +44,8 @@ export class HostPool {
   #connecting: Promise<PoolConnection> | undefined;
   #closing = false;
   #destroyed = false;
+  /** Aborts a handshake in progress on destroy(). */
+  readonly #lifetime = new AbortController();
   #drainWaiters: (() => void)[] = [];
 
   constructor(host: HostConfig, options: ResolvedPoolOptions) {
@@ -207,7 +209,7 @@ export class HostPool {
     });
     const started = Date.now();
     this.#log.debug({ conn: conn.id }, 'connecting');
-    const p = conn.connect().then(
+    const p = conn.connect(this.#lifetime.signal).then(
       () => {
         this.#connecting = undefined;
         if (this.#destroyed || this.#closing) {
@@ -322,6 +324,7 @@ export class HostPool {
   destroy(err: SshmuxError): void {
     this.#closing = true;
     this.#destroyed = true;
+    this.#lifetime.abort(err);
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) {

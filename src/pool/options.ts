@@ -10,7 +10,7 @@ import { ConfigError, type SshmuxError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createAuthProvider } from '../security/auth.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
-import { resolvePlainDestination } from './plain-destination.js';
+import { defaultResolver } from './default-resolver.js';
 
 /**
  * What the pool needs from a connection. `Connection` implements it; unit tests pass fakes
@@ -64,7 +64,10 @@ export interface SshPoolOptions {
   hostKeyVerifier?: HostKeyVerifier;
   /** @default createAuthProvider() (IdentityFile keys, agent) */
   authProvider?: AuthProvider;
-  /** Destination string → HostConfig. @default `[user@]host[:port]` via plainHostConfig */
+  /**
+   * Destination string → HostConfig. A HostConfig passed as destination skips it.
+   * @default ssh_config resolution (`resolveHostConfig`), `host:port` taken as `-p port`; once per string
+   */
   resolve?: DestinationResolver;
   /** Opens transports; mainly for tests (e.g. through a proxy). @default TCP with TCP_NODELAY */
   socketFactory?: SocketFactory;
@@ -134,7 +137,7 @@ export function normalizePoolOptions(options: SshPoolOptions = {}): ResolvedPool
     logger,
     hostKeyVerifier: fn('hostKeyVerifier', options.hostKeyVerifier, createHostKeyVerifier),
     authProvider: fn('authProvider', options.authProvider, createAuthProvider),
-    resolve: fn<DestinationResolver>('resolve', options.resolve, () => resolvePlainDestination),
+    resolve: fn<DestinationResolver>('resolve', options.resolve, defaultResolver),
     connectionFactory: fn<ConnectionFactory>(
       'connectionFactory',
       options.connectionFactory,

@@ -71,7 +71,9 @@ export class ChannelProcess implements RemoteProcess {
     channel.on('exit', (code: number | null, signal?: string) => {
       this.#exit = typeof code === 'number' ? { code, signal: null } : { code: null, signal: bare(signal) };
     });
-    const onError = (err: Error): void => {
+    const onError = (err: Error & { code?: string }): void => {
+      // Writing stdin after the remote closed (`head -1` exits early) is not the command failing.
+      if (err.code === 'ERR_STREAM_WRITE_AFTER_END' || err.code === 'ERR_STREAM_DESTROYED') return;
       this.#failure ??= translateError(err, options.destination, 'channel');
     };
     channel.on('error', onError);

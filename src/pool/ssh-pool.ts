@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
 import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
 import { shellCommand } from '../quote.js';
@@ -133,12 +132,10 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     if (stdin !== undefined) {
       const source =
         typeof stdin === 'string' || Buffer.isBuffer(stdin) ? Readable.from([Buffer.from(stdin)]) : stdin;
-      pipeline(source, proc.stdin).catch((err: unknown) => {
-        // The remote side closing early (e.g. `head`) is not the caller's failure; a broken source is.
-        if (!lease.value.destroyed && source.destroyed && !source.readableEnded) {
-          proc.fail(translateError(err, destination, 'stdin'));
-        }
-      });
+      // Not pipeline(): it would destroy the channel on a source error, which closes it without
+      // signalling, and OpenSSH leaves a command without a pty running when its channel closes.
+      source.once('error', (err) => proc.fail(translateError(err, destination, 'stdin')));
+      source.pipe(proc.stdin);
     } else if (endStdin) {
       proc.stdin.end();
     }

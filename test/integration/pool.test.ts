@@ -43,6 +43,27 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
     expect(pool.stats().openChannels).toBe(0);
   });
 
+  it('stdin honours the SSH window (backpressure) and a remote that stops reading early is no failure', async () => {
+    await using pool = poolFor(sshd);
+    const host = hostOf(sshd);
+    const proc = await pool.spawn(host, 'sleep 1; cat >/dev/null');
+    proc.stdout.resume();
+    proc.stderr.resume();
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    let written = 0;
+    while (written < 64 * chunk.length && proc.stdin.write(chunk)) written += chunk.length;
+    // The server's window (2 MiB for OpenSSH sessions) stops us long before 64 MiB.
+    expect(written).toBeLessThan(16 * chunk.length);
+    proc.stdin.end();
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+
+    const r = await pool.exec(host, 'head -c 5', {
+      stdin: Buffer.alloc(8 * 1024 * 1024, 'a'),
+      encoding: 'utf8',
+    });
+    expect(r).toMatchObject({ stdout: 'aaaaa', exitCode: 0 });
+  });
+
   it('leases an sftp session and releases its slot on close', async () => {
     await using pool = poolFor(sshd);
     const lease = await pool.sftp(hostOf(sshd));

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { plainHostConfig } from '../../../src/config/plain.js';
 import { AbortedError, AuthError, NetworkError } from '../../../src/errors.js';
@@ -256,6 +257,31 @@ describe('SshPool with fake connections', () => {
     await until(() => open().length === 1, 'running');
     open()[0]!.push('0123456789');
     expect(await r).toMatchObject({ kind: 'remote', code: 'SSHMUX_ERR_MAX_BUFFER' });
+  });
+
+  it('feeds stdin from a string and fails the command when a stdin stream breaks', async () => {
+    const { pool, channels, open } = setup();
+    const fed = pool.exec(host, 'cat', { stdin: 'to remote' });
+    await until(() => channels().length === 1, 'channel');
+    await until(() => channels()[0]!.writableFinished, 'stdin ended');
+    expect(Buffer.concat(channels()[0]!.input).toString()).toBe('to remote');
+    channels()[0]!.finish(0);
+    await fed;
+
+    const broken = new Readable({ read() {} });
+    const failing = pool.exec(host, 'cat', { stdin: broken }).catch((e: unknown) => e);
+    await until(() => open().length === 1, 'second channel');
+    broken.destroy(Object.assign(new Error('disk gone'), { code: 'EIO' }));
+    expect(await failing).toMatchObject({ message: expect.stringContaining('disk gone') });
+    expect(channels()[1]!.signals).toEqual(['KILL']);
+  });
+
+  it('passes a refusal on a connection with nothing else open to the caller (no retry loop)', async () => {
+    const { pool, made } = setup({ maxSessions: 0 });
+    const err = await pool.exec(host, 'x').catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'channel', reason: 1 });
+    expect(made).toHaveLength(1);
+    expect(pool.stats().openChannels).toBe(0);
   });
 
   it('quotes argv and passes strings as-is', async () => {
