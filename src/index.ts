@@ -35,6 +35,24 @@ export {
   VerifyError,
 } from './errors.js';
 export type { Logger } from './logger.js';
+export { compareManifests, manifestsEqual } from './manifest/compare.js';
+export {
+  type LocalManifestOptions,
+  localManifest,
+  type RemoteManifestOptions,
+  type RemoteTree,
+  remoteManifest,
+} from './manifest/manifest.js';
+export { displayPath, rawFromBytes, rawFromString, rawToBytes } from './manifest/raw-path.js';
+export { sha256sumLine } from './manifest/sha256sum-format.js';
+export type {
+  ErrorEntry,
+  FileEntry,
+  Manifest,
+  ManifestComparison,
+  ManifestEntry,
+  SymlinkEntry,
+} from './manifest/types.js';
 export type {
   ConnectionFactory,
   ConnectionFactoryOptions,
@@ -54,6 +72,8 @@ export type {
   RunOptions,
 } from './pool/types.js';
 export { type RetryPolicy, withRetry } from './pool/with-retry.js';
+export type { PushOptions, PushProgress } from './push/options.js';
+export { type PushResult, push } from './push/push.js';
 export { quoteArg, shellCommand } from './quote.js';
 export { type AuthProviderOptions, createAuthProvider } from './security/auth.js';
 export {
