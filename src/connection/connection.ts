@@ -142,10 +142,13 @@ export class Connection {
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     let hostKeyError: unknown;
     let auth: AnyAuthMethod[] | undefined;
+    let lastAuth: AnyAuthMethod | undefined;
+    let tried = 0;
     try {
       const factory = this.#options.socketFactory ?? tcpSocket;
       this.#socket = await factory(host, ac.signal);
       auth = await this.#options.authProvider(host);
+      const methods = auth;
       const keepaliveMs = host.serverAliveInterval > 0 ? host.serverAliveInterval * 1000 : 0;
       this.#keepalive = new Keepalive(
         this.#client,
@@ -163,7 +166,13 @@ export class Connection {
       const config: ConnectConfig = {
         sock: this.#socket as ConnectConfig['sock'],
         username: host.user,
-        authHandler: auth,
+        // ssh2's array handler, plus a note of the method that got us in (for the debug log).
+        authHandler: () => {
+          const next = methods[tried++];
+          if (next === undefined) return false;
+          lastAuth = next;
+          return next;
+        },
         readyTimeout: timeoutMs,
         // Our own keepalive (unref'ed timer) replaces ssh2's, unless this ssh2 lacks what it needs.
         keepaliveInterval: this.#keepalive.supported ? 0 : keepaliveMs,
@@ -211,7 +220,7 @@ export class Connection {
       signal?.removeEventListener('abort', onOuterAbort);
     }
     this.#state = 'ready';
-    this.#log.debug({ host: this.destination }, 'connected');
+    this.#log.debug({ host: this.destination, auth: lastAuth?.type }, 'connected');
     // After ready, an error or close means the connection is dead: tell the owner once.
     this.#client.on('error', (err: Error) => {
       this.#closeError ??= translateError(err, this.destination, 'connection lost');

@@ -6,6 +6,7 @@ import {
   type HostKeyVerifier,
   type SocketFactory,
 } from '../connection/connection.js';
+import { proxyJumpSocketFactory } from '../connection/proxy-jump.js';
 import { ConfigError, type SshmuxError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createAuthProvider } from '../security/auth.js';
@@ -69,7 +70,7 @@ export interface SshPoolOptions {
    * @default ssh_config resolution (`resolveHostConfig`), `host:port` taken as `-p port`; once per string
    */
   resolve?: DestinationResolver;
-  /** Opens transports; mainly for tests (e.g. through a proxy). @default TCP with TCP_NODELAY */
+  /** Opens transports. @default TCP with TCP_NODELAY, through the HostConfig's ProxyJump hops when it has any */
   socketFactory?: SocketFactory;
   /** Makes connections; for unit tests with fakes. @default real `Connection`s */
   connectionFactory?: ConnectionFactory;
@@ -124,10 +125,15 @@ export function normalizePoolOptions(options: SshPoolOptions = {}): ResolvedPool
   if (typeof logger.child !== 'function') {
     throw new ConfigError(`Expected \`logger\` to be a pino logger, got ${describe(logger)}`);
   }
-  const socketFactory = fn<SocketFactory | undefined>(
-    'socketFactory',
-    options.socketFactory,
-    () => undefined,
+  const hostKeyVerifier = fn<HostKeyVerifier>(
+    'hostKeyVerifier',
+    options.hostKeyVerifier,
+    createHostKeyVerifier,
+  );
+  const authProvider = fn<AuthProvider>('authProvider', options.authProvider, createAuthProvider);
+  // ProxyJump hops are verified and authenticated like the target; without hops this is plain TCP.
+  const socketFactory = fn<SocketFactory>('socketFactory', options.socketFactory, () =>
+    proxyJumpSocketFactory({ hostKeyVerifier, authProvider, logger }),
   );
   return Object.freeze({
     concurrency: positiveInteger('concurrency', options.concurrency, 20),
@@ -135,8 +141,8 @@ export function normalizePoolOptions(options: SshPoolOptions = {}): ResolvedPool
     channelsPerConnection: positiveInteger('channelsPerConnection', options.channelsPerConnection, 10),
     persist: nonNegative('persist', options.persist, 60_000),
     logger,
-    hostKeyVerifier: fn('hostKeyVerifier', options.hostKeyVerifier, createHostKeyVerifier),
-    authProvider: fn('authProvider', options.authProvider, createAuthProvider),
+    hostKeyVerifier,
+    authProvider,
     resolve: fn<DestinationResolver>('resolve', options.resolve, defaultResolver),
     connectionFactory: fn<ConnectionFactory>(
       'connectionFactory',
@@ -147,7 +153,7 @@ export function normalizePoolOptions(options: SshPoolOptions = {}): ResolvedPool
           authProvider: o.authProvider,
           logger: o.logger,
           channelCapacity: o.channelCapacity,
-          ...(socketFactory && { socketFactory }),
+          socketFactory,
         }),
     ),
   });
