@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
-import { cliLogger, type Logger } from '../logger.js';
+import { cliLogger, type Logger, silentLogger } from '../logger.js';
 import { openDaemonSession } from '../mux/client-session.js';
 import { currentEnvironment, type MuxEndpoint, prepareEndpoint, selectEndpoint } from '../mux/endpoint.js';
 import {
@@ -66,7 +66,7 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
   }
   const verbosity = ctx.verbosity + args.verbosity;
   const logger = args.quiet
-    ? cliLogger({ verbosity: 0, json: ctx.logJson })
+    ? silentLogger()
     : verbosity !== ctx.verbosity
       ? cliLogger({ verbosity, json: ctx.logJson })
       : ctx.logger;
@@ -146,7 +146,9 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     });
   } catch (err) {
     if (isSshmuxError(err) && err.code === 'SSHMUX_ERR_MUX_VERSION') throw err;
-    logger.info({ err }, 'no sshmux daemon; connecting in-process');
+    // No daemon could start: say so quietly. A refused runtime dir or token is worth a warning.
+    if (err instanceof DaemonNotRunningError) logger.info({ err }, 'no sshmux daemon; connecting in-process');
+    else logger.warn({ err }, 'not using the sshmux daemon; connecting in-process');
     return startDirectSession(request, io, logger);
   }
   logger.debug({ pid: daemon.pid, started: daemon.started }, 'relaying through the sshmux daemon');
@@ -186,6 +188,7 @@ function terminalAvailable(): boolean {
 async function runControl(args: SshArgs, ctx: CliContext): Promise<number> {
   const env = currentEnvironment();
   const endpoint = selectEndpoint(env);
+  prepareEndpoint(endpoint, env);
   let daemon: Awaited<ReturnType<typeof connectDaemon>>;
   try {
     daemon = await connectDaemon(endpoint, VERSION);

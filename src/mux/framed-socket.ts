@@ -9,7 +9,9 @@ import { encodeFrame, type Frame, FrameDecoder } from './protocol.js';
 export class FramedSocket {
   readonly socket: Socket;
   readonly #decoder = new FrameDecoder();
-  #onFrame: (frame: Frame) => void = () => {};
+  #onFrame: ((frame: Frame) => void) | undefined;
+  /** Frames that arrived while no handler was set; delivered in order to the next one. */
+  #queue: Frame[] = [];
   #closeListeners: ((err: Error | undefined) => void)[] = [];
   #closed = false;
   #error: Error | undefined;
@@ -25,10 +27,8 @@ export class FramedSocket {
         this.destroy(err as Error);
         return;
       }
-      for (const f of frames) {
-        if (this.#closed) return;
-        this.#onFrame(f);
-      }
+      this.#queue.push(...frames);
+      this.#deliver();
     });
     socket.on('error', (err) => {
       this.#error ??= err;
@@ -40,9 +40,20 @@ export class FramedSocket {
     return this.#closed;
   }
 
-  /** Replace the frame handler (the connection moves from hello to session to control). */
-  onFrame(handler: (frame: Frame) => void): void {
+  /**
+   * Replace the frame handler (the connection moves from hello to session to control), or
+   * clear it: frames then wait, so one chunk carrying several frames loses none of them.
+   */
+  onFrame(handler: ((frame: Frame) => void) | undefined): void {
     this.#onFrame = handler;
+    this.#deliver();
+  }
+
+  #deliver(): void {
+    // Frames that arrived before the close are still delivered after it (an exit status, say).
+    while (this.#onFrame && this.#queue.length > 0) {
+      this.#onFrame(this.#queue.shift()!);
+    }
   }
 
   onClose(listener: (err: Error | undefined) => void): void {
@@ -63,6 +74,7 @@ export class FramedSocket {
 
   destroy(err?: Error): void {
     this.#error ??= err;
+    this.#queue = [];
     this.socket.destroy();
     this.#finish();
   }

@@ -49,7 +49,7 @@ export function nextFrame(conn: FramedSocket, timeoutMs = 30_000): Promise<Frame
     }, timeoutMs);
     conn.onFrame((f) => {
       clearTimeout(timer);
-      conn.onFrame(() => {});
+      conn.onFrame(undefined);
       resolve(f);
     });
     conn.onClose((err) => {
