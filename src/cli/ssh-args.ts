@@ -1,3 +1,4 @@
+import { type Destination, parseDestination } from '../config/destination.js';
 import { ConfigError } from '../errors.js';
 
 /** `-O` control commands sshmux implements (OpenSSH's names). */
@@ -210,32 +211,17 @@ function parsePort(value: string): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
-/** `[user@]host` or `ssh://[user@]host[:port]`; -l and -p given before it win, as in OpenSSH. */
+/** `[user@]host` or `ssh://[user@]host[:port]` (config/destination's rules); -l and -p given before it win, as in OpenSSH. */
 function applyDestination(out: SshArgs, dest: string): void {
-  let host = dest;
-  let user: string | undefined;
-  let port: number | undefined;
-  if (/^ssh:\/\//i.test(dest)) {
-    const m = /^ssh:\/\/(?:([^@/]*)@)?(\[[^\]/]+\]|[^:/[\]]+)(?::([^/]*))?\/?$/i.exec(dest);
-    if (!m) fail(`bad ssh:// URL \`${dest}\` (expected ssh://[user@]host[:port])`);
-    if (m[1] !== undefined) user = decodeURIComponent(m[1]);
-    host = m[2]!.replace(/^\[(.*)\]$/, '$1');
-    if (m[3] !== undefined && m[3] !== '') {
-      port = parsePort(m[3]);
-      if (port === undefined) fail(`bad port \`${m[3]}\` in \`${dest}\` (expected 1-65535)`);
-    }
-  } else {
-    const at = dest.lastIndexOf('@');
-    if (at >= 0) {
-      user = dest.slice(0, at);
-      host = dest.slice(at + 1);
-    }
+  let parsed: Destination;
+  try {
+    parsed = parseDestination(dest);
+  } catch (err) {
+    fail((err as Error).message);
   }
-  if (host === '') fail(`missing host name in \`${dest}\``);
-  if (user === '') fail(`empty user name in \`${dest}\``);
-  out.destination = host;
-  if (user !== undefined) out.user ??= user;
-  if (port !== undefined) out.port ??= port;
+  out.destination = parsed.host;
+  if (parsed.user !== undefined) out.user ??= parsed.user;
+  if (parsed.port !== undefined) out.port ??= parsed.port;
 }
 
 /** The remote command line as ssh sends it: the words joined with single spaces. */

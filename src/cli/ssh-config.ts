@@ -1,91 +1,42 @@
 import path from 'node:path';
-import type { HostConfig, StrictHostKeyChecking } from '../config/host-config.js';
+import type { HostConfig } from '../config/host-config.js';
 import { matchPattern } from '../config/pattern.js';
-import { plainHostConfig, poolKeyOf } from '../config/plain.js';
-import { ConfigError } from '../errors.js';
+import { poolKeyOf } from '../config/plain.js';
+import { resolveHostConfig } from '../config/resolve.js';
 import type { SshArgs } from './ssh-args.js';
 
-const STRICT: Record<string, StrictHostKeyChecking> = {
-  yes: 'yes',
-  no: 'no',
-  off: 'no',
-  'accept-new': 'accept-new',
-  ask: 'ask',
-};
-
-function first(options: readonly [string, string][], key: string): string | undefined {
-  return options.find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
-}
-
-function yesNo(value: string, key: string): boolean {
-  const v = value.toLowerCase();
-  if (v === 'yes' || v === 'true') return true;
-  if (v === 'no' || v === 'false') return false;
-  throw new ConfigError(`sshmux ssh: bad ${key} value \`${value}\` (expected yes or no)`);
+function absolute(file: string, cwd: string): string {
+  return file.startsWith('~') || path.isAbsolute(file) ? file : path.resolve(cwd, file);
 }
 
 /**
- * Resolve the HostConfig for `sshmux ssh` from its arguments. Relative `-i`/`-F` paths are
- * made absolute here, so a daemon with another working directory reads the same files.
+ * Resolve the HostConfig for `sshmux ssh` through ssh_config, as `ssh -G` would. File paths
+ * are made absolute against our working directory, so the daemon (whose directory is its
+ * runtime dir) reads the same identity and known_hosts files.
  */
 export async function resolveSshHost(args: SshArgs, cwd = process.cwd()): Promise<HostConfig> {
-  const o = args.options;
-  const strictText = first(o, 'StrictHostKeyChecking');
-  const strict = strictText === undefined ? undefined : STRICT[strictText.toLowerCase()];
-  if (strictText !== undefined && !strict) {
-    throw new ConfigError(`sshmux ssh: bad StrictHostKeyChecking value \`${strictText}\``);
-  }
-  const portText = first(o, 'Port');
-  const port = args.port ?? (portText === undefined ? undefined : Number(portText));
-  const user = args.user ?? first(o, 'User');
-  const identityFiles = [
-    ...args.identityFiles,
-    ...o.filter(([k]) => k.toLowerCase() === 'identityfile').map(([, v]) => v),
-  ].map((f) => path.resolve(cwd, f));
-  const known = first(o, 'UserKnownHostsFile');
-  const connectTimeout = first(o, 'ConnectTimeout');
-  const base = plainHostConfig({
-    host: first(o, 'HostName') ?? args.destination,
-    ...(port !== undefined && { port }),
-    ...(user !== undefined && { user }),
-    ...(identityFiles.length > 0 && { identityFiles }),
-    ...(strict !== undefined && { strictHostKeyChecking: strict }),
-    ...(known !== undefined && { userKnownHostsFiles: known.split(/\s+/).map((f) => path.resolve(cwd, f)) }),
-    ...(connectTimeout !== undefined && { connectTimeoutMs: Number(connectTimeout) * 1000 }),
+  const resolved = await resolveHostConfig(args.destination, {
+    ...(args.configFile !== undefined && {
+      configFile: args.configFile === 'none' ? 'none' : absolute(args.configFile, cwd),
+    }),
+    overrides: args.options,
+    ...(args.port !== undefined && { port: args.port }),
+    ...(args.user !== undefined && { user: args.user }),
+    identityFiles: args.identityFiles.map((f) => absolute(f, cwd)),
+    ...(args.addressFamily !== 'any' && { addressFamily: args.addressFamily }),
   });
-  const batch = first(o, 'BatchMode');
-  const persist = first(o, 'ControlPersist');
-  const sendEnv = o.filter(([k]) => k.toLowerCase() === 'sendenv').flatMap(([, v]) => v.split(/\s+/));
   const host: HostConfig = {
-    ...base,
-    originalHost: args.destination,
-    addressFamily: args.addressFamily,
-    batchMode: batch === undefined ? base.batchMode : yesNo(batch, 'BatchMode'),
-    sendEnv,
-    controlPersistSeconds: persist === undefined || !/^\d+$/.test(persist) ? undefined : Number(persist),
+    ...resolved,
+    identityFiles: resolved.identityFiles.map((f) => absolute(f, cwd)),
+    userKnownHostsFiles: resolved.userKnownHostsFiles.map((f) => absolute(f, cwd)),
   };
   return Object.freeze({ ...host, poolKey: poolKeyOf(host) });
 }
 
-/** Print a HostConfig the way `ssh -G` does: lowercase keyword, space, value. */
-export function formatHostConfig(host: HostConfig): string {
-  const lines = [
-    `user ${host.user}`,
-    `hostname ${host.hostname}`,
-    `port ${host.port}`,
-    `addressfamily ${host.addressFamily}`,
-    `batchmode ${host.batchMode ? 'yes' : 'no'}`,
-    `stricthostkeychecking ${host.strictHostKeyChecking === 'no' ? 'false' : host.strictHostKeyChecking === 'yes' ? 'true' : host.strictHostKeyChecking}`,
-    ...host.identityFiles.map((f) => `identityfile ${f}`),
-    `userknownhostsfile ${host.userKnownHostsFiles.join(' ')}`,
-    ...host.sendEnv.map((e) => `sendenv ${e}`),
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
 /**
- * The environment ssh would send: variables named by SendEnv patterns, then SetEnv, plus
- * GIT_PROTOCOL when set, so git's protocol v2 works even when called without `-o SendEnv`.
+ * The environment ssh would send: variables named by SendEnv patterns (a `-pattern` removes),
+ * then SetEnv, plus GIT_PROTOCOL when set, so git's protocol v2 works even without
+ * `-o SendEnv=GIT_PROTOCOL` (git passes it only when it detected an OpenSSH-like client).
  */
 export function environmentToSend(
   host: HostConfig,

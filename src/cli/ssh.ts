@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
+import { formatSshG } from '../config/ssh-g.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
 import { cliLogger, type Logger, silentLogger } from '../logger.js';
 import { openDaemonSession } from '../mux/client-session.js';
@@ -15,7 +16,7 @@ import {
 } from '../mux/mux-client.js';
 import type { CliContext } from './context.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
-import { environmentToSend, formatHostConfig, resolveSshHost } from './ssh-config.js';
+import { environmentToSend, resolveSshHost } from './ssh-config.js';
 import { type RunningSession, type SessionStdio, type SshRequest, startDirectSession } from './ssh-direct.js';
 import { VERSION } from './version.js';
 
@@ -74,7 +75,7 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
     if (args.control) return await runControl(args, ctx);
     const host = await resolveSshHost(args);
     if (args.printConfig) {
-      ctx.stdout.write(formatHostConfig(host));
+      ctx.stdout.write(formatSshG(host));
       return 0;
     }
     if (args.command.length === 0) {
@@ -137,12 +138,11 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     daemon = await ensureDaemon(endpoint, {
       version: VERSION,
       start: () =>
-        spawnDaemon(daemonScript(), [
-          '--runtime-dir',
+        spawnDaemon(
+          daemonScript(),
+          ['--runtime-dir', endpoint.dir, '--persist', String(persistSeconds(request.host))],
           endpoint.dir,
-          '--persist',
-          String(persistSeconds(request.host)),
-        ]),
+        ),
     });
   } catch (err) {
     if (isSshmuxError(err) && err.code === 'SSHMUX_ERR_MUX_VERSION') throw err;

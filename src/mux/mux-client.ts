@@ -127,8 +127,10 @@ export async function ensureDaemon(
 }
 
 /** Start the daemon script detached from us, as a background process of the same user. */
-export function spawnDaemon(script: string, args: string[]): void {
+export function spawnDaemon(script: string, args: string[], cwd: string): void {
+  // Its own working directory: the first client's may be deleted while the daemon lives on.
   const child = spawn(process.execPath, [script, ...args], {
+    cwd,
     detached: true,
     stdio: 'ignore',
     windowsHide: true,
