@@ -138,6 +138,28 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
     expect(pool.stats().connections).toBe(1);
   });
 
+  it('close() mid-flight lets running work finish, cancels queued work, refuses new work', async () => {
+    const pool = poolFor(sshd, { concurrency: 5 });
+    const host = hostOf(sshd);
+    const runs = Array.from({ length: 30 }, () =>
+      pool.exec(host, 'sleep 0.5; echo done', { encoding: 'utf8' }),
+    );
+    await eventually(() => pool.stats().openChannels === 5, 10_000, '5 running');
+    const closing = pool.close();
+    await expect(pool.exec(host, 'true')).rejects.toMatchObject({
+      kind: 'aborted',
+      code: 'SSHMUX_ERR_POOL_CLOSED',
+    });
+    const settled = await Promise.allSettled(runs);
+    await closing;
+    const ok = settled.filter((r) => r.status === 'fulfilled');
+    const cancelled = settled.filter((r) => r.status === 'rejected');
+    expect(ok).toHaveLength(5);
+    expect(cancelled).toHaveLength(25);
+    for (const r of cancelled) expect(r.reason).toMatchObject({ kind: 'aborted' });
+    expect(pool.stats()).toMatchObject({ connections: 0, openChannels: 0, queued: 0 });
+  });
+
   it('abort kills the remote process and frees the slot', async () => {
     await using pool = poolFor(sshd, { maxConnectionsPerHost: 1, channelsPerConnection: 1 });
     const host = hostOf(sshd);
