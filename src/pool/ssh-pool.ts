@@ -146,17 +146,22 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
   async sftp(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<LeasedSftp> {
     const { lease, release } = await this.#lease(dest, options.signal, (conn) => conn.sftp());
     const sftp = lease.value;
-    let closed: Promise<void> | undefined;
-    const onGone = (): void => release();
-    sftp.once('close', onGone);
+    // The session may end on its own (server, dead connection): that frees the slot too.
+    let gone = false;
+    const ended = new Promise<void>((resolve) =>
+      sftp.once('close', () => {
+        gone = true;
+        release();
+        resolve();
+      }),
+    );
+    let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
-      closed ??= new Promise<void>((resolve) => {
-        sftp.once('close', () => resolve());
-        sftp.end();
-        // A session already closed by the server (or its dead connection) will not emit again.
-        if ((sftp as unknown as { outgoing?: { state: string } }).outgoing?.state === 'closed') resolve();
-      }).then(release);
-      return closed;
+      if (!closing) {
+        if (!gone) sftp.end();
+        closing = ended;
+      }
+      return closing;
     };
     return { sftp, close, [Symbol.asyncDispose]: close };
   }

@@ -104,6 +104,18 @@ describe('SshPool resilience and process lifetime', () => {
     expect(proxy.accepted).toBe(2);
   });
 
+  it('an sftp lease whose connection was cut releases its slot, and close() still resolves', async () => {
+    await using proxy = await TcpProxy.start({ targetPort: sshd.port });
+    await using pool = poolFor(sshd);
+    const host = hostOf(sshd, 'backup', { port: proxy.port });
+    const lease = await pool.sftp(host);
+    expect(pool.stats().openChannels).toBe(1);
+    proxy.cutAll();
+    await eventually(() => pool.stats().openChannels === 0, 5_000, 'slot released');
+    await lease.close();
+    expect(pool.stats().connections).toBe(0);
+  });
+
   it('a program that never calls close() exits on its own right after its last exec', async () => {
     const script = path.join(sshd.tmpDir, 'no-close.mjs');
     writeFileSync(
