@@ -25,6 +25,10 @@ export class MuxSandbox {
     this.runtimeDir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-mux-it-'));
   }
 
+  get cliPath(): string {
+    return CLI;
+  }
+
   /** The daemon's directory under XDG_RUNTIME_DIR. */
   get daemonDir(): string {
     return path.join(this.runtimeDir, 'sshmux');
