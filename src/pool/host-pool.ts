@@ -48,9 +48,13 @@ export class HostPool {
   readonly #lifetime = new AbortController();
   #drainWaiters: (() => void)[] = [];
 
-  constructor(host: HostConfig, options: ResolvedPoolOptions) {
+  /** Told when the last connection is gone and nothing waits: the owner may forget this host. */
+  readonly #onEmpty: () => void;
+
+  constructor(host: HostConfig, options: ResolvedPoolOptions, onEmpty: () => void = () => {}) {
     this.host = host;
     this.#options = options;
+    this.#onEmpty = onEmpty;
     this.#persistMs =
       host.controlPersistSeconds !== undefined ? host.controlPersistSeconds * 1000 : options.persist;
     this.#log = options.logger.child({ host: this.destination });
@@ -266,6 +270,7 @@ export class HostPool {
       const i = this.#conns.indexOf(conn);
       if (i >= 0) this.#conns.splice(i, 1);
       conn.close();
+      this.#checkDrained();
     };
     if (this.#persistMs === 0) {
       close();
@@ -293,7 +298,11 @@ export class HostPool {
   }
 
   #checkDrained(): void {
-    if (!this.#closing || !this.isIdle) return;
+    if (!this.#closing) {
+      if (this.#conns.length === 0 && this.isIdle) this.#onEmpty();
+      return;
+    }
+    if (!this.isIdle) return;
     for (const c of this.#conns.splice(0)) {
       this.#clearIdle(c);
       c.close();

@@ -168,8 +168,8 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
 
   /** Connect to `dest`, or confirm a live connection exists. */
   async check(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const host = await this.#host(dest);
-    await host.check(options.signal);
+    const config = await this.#config(dest);
+    await this.#hostPool(config).check(options.signal);
   }
 
   stats(): PoolStats {
@@ -210,7 +210,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     return new AbortedError('The pool is closed', { code: 'SSHMUX_ERR_POOL_CLOSED' });
   }
 
-  async #host(dest: Destination): Promise<HostPool> {
+  async #config(dest: Destination): Promise<HostConfig> {
     if (this.closed) throw this.#closedError();
     let config: HostConfig;
     if (typeof dest === 'string') {
@@ -223,9 +223,20 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       );
     }
     if (this.closed) throw this.#closedError();
+    return config;
+  }
+
+  /**
+   * The HostPool for a config, created on demand. Synchronous, and always followed at once by
+   * a call on it: a HostPool that empties is forgotten, and nothing may hold it across an await.
+   */
+  #hostPool(config: HostConfig): HostPool {
     let host = this.#hosts.get(config.poolKey);
     if (!host) {
-      host = new HostPool(config, this.options);
+      const created = new HostPool(config, this.options, () => {
+        if (this.#hosts.get(config.poolKey) === created && !this.closed) this.#hosts.delete(config.poolKey);
+      });
+      host = created;
       this.#hosts.set(config.poolKey, host);
     }
     return host;
@@ -237,16 +248,17 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     signal: AbortSignal | undefined,
     open: (conn: PoolConnection) => Promise<T>,
   ): Promise<{ lease: Lease<T>; release: () => void; destination: string }> {
-    const host = await this.#host(dest);
+    const config = await this.#config(dest);
+    const destination = destinationOf(config);
     const releasePermit = await this.#limit.acquire(signal, this.#lifetime.signal).catch((err: unknown) => {
-      throw this.#abortError(err, signal, destinationOf(host.host));
+      throw this.#abortError(err, signal, destination);
     });
     try {
-      const lease = await host.acquire(open, signal);
+      const lease = await this.#hostPool(config).acquire(open, signal);
       let released = false;
       return {
         lease,
-        destination: destinationOf(host.host),
+        destination,
         release: () => {
           if (released) return;
           released = true;
@@ -256,7 +268,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       };
     } catch (err) {
       releasePermit();
-      throw this.#abortError(err, signal, destinationOf(host.host));
+      throw this.#abortError(err, signal, destination);
     }
   }
 

@@ -137,6 +137,7 @@ describe('SshPool with fake connections', () => {
     expect(made).toHaveLength(2);
     expect(made[0]!.closedBy).toBe('died');
     expect(made[0]!.channels).toHaveLength(1);
+    expect(pool.stats()).toMatchObject({ hosts: 1, connections: 1 });
   });
 
   it('retries an operation that had not started when its connection died on a fresh connection', async () => {
@@ -182,6 +183,8 @@ describe('SshPool with fake connections', () => {
     expect(made[0]!.refed).toBe(false);
     await until(() => made[0]!.isClosed, 'idle close');
     expect(made[0]!.closedBy).toBe('close');
+    // A host with no connection left is forgotten (a long-lived daemon sees many hosts).
+    expect(pool.stats().hosts).toBe(0);
 
     const persistent = { ...host, controlPersistSeconds: 3600, poolKey: `${host.poolKey}#p` };
     const r2 = pool.exec(persistent, 'x');
