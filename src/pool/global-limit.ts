@@ -27,7 +27,8 @@ export class GlobalLimit {
   /** Wait for a permit; resolves with its `release` (idempotent). Rejects with the reason of `signals` while waiting. */
   acquire(...signals: (AbortSignal | undefined)[]): Promise<() => void> {
     const given = signals.filter((s): s is AbortSignal => s !== undefined);
-    for (const s of given) s.throwIfAborted();
+    const aborted = given.find((s) => s.aborted);
+    if (aborted) return Promise.reject(aborted.reason);
     return new Promise((resolve, reject) => {
       // Aborts only a waiting request: p-queue would otherwise race a granted permit against
       // the signal and free it while the operation still holds its channel.

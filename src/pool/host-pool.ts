@@ -87,7 +87,7 @@ export class HostPool {
   /** Open something on a channel slot, waiting for one if all are taken. */
   acquire<T>(open: (conn: PoolConnection) => Promise<T>, signal?: AbortSignal): Promise<Lease<T>> {
     if (this.#closing) return Promise.reject(this.#closedError());
-    signal?.throwIfAborted();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<Lease<T>>((resolve, reject) => {
       const waiter: Waiter<T> = { open, resolve, reject, signal, onAbort: undefined, retries: 0 };
       if (signal) {

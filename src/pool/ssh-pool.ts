@@ -144,7 +144,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
 
   /** A leased SFTP session; `close()` (or `await using`) releases its channel slot. */
   async sftp(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<LeasedSftp> {
-    const { lease, release } = await this.#lease(dest, options.signal, (conn) => conn.sftp());
+    const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) => conn.sftp());
     const sftp = lease.value;
     // The session may end on its own (server, dead connection): that frees the slot too.
     let gone = false;
@@ -163,6 +163,10 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       }
       return closing;
     };
+    if (options.signal?.aborted) {
+      await close();
+      throw this.#abortError(options.signal.reason, options.signal, destination);
+    }
     return { sftp, close, [Symbol.asyncDispose]: close };
   }
 

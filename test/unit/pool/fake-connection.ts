@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import type { HostConfig } from '../../../src/config/host-config.js';
@@ -76,6 +77,19 @@ export class FakeChannel extends Duplex {
       else this.emit('close', code);
     });
     this.resume();
+  }
+}
+
+/** An SFTP session: `end()` asks the server to close; the server answers on the next tick. */
+export class FakeSftp extends EventEmitter {
+  closed = false;
+  end(): void {
+    setImmediate(() => this.lose());
+  }
+  lose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit('close');
   }
 }
 
@@ -163,8 +177,13 @@ export class FakeConnection implements PoolConnection {
     );
   }
 
+  readonly sftps: FakeSftp[] = [];
+
   sftp(): Promise<SFTPWrapper> {
-    return Promise.reject(new Error('not faked'));
+    if (!this.isReady) return Promise.reject(this.#err ?? new NetworkError('closed'));
+    const s = new FakeSftp();
+    this.sftps.push(s);
+    return new Promise((resolve) => setImmediate(() => resolve(s as unknown as SFTPWrapper)));
   }
 
   close(): void {
@@ -188,6 +207,7 @@ export class FakeConnection implements PoolConnection {
     const listeners = this.#listeners.splice(0);
     for (const l of listeners) l(err);
     for (const ch of this.channels) ch.lose();
+    for (const s of this.sftps) s.lose();
   }
 }
 

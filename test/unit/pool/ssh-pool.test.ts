@@ -287,6 +287,22 @@ describe('SshPool with fake connections', () => {
     expect(pool.stats().openChannels).toBe(0);
   });
 
+  it('leases SFTP sessions on channel slots, released by close() or by the connection dying', async () => {
+    const { pool, made } = setup({}, { channelsPerConnection: 2, maxConnectionsPerHost: 1 });
+    const a = await pool.sftp(host);
+    await using b = await pool.sftp(host);
+    expect(pool.stats().openChannels).toBe(2);
+    await a.close();
+    await a.close();
+    expect(pool.stats().openChannels).toBe(1);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(pool.sftp(host, { signal: ac.signal })).rejects.toMatchObject({ kind: 'aborted' });
+    made[0]!.die();
+    expect(pool.stats().openChannels).toBe(0);
+    await b.close();
+  });
+
   it('quotes argv and passes strings as-is', async () => {
     const { pool, channels } = setup();
     const a = pool.exec(host, ['echo', "it's", 'a b']);
