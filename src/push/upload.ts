@@ -3,7 +3,7 @@ import { lstat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SFTPWrapper } from 'ssh2';
-import { LocalError, RemoteError, type SshmuxError, translateError } from '../errors.js';
+import { LocalError, NetworkError, RemoteError, type SshmuxError, translateError } from '../errors.js';
 import { displayPath, rawToString } from '../manifest/raw-path.js';
 import type { ScannedFile } from '../manifest/tree-scan.js';
 import type { Destination, RemoteRunner } from '../pool/types.js';
@@ -93,25 +93,48 @@ async function assertUnchanged(job: UploadJob): Promise<void> {
 export async function uploadSftp(sftp: SFTPWrapper, job: UploadJob, ctx: UploadContext): Promise<void> {
   const tmp = rawToString(job.remoteTmp);
   const final = rawToString(job.remotePath);
-  const ws = sftp.createWriteStream(tmp, {
-    flags: job.start > 0 ? 'r+' : 'w',
-    start: job.start,
-    mode: 0o600,
-  });
-  await pipeline([...source(job, ctx), ws] as unknown as Parameters<typeof pipeline>[0][], {
-    signal: ctx.signal,
-  });
-  await assertUnchanged(job);
-  await call((cb) =>
-    sftp.setstat(tmp, { mode: job.file.mode, atime: job.file.mtime, mtime: job.file.mtime }, cb),
-  );
+  // A dropped connection can leave SFTP requests unanswered forever: end the upload as soon as the session goes.
+  const gone = new AbortController();
+  const onGone = (err?: Error) =>
+    gone.abort(
+      new NetworkError(`push ${displayPath(job.rel)}: the SFTP session closed mid-transfer`, {
+        destination: ctx.destination,
+        ...(err instanceof Error && { cause: err }),
+      }),
+    );
+  const events = ['close', 'end', 'error'] as const;
+  for (const e of events) sftp.on(e, onGone);
+  if ((sftp as unknown as { outgoing?: { state?: string } }).outgoing?.state === 'closed') onGone();
+  const signal = AbortSignal.any([ctx.signal, gone.signal]);
+  const guarded = <T>(p: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      p.then(resolve, reject);
+    });
   try {
-    await call((cb) => sftp.ext_openssh_rename(tmp, final, cb));
+    const ws = sftp.createWriteStream(tmp, {
+      flags: job.start > 0 ? 'r+' : 'w',
+      start: job.start,
+      mode: 0o600,
+    });
+    await pipeline([...source(job, ctx), ws] as unknown as Parameters<typeof pipeline>[0][], { signal });
+    await assertUnchanged(job);
+    const attrs = { mode: job.file.mode, atime: job.file.mtime, mtime: job.file.mtime };
+    await guarded(call((cb) => sftp.setstat(tmp, attrs, cb)));
+    try {
+      await guarded(call((cb) => sftp.ext_openssh_rename(tmp, final, cb)));
+    } catch (err) {
+      // Only a server without the extension gets here: plain SFTP rename refuses to overwrite.
+      if (!/does not support/i.test((err as Error)?.message ?? '')) throw err;
+      await guarded(call((cb) => sftp.unlink(final, cb))).catch(() => {});
+      await guarded(call((cb) => sftp.rename(tmp, final, cb)));
+    }
   } catch (err) {
-    // Only a server without the extension gets here: plain SFTP rename refuses to overwrite.
-    if (!/does not support/i.test((err as Error).message)) throw err;
-    await call((cb) => sftp.unlink(final, cb)).catch(() => {});
-    await call((cb) => sftp.rename(tmp, final, cb));
+    if (gone.signal.aborted && !ctx.signal.aborted) throw gone.signal.reason;
+    throw err;
+  } finally {
+    for (const e of events) sftp.off(e, onGone);
   }
 }
 
