@@ -29,6 +29,8 @@ export interface DaemonHooks {
   afterControl(message: ControlMessage): void;
   sessionStarted(): void;
   sessionEnded(): void;
+  /** A session asked for `host` (its ControlPersist may extend the daemon's idle time). */
+  hostRequested(host: HostConfig): void;
 }
 
 export function errorMessage(err: unknown): ErrorMessage {
@@ -111,6 +113,7 @@ export class DaemonSession {
 
   async #run(open: OpenMessage): Promise<void> {
     const host = hostConfigFrom(open.host);
+    this.#hooks.hostRequested(host);
     this.#log.info({ host: `${host.user}@${host.hostname}:${host.port}` }, 'session');
     const proc = await this.#hooks.runner.spawn(host, open.command, { env: open.env, pty: open.pty });
     if (this.#conn.closed) {

@@ -172,6 +172,10 @@ export class MuxDaemon {
       sessionStarted: () => {
         this.#sessions++;
       },
+      hostRequested: (host) => {
+        if (typeof host.controlPersistSeconds === 'number')
+          this.persistAtLeast(host.controlPersistSeconds * 1000);
+      },
       sessionEnded: () => {
         this.#sessions--;
         this.#maybeIdle();
