@@ -55,6 +55,11 @@ export class FakeChannel extends Duplex {
     this.#serverClose();
   }
 
+  /** The server's CLOSE, with the exit status ssh2 repeats on 'close', but no 'exit' event now. */
+  closeWithStatus(code: number | null, signal?: string): void {
+    this.#serverClose(code, signal);
+  }
+
   #signal(name: string): void {
     this.signals.push(name);
   }

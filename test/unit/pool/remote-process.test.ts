@@ -1,0 +1,62 @@
+import type { ClientChannel } from 'ssh2';
+import { describe, expect, it } from 'vitest';
+import { NetworkError } from '../../../src/errors.js';
+import { ChannelProcess } from '../../../src/pool/remote-process.js';
+import { FakeChannel } from './fake-connection.js';
+
+function processOn(channel: FakeChannel, connection = { isClosed: false, closeError: undefined }) {
+  let released = 0;
+  const proc = new ChannelProcess(channel as unknown as ClientChannel, {
+    command: 'cmd',
+    destination: 'u@h:22',
+    connection,
+    onClose: () => {
+      released++;
+    },
+  });
+  return { proc, released: () => released };
+}
+
+describe('ChannelProcess', () => {
+  it('keeps an exit status that arrived before anyone listened (regression: fast commands lost their exit)', async () => {
+    const ch = new FakeChannel('true', () => {});
+    // ssh2 emitted 'exit' in the same packet batch as the open confirmation: nobody heard it.
+    ch.emit('exit', 0);
+    const { proc, released } = processOn(ch);
+    // ...but ssh2 repeats it on 'close'.
+    ch.closeWithStatus(0);
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(released()).toBe(1);
+  });
+
+  it('reports signals without the SIG prefix', async () => {
+    const ch = new FakeChannel('x', () => {});
+    const { proc } = processOn(ch);
+    ch.finish(null, 'SIGTERM');
+    expect(await proc.exited).toEqual({ code: null, signal: 'TERM' });
+  });
+
+  it('kill() signals even after stdin was ended, where ssh2 channel.signal() is a no-op', async () => {
+    const ch = new FakeChannel('sleep 987', () => {});
+    const { proc } = processOn(ch);
+    proc.stdin.end();
+    (ch as unknown as { outgoing: { state: string } }).outgoing.state = 'eof';
+    proc.kill('INT');
+    expect(ch.signals).toEqual(['INT']);
+    expect(await proc.exited).toEqual({ code: null, signal: 'INT' });
+  });
+
+  it('a channel closed under a dead connection rejects with kind network and still frees the slot', async () => {
+    const ch = new FakeChannel('x', () => {});
+    const connection = { isClosed: false, closeError: undefined as NetworkError | undefined };
+    const { proc, released } = processOn(ch, connection as never);
+    connection.isClosed = true;
+    connection.closeError = new NetworkError('Server not responding');
+    ch.lose();
+    await expect(proc.exited).rejects.toMatchObject({
+      kind: 'network',
+      message: expect.stringContaining('cmd'),
+    });
+    expect(released()).toBe(1);
+  });
+});
