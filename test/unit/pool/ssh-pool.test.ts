@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { plainHostConfig } from '../../../src/config/plain.js';
 import { AbortedError, AuthError, NetworkError } from '../../../src/errors.js';
@@ -311,6 +312,34 @@ describe('SshPool with fake connections', () => {
     expect(channels().map((c) => c.command)).toEqual([`echo 'it'\\''s' 'a b'`, 'echo $HOME | wc']);
     for (const c of channels()) c.finish(0);
     await Promise.all([a, b]);
+  });
+});
+
+describe('SshPool logging', () => {
+  it('logs connect, spill, capacity learned and evict at debug with host and conn bindings, nothing per chunk', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+    const { pool, made, open } = setup({ maxSessions: 2 }, { logger, maxConnectionsPerHost: 2 });
+    const procs = await Promise.all(Array.from({ length: 4 }, () => pool.spawn(host, 'x')));
+    for (const ch of open()) {
+      ch.push('chunk');
+      ch.finish(0);
+    }
+    for (const p of procs) p.stdout.resume();
+    await Promise.all(procs.map((p) => p.exited));
+    made[0]!.die();
+    const msgs = lines.map((l) => l.msg);
+    expect(msgs).toEqual(
+      expect.arrayContaining(['connecting', 'connect', 'spill', 'capacity learned', 'evict']),
+    );
+    expect(lines.every((l) => l.level === 20 && l.host === 'u@h.example:22')).toBe(true);
+    // Refusals of concurrent opens each lower it to what is open at that moment, ending at the server's 2.
+    expect(lines.filter((l) => l.msg === 'capacity learned').at(-1)).toMatchObject({
+      conn: made[0]!.id,
+      capacity: 2,
+    });
+    expect(msgs.length).toBeLessThan(15);
+    pool.destroy();
   });
 });
 
