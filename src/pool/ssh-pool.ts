@@ -113,6 +113,15 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     endStdin: boolean,
   ): Promise<{ process: ChannelProcess; destination: string }> {
     const cmd = shellCommand(command);
+    const { timeout } = options;
+    if (
+      timeout !== undefined &&
+      (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))
+    ) {
+      throw new ConfigError(
+        `Expected \`timeout\` to be a positive number of milliseconds, got \`${String(timeout)}\` (${typeof timeout})`,
+      );
+    }
     const ssh2Options = {
       ...(options.env && { env: options.env }),
       ...(options.pty && { pty: true as const }),

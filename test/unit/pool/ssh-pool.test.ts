@@ -360,6 +360,15 @@ describe('SshPool options', () => {
     expect(() => new SshPool(options as SshPoolOptions)).toThrow(message);
   });
 
+  it('rejects a bad timeout or maxBuffer before opening anything', async () => {
+    const { pool, made } = setup();
+    await expect(pool.exec(host, 'x', { timeout: -1 })).rejects.toThrow(
+      'Expected `timeout` to be a positive number of milliseconds, got `-1` (number)',
+    );
+    await expect(pool.exec(host, 'x', { maxBuffer: Number.NaN })).rejects.toThrow('Expected `maxBuffer`');
+    expect(made).toHaveLength(0);
+  });
+
   it('freezes a fully defaulted options object', () => {
     const pool = new SshPool();
     expect(Object.isFrozen(pool.options)).toBe(true);
