@@ -3,6 +3,7 @@ import type { HostConfig } from '../config/host-config.js';
 import { matchPattern } from '../config/pattern.js';
 import { poolKeyOf } from '../config/plain.js';
 import { resolveHostConfig } from '../config/resolve.js';
+import { agentPathFor } from '../security/auth.js';
 import type { SshArgs } from './ssh-args.js';
 
 function absolute(file: string, cwd: string): string {
@@ -51,4 +52,20 @@ export function environmentToSend(
     if (wanted && !removed.some((p) => matchPattern(name, p))) out[name] = value;
   }
   return { ...out, ...host.setEnv };
+}
+
+/**
+ * The HostConfig as the daemon must see it: the agent socket resolved with *this* process's
+ * environment (the daemon's SSH_AUTH_SOCK is whatever its first client had), so a new login
+ * session's agent is used and different agents never share a pooled connection.
+ */
+export function hostForDaemon(
+  host: HostConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): HostConfig {
+  const agent = agentPathFor(host, env, platform) ?? 'none';
+  if (agent === host.identityAgent) return host;
+  const copy: HostConfig = { ...host, identityAgent: agent };
+  return Object.freeze({ ...copy, poolKey: poolKeyOf(copy) });
 }

@@ -16,7 +16,7 @@ import {
 } from '../mux/mux-client.js';
 import type { CliContext } from './context.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
-import { environmentToSend, resolveSshHost } from './ssh-config.js';
+import { environmentToSend, hostForDaemon, resolveSshHost } from './ssh-config.js';
 import { type RunningSession, type SessionStdio, type SshRequest, startDirectSession } from './ssh-direct.js';
 import { VERSION } from './version.js';
 
@@ -156,7 +156,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     const s = await openDaemonSession(
       daemon,
       {
-        host: { ...request.host },
+        host: { ...hostForDaemon(request.host) },
         command: request.command,
         env: request.env,
         pty: request.pty,
