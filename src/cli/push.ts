@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { jsonPath } from '../manifest/format.js';
-import { SshPool } from '../pool/ssh-pool.js';
 import type { PushProgress } from '../push/options.js';
 import { push } from '../push/push.js';
 import { parseRate } from '../push/rate-limiter.js';
 import type { CliContext } from './context.js';
-import { writeOut } from './hashsum.js';
+import { cliPool, type SshFlags, withSshFlags, writeOut } from './hashsum.js';
 
-interface PushFlags {
+interface PushFlags extends SshFlags {
   checksum?: boolean;
   delete?: boolean;
   limitRate?: string;
@@ -45,8 +44,7 @@ function progressPrinter(ctx: CliContext): { update: (p: PushProgress) => void; 
 
 /** `sshmux push LOCAL dest:PATH [--checksum] [--delete] [--limit-rate R] [--verify] [--json]`. */
 export function registerPushCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('push')
+  withSshFlags(program.command('push'))
     .description('copy a local directory to a remote one over SFTP, skipping unchanged files (like rsync -a)')
     .argument('<local>', 'local directory')
     .argument('<dest:PATH>', 'remote directory, scp syntax (created when missing)')
@@ -64,7 +62,7 @@ export function registerPushCommand(program: Command, ctx: CliContext): void {
         );
       }
       const progress = progressPrinter(ctx);
-      const pool = new SshPool({ logger: ctx.logger });
+      const pool = cliPool(ctx, flags);
       const ac = new AbortController();
       const onSigint = () => ac.abort();
       process.once('SIGINT', onSigint);

@@ -4,9 +4,8 @@ import { jsonPath } from '../manifest/format.js';
 import { localManifest, remoteManifest } from '../manifest/manifest.js';
 import { displayPath } from '../manifest/raw-path.js';
 import type { Manifest } from '../manifest/types.js';
-import { SshPool } from '../pool/ssh-pool.js';
 import type { CliContext } from './context.js';
-import { writeOut } from './hashsum.js';
+import { cliPool, type SshFlags, withSshFlags, writeOut } from './hashsum.js';
 
 function errorsOf(m: Manifest): [string, string][] {
   return [...m].flatMap(([p, e]) => (e.type === 'error' ? [[p, e.message] as [string, string]] : []));
@@ -14,14 +13,13 @@ function errorsOf(m: Manifest): [string, string][] {
 
 /** `sshmux verify LOCAL dest:PATH`: exit 0 identical, 1 different, 2 error (including unreadable files). */
 export function registerVerifyCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('verify')
+  withSshFlags(program.command('verify'))
     .description('compare a local directory with a remote one by SHA-256 (exit 0 same, 1 different, 2 error)')
     .argument('<local>', 'local directory')
     .argument('<dest:PATH>', 'remote directory, scp syntax')
     .option('--json', 'the comparison as one JSON object')
-    .action(async (local: string, spec: string, opts: { json?: boolean }) => {
-      const pool = new SshPool({ logger: ctx.logger });
+    .action(async (local: string, spec: string, opts: { json?: boolean } & SshFlags) => {
+      const pool = cliPool(ctx, opts);
       try {
         const [mine, theirs] = await Promise.all([
           localManifest(local),

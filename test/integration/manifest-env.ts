@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { HostConfig } from '../../src/config/host-config.js';
@@ -7,18 +7,33 @@ import { SshPool } from '../../src/pool/ssh-pool.js';
 import type { StartedSshd } from '../helpers/sshd.js';
 import { TREE_SCRIPT } from '../unit/manifest/helpers.js';
 
-/** A HOME whose ~/.ssh holds the per-run key and known_hosts, so the CLI's default pool reaches the sshd. */
-export function cliHome(sshd: StartedSshd): { home: string; env: NodeJS.ProcessEnv } {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'sshmux-home-'));
-  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  copyFileSync(sshd.keyPath, path.join(home, '.ssh', 'id_ed25519'));
-  copyFileSync(sshd.knownHostsFile, path.join(home, '.ssh', 'known_hosts'));
-  return { home, env: { HOME: home, SSHMUX_NO_DAEMON: '1', XDG_RUNTIME_DIR: home, SSH_AUTH_SOCK: '' } };
+/**
+ * An ssh_config for the CLI (`-F`): alias `sshd-test` → the container as `backup`, with the
+ * per-run key and known_hosts, so nothing of the machine's own ~/.ssh is used.
+ */
+export function cliConfig(sshd: StartedSshd): { dir: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-cli-'));
+  const file = path.join(dir, 'ssh_config');
+  writeFileSync(
+    file,
+    [
+      'Host sshd-test',
+      `  HostName ${sshd.host}`,
+      `  Port ${sshd.port}`,
+      '  User backup',
+      `  IdentityFile ${sshd.keyPath}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${sshd.knownHostsFile}`,
+      '  StrictHostKeyChecking yes',
+      '',
+    ].join('\n'),
+  );
+  return { dir, args: ['-F', file], env: { SSHMUX_NO_DAEMON: '1', SSH_AUTH_SOCK: '' } };
 }
 
-/** `dest:PATH` for the CLI: the bracketed form carries user and port through scp syntax. */
-export function remoteSpec(sshd: StartedSshd, remotePath: string, user = 'backup'): string {
-  return `[${user}@${sshd.host}:${sshd.port}]:${remotePath}`;
+/** `dest:PATH` for the CLI through the `sshd-test` alias of `cliConfig`. */
+export function remoteSpec(remotePath: string): string {
+  return `sshd-test:${remotePath}`;
 }
 
 export function hostOf(sshd: StartedSshd, user = 'backup'): HostConfig {

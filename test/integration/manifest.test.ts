@@ -7,7 +7,7 @@ import { rawFromString } from '../../src/manifest/raw-path.js';
 import { runCli } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { makeLocalTree } from '../unit/manifest/helpers.js';
-import { cliHome, containerBytes, hostOf, makeRemoteTree, poolFor, remoteSpec } from './manifest-env.js';
+import { cliConfig, containerBytes, hostOf, makeRemoteTree, poolFor, remoteSpec } from './manifest-env.js';
 
 const TREE = '/srv/tree';
 const SMALL_TREE = '/srv/small';
@@ -15,18 +15,17 @@ const FIXED_FILES = 18;
 
 describe('manifests against a real sshd', () => {
   let sshd: StartedSshd;
-  let home: string;
-  let env: NodeJS.ProcessEnv;
+  let cli: ReturnType<typeof cliConfig>;
   const locals: string[] = [];
   beforeAll(async () => {
     sshd = await startSshd();
-    ({ home, env } = cliHome(sshd));
+    cli = cliConfig(sshd);
     await makeRemoteTree(sshd, TREE, { SMALL: '10000', SPARSE: '1G', UNREADABLE: '1' });
     await makeRemoteTree(sshd, SMALL_TREE, { SMALL: '300', SPARSE: '16M' });
   });
   afterAll(async () => {
     await sshd?.stop();
-    if (home) rmSync(home, { recursive: true, force: true });
+    if (cli) rmSync(cli.dir, { recursive: true, force: true });
     for (const dir of locals) rmSync(path.dirname(dir), { recursive: true, force: true });
   });
 
@@ -36,7 +35,7 @@ describe('manifests against a real sshd', () => {
       `cd ${TREE} && find . -type f -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 sha256sum -- 2>/dev/null`,
       'backup',
     );
-    const r = await runCli(['hashsum', remoteSpec(sshd, TREE)], { env, timeoutMs: 120_000 });
+    const r = await runCli(['hashsum', ...cli.args, remoteSpec(TREE)], { env: cli.env, timeoutMs: 120_000 });
     expect(r.stderr).toBe('sshmux: hashsum: unreadable: Permission denied\n');
     expect(r.code).toBe(1);
     // Escaped lines (backslash, newline, CR) and the non-UTF-8 name are in there.
@@ -47,7 +46,10 @@ describe('manifests against a real sshd', () => {
   });
 
   it('`sshmux hashsum --json` lists files, symlinks and unreadable files, with exact bytes for non-UTF-8 names', async () => {
-    const r = await runCli(['hashsum', '--json', remoteSpec(sshd, TREE)], { env, timeoutMs: 120_000 });
+    const r = await runCli(['hashsum', ...cli.args, '--json', remoteSpec(TREE)], {
+      env: cli.env,
+      timeoutMs: 120_000,
+    });
     expect(r.code).toBe(1);
     const entries = r.stdout
       .toString()
@@ -89,8 +91,8 @@ describe('manifests against a real sshd', () => {
   it('`sshmux verify` exits 0 for an identical copy and 1 naming exactly the differences', async () => {
     const local = makeLocalTree({ SMALL: '300', SPARSE: '16M' });
     locals.push(local);
-    const spec = remoteSpec(sshd, SMALL_TREE);
-    const same = await runCli(['verify', local, spec], { env });
+    const spec = remoteSpec(SMALL_TREE);
+    const same = await runCli(['verify', ...cli.args, local, spec], { env: cli.env });
     expect(same.stderr).toBe('');
     expect(same.stdout.toString()).toBe(
       `${300 + FIXED_FILES + 2} identical, 0 missing on remote, 0 extra on remote, 0 different, 0 unreadable\n`,
@@ -100,7 +102,7 @@ describe('manifests against a real sshd', () => {
     appendFileSync(path.join(local, 'new\nline'), 'x'); // one byte more
     unlinkSync(path.join(local, '-n')); // the remote now has an extra file
     writeFileSync(path.join(local, 'only here'), 'new\n'); // the remote misses one
-    const diff = await runCli(['verify', local, spec], { env });
+    const diff = await runCli(['verify', ...cli.args, local, spec], { env: cli.env });
     expect(diff.stdout.toString()).toBe(
       [
         'missing on remote: only here',
@@ -116,10 +118,13 @@ describe('manifests against a real sshd', () => {
   it('`sshmux verify` exits 2 when an entry cannot be read, and when the remote directory does not exist', async () => {
     const local = makeLocalTree({ SMALL: '10', SPARSE: '0' });
     locals.push(local);
-    const unreadable = await runCli(['verify', local, remoteSpec(sshd, TREE)], { env, timeoutMs: 120_000 });
+    const unreadable = await runCli(['verify', ...cli.args, local, remoteSpec(TREE)], {
+      env: cli.env,
+      timeoutMs: 120_000,
+    });
     expect(unreadable.stdout.toString()).toMatch(/^unreadable on remote: unreadable: Permission denied$/m);
     expect(unreadable.code).toBe(2);
-    const nodir = await runCli(['verify', local, remoteSpec(sshd, '/srv/none')], { env });
+    const nodir = await runCli(['verify', ...cli.args, local, remoteSpec('/srv/none')], { env: cli.env });
     expect(nodir.stderr).toMatch(/Cannot enter remote directory/);
     expect(nodir.code).toBe(2);
   });

@@ -9,7 +9,7 @@ import { runCli } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { makeLocalTree } from '../unit/manifest/helpers.js';
-import { cliHome, containerBytes, hostOf, poolFor, remoteSpec } from './manifest-env.js';
+import { cliConfig, containerBytes, hostOf, poolFor, remoteSpec } from './manifest-env.js';
 
 const FIXED = 18;
 const SMALL = 10_000;
@@ -19,8 +19,7 @@ const BIG_SIZE = 48 << 20;
 describe('push against a real sshd', () => {
   let sshd: StartedSshd;
   let src: string;
-  let home: string;
-  let env: NodeJS.ProcessEnv;
+  let cli: ReturnType<typeof cliConfig>;
   // Relative to backup's login directory, with a hostile name of its own.
   const dst = "pushed -'x'";
   const tree = () => ({ dest: hostOf(sshd), path: dst });
@@ -29,14 +28,14 @@ describe('push against a real sshd', () => {
 
   beforeAll(async () => {
     sshd = await startSshd();
-    ({ home, env } = cliHome(sshd));
+    cli = cliConfig(sshd);
     src = makeLocalTree({ SMALL: String(SMALL), SPARSE: '8M' });
     writeFileSync(path.join(src, BIG), randomBytes(BIG_SIZE));
   });
   afterAll(async () => {
     await sshd?.stop();
     if (src) rmSync(path.dirname(src), { recursive: true, force: true });
-    if (home) rmSync(home, { recursive: true, force: true });
+    if (cli) rmSync(cli.dir, { recursive: true, force: true });
   });
 
   it('pushes the hostile tree with 10,000 small files and verifies it', async () => {
@@ -129,8 +128,8 @@ describe('push against a real sshd', () => {
 
   it('`sshmux push` pushes, reports progress on stderr and JSON on stdout', async () => {
     writeFileSync(path.join(src, 'cli-new'), 'from the cli\n');
-    const r = await runCli(['push', '--verify', '--json', src, remoteSpec(sshd, dst)], {
-      env,
+    const r = await runCli(['push', ...cli.args, '--verify', '--json', src, remoteSpec(dst)], {
+      env: cli.env,
       timeoutMs: 120_000,
     });
     expect(r.stderr).toMatch(/^push: 1\/1 files, /m);
