@@ -14,4 +14,6 @@ out=$(npx --no-install sshmux --version -v)
 printf '%s\n' "$out"
 printf '%s\n' "$out" | grep -q '^sshmux ' || { echo "check-pack: npx sshmux --version printed nothing useful" >&2; exit 1; }
 npx --no-install sshmux --help >/dev/null
+# The library must load in plain Node, not only under the test runner's CommonJS interop.
+node --input-type=module -e "await import('sshmux')"
 echo "check-pack: ok ($tarball)"

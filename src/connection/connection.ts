@@ -1,8 +1,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import {
+import ssh2, {
   type AnyAuthMethod,
-  Client,
   type ClientChannel,
   type ConnectConfig,
   type ExecOptions,
@@ -22,6 +21,9 @@ import { type Logger, silentLogger } from '../logger.js';
 import { explainAuthFailure } from '../security/auth.js';
 import { algorithmsFor } from './algorithms.js';
 import { Keepalive } from './keepalive.js';
+
+// ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
+const { Client } = ssh2;
 
 /** Decides whether a server host key is acceptable; throws a `HostKeyError` when it is not. */
 export type HostKeyVerifier = (key: Buffer, host: HostConfig) => Promise<void>;

@@ -1,4 +1,4 @@
-import { type AnyAuthMethod, type BaseAgent, createAgent, type ParsedKey, utils } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type BaseAgent, type ParsedKey } from 'ssh2';
 import type { HostConfig } from '../config/host-config.js';
 import type { AuthProvider } from '../connection/connection.js';
 import { AuthError, SshmuxError } from '../errors.js';
@@ -12,6 +12,9 @@ import {
 } from './identity-files.js';
 import { OfferedIdentity } from './offered-identity.js';
 import type { PassphraseSource } from './passphrase.js';
+
+// ssh2 is CommonJS; Node's ESM loader does not expose `utils`/`createAgent` by name.
+const { createAgent, utils } = ssh2;
 
 /** The Windows OpenSSH agent's named pipe, used when SSH_AUTH_SOCK is unset on Windows. */
 export const WINDOWS_AGENT_PIPE = '\\\\.\\pipe\\openssh-ssh-agent';

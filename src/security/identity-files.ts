@@ -1,5 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
-import { type ParsedKey, utils } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
+
+// ssh2 is CommonJS; Node's ESM loader does not expose `utils` by name.
+const { utils } = ssh2;
 
 /** A parsed key, or the reason it could not be parsed. */
 function parse(data: Buffer | string, passphrase?: string): ParsedKey | Error {

@@ -1,4 +1,7 @@
-import { BaseAgent, type ParsedKey, type SignCallback, type SigningRequestOptions } from 'ssh2';
+import ssh2, { type ParsedKey, type SignCallback, type SigningRequestOptions } from 'ssh2';
+
+// ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
+const { BaseAgent } = ssh2;
 
 type IdentityCallback = (err: Error | undefined, keys?: ParsedKey[]) => void;
 type Signer = (key: ParsedKey, data: Buffer, options: SigningRequestOptions, cb: SignCallback) => void;
