@@ -26,8 +26,8 @@ export interface SessionStdio {
 export interface RunningSession {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   signal(name: string): void;
-  /** Release everything (pool, sockets) once the session is over. */
-  close(): Promise<void>;
+  /** Release everything (pool, sockets); `abandon` when leaving a still-running command (signalled). */
+  close(abandon?: boolean): Promise<void>;
 }
 
 /**
@@ -63,9 +63,9 @@ export async function startDirectSession(
     return {
       exited,
       signal: (name) => proc.kill(name),
-      close: async () => {
+      close: async (abandon = false) => {
         io.stdin?.unpipe();
-        await pool.close();
+        if (!abandon) await pool.close();
         pool.destroy();
       },
     };

@@ -24,6 +24,8 @@ import { VERSION } from './version.js';
 export const SSH_ERROR_EXIT = 255;
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** How long a signalled client waits for the remote command to end before it leaves anyway. */
+const INTERRUPT_GRACE_MS = 1_000;
 
 /** `ssh -V`'s line, on stderr like OpenSSH's. */
 export function sshVersionLine(): string {
@@ -106,9 +108,16 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
 async function runSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<number> {
   const session = await startSession(request, io, logger);
   let interrupted = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  let interruptNow: (exit: { code: number | null; signal: string | null }) => void = () => {};
+  const interruptedExit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    interruptNow = resolve;
+  });
   const onSignal = (name: NodeJS.Signals): void => {
+    // Like ssh, a signalled client ends (255); the remote gets the signal, and a moment to flush.
     interrupted = true;
     session.signal(name.replace(/^SIG/, ''));
+    graceTimer ??= setTimeout(() => interruptNow({ code: null, signal: name }), INTERRUPT_GRACE_MS);
   };
   for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
   const onStdoutError = (): void => session.signal('PIPE');
@@ -116,13 +125,14 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
   const raw = request.pty && process.stdin.isTTY && io.stdin ? process.stdin : undefined;
   raw?.setRawMode(true);
   try {
-    const exit = await session.exited;
+    const exit = await Promise.race([session.exited, interruptedExit]);
     return interrupted ? SSH_ERROR_EXIT : exitStatusOf(exit);
   } finally {
+    clearTimeout(graceTimer);
     raw?.setRawMode(false);
     for (const s of FORWARDED_SIGNALS) process.off(s, onSignal);
     (io.stdout as NodeJS.WriteStream).off?.('error', onStdoutError);
-    await session.close();
+    await session.close(interrupted);
   }
 }
 
@@ -164,7 +174,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       },
       io,
     );
-    return { exited: s.exited, signal: s.signal, close: async () => {} };
+    return { exited: s.exited, signal: s.signal, close: async () => s.close() };
   } catch (err) {
     // The daemon cannot ask questions: with a terminal, this process connects itself and asks.
     if (

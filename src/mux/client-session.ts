@@ -16,6 +16,8 @@ export interface SessionIo {
 export interface ClientSession {
   readonly exited: Promise<ExitMessage>;
   signal(name: string): void;
+  /** Drop the connection to the daemon (which then hangs up on the remote command). */
+  close(): void;
 }
 
 /**
@@ -96,5 +98,6 @@ export async function openDaemonSession(
   return {
     exited,
     signal: (name) => conn.send({ type: FrameType.Signal, body: { signal: name } }),
+    close: () => conn.destroy(),
   };
 }

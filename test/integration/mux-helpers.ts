@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,12 +142,25 @@ export function runCli(
     wrap?: string[];
   } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const argv = [...(options.wrap ?? []), process.execPath, CLI, ...args];
-    const child = spawn(argv[0]!, argv.slice(1), {
-      env: options.env ?? process.env,
-      stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
-    });
+  return startCli(args, options).result;
+}
+
+/** Start the CLI and keep a handle on the process (to signal it). */
+export function startCli(
+  args: string[],
+  options: {
+    env?: NodeJS.ProcessEnv;
+    input?: Buffer | string | undefined;
+    stdin?: 'pipe' | 'ignore' | 'inherit' | undefined;
+    wrap?: string[];
+  } = {},
+): { child: ChildProcess; result: Promise<CliResult> } {
+  const argv = [...(options.wrap ?? []), process.execPath, CLI, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: options.env ?? process.env,
+    stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
+  });
+  const result = new Promise<CliResult>((resolve, reject) => {
     const out: Buffer[] = [];
     let err = '';
     child.stdout!.on('data', (d: Buffer) => out.push(d));
@@ -162,6 +175,7 @@ export function runCli(
       else child.stdin.end();
     }
   });
+  return { child, result };
 }
 
 /** The same command through the real OpenSSH client, for parity checks. */

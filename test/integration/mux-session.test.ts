@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
-import { MuxSandbox, openssh } from './mux-helpers.js';
+import { MuxSandbox, openssh, startCli } from './mux-helpers.js';
 
 /** `sshmux ssh` through the daemon: exit codes, streams, EOF, signals, env. */
 describe('sshmux ssh through the daemon', () => {
@@ -65,6 +66,30 @@ describe('sshmux ssh through the daemon', () => {
     expect((await openssh(sshd, 'kill -9 $$')).code).toBe(255);
     const term = await box.remote('kill -TERM $$');
     expect(term.code).toBe(255);
+  });
+
+  it('forwards a signal sent to the client to the remote command, and exits 255 like ssh', async () => {
+    const marker = `/tmp/sshmux-signal-${Date.now()}`;
+    const script = `trap 'echo "got $1" > ${marker}; exit 0' TERM; sleep 37 >/dev/null 2>&1 & wait; echo never`;
+    // As `backup`: sshd refuses signal requests in root sessions (no post-auth privilege separation).
+    const { child, result } = startCli(['ssh', ...box.sshArgs('backup'), script.replace('$1', 'TERM')], {
+      env: box.env(),
+    });
+    for (let i = 0; i < 100 && (await sshd.processes('sleep 37')).length === 0; i++) await sleep(100);
+    expect(await sshd.processes('sleep 37')).not.toEqual([]);
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const r = await result;
+    expect(r.code).toBe(255);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(r.stdout.toString()).toBe('');
+    let seen = '';
+    for (let i = 0; i < 50 && seen === ''; i++) {
+      seen = (await sshd.exec(['cat', marker])).stdout;
+      if (seen === '') await sleep(100);
+    }
+    expect(seen).toBe('got TERM\n');
+    await sshd.exec(['pkill', '-f', 'sleep 37']);
   });
 
   it('forwards GIT_PROTOCOL as a channel environment variable', async () => {
