@@ -97,11 +97,34 @@ export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }
   try {
     if (ac.signal.aborted) throw ac.signal.reason;
     receiver = await plan.receiver.spawn(plan.receiverStages, { signal: ac.signal });
+    // A channel closes only once its stdout was read to the end: drain the receiver's (it says
+    // nothing with -q) and give the sender's stdin an EOF, it reads none.
+    receiver.stdout.resume();
     sender = await plan.sender.spawn(plan.senderStages, { signal: ac.signal });
+    sender.stdin.end();
     const streams: (Readable | Writable)[] = [sender.stdout, meter];
     if (plan.rateLimit !== null) streams.push(new RateLimitStream({ rate: plan.rateLimit }));
     streams.push(receiver.stdin);
-    await pipeline(streams as unknown as [Readable, Writable], { signal: ac.signal });
+    // A dropped connection or a receiver that quit does not always error the channel's
+    // writable side: stop the stream as soon as either end's status says it cannot finish.
+    const ends = new AbortController();
+    let receiverGone: NodeJS.Timeout | undefined;
+    const stop = (err: unknown) => ends.abort(err);
+    sender.exited.catch(stop);
+    receiver.exited.then(
+      () => {
+        receiverGone = setTimeout(() => stop(new Error('the receiver exited before the stream ended')), 2_000);
+        receiverGone.unref();
+      },
+      stop,
+    );
+    try {
+      await pipeline(streams as unknown as [Readable, Writable], {
+        signal: AbortSignal.any([ac.signal, ends.signal]),
+      });
+    } finally {
+      clearTimeout(receiverGone);
+    }
   } catch (err) {
     streamError = err;
     killAll();
