@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
 import { type BtrfsPair, createBtrfsPair } from './btrfs.js';
 import { integrationRequired, SSHD_IMAGE } from './docker.js';
@@ -173,7 +173,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<StartedSshd>
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-it-'));
   let btrfs: BtrfsPair | undefined;
   try {
-    const keys = utils.generateKeyPairSync('ed25519');
+    // ssh2 is CommonJS: its `utils` is reachable only through the default export under plain Node.
+    const keys = ssh2.utils.generateKeyPairSync('ed25519');
     const keyPath = path.join(tmpDir, 'id_ed25519');
     writeFileSync(keyPath, keys.private, { mode: 0o600 });
     writeFileSync(`${keyPath}.pub`, `${keys.public}\n`, { mode: 0o644 });
