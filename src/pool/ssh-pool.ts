@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { HostConfig } from '../config/host-config.js';
 import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
@@ -44,6 +45,9 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
   constructor(options: SshPoolOptions = {}) {
     this.options = normalizePoolOptions(options);
     this.#limit = new GlobalLimit(this.options.concurrency);
+    // Every waiting operation listens on this signal (and stops listening once it runs):
+    // hundreds at once is the design, not a leak, so Node's 10-listener warning must not fire.
+    setMaxListeners(0, this.#lifetime.signal);
   }
 
   /** True once `close()` or `destroy()` was called. */
