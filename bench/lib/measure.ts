@@ -12,7 +12,36 @@ export interface SideSpec {
   label: string;
   /** When set the side is not run and the row says "not measured: <reason>". */
   notMeasured?: string | undefined;
-  run(round: number): Promise<Sample>;
+  /** A round taking longer fails (its signal is aborted first). @default 180000 */
+  timeoutMs?: number;
+  run(round: number, signal: AbortSignal): Promise<Sample>;
+}
+
+/**
+ * Run one round with a deadline: abort its signal at the deadline, then give it 15 s to
+ * unwind before abandoning it, so one hung operation cannot stall the whole bench.
+ */
+async function runWithDeadline(spec: SideSpec, round: number): Promise<Sample> {
+  const timeoutMs = spec.timeoutMs ?? 180_000;
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ac.abort(new Error(`timed out after ${Math.round(timeoutMs / 1000)} s`));
+      setTimeout(() => reject(ac.signal.reason), 15_000).unref();
+    }, timeoutMs);
+  });
+  const work = spec.run(round, ac.signal);
+  try {
+    const sample = await Promise.race([work, expired]);
+    if (ac.signal.aborted) throw ac.signal.reason;
+    return sample;
+  } catch (err) {
+    throw ac.signal.aborted ? ac.signal.reason : err;
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => {});
+  }
 }
 
 function errorText(err: unknown): string {
@@ -44,7 +73,7 @@ export async function alternateMany(
       if (res.notMeasured) continue;
       let sample: Sample;
       try {
-        sample = await spec.run(round);
+        sample = await runWithDeadline(spec, round);
       } catch (err) {
         if (i !== 0) throw err;
         res.notMeasured = `failed: ${errorText(err)}`;

@@ -24,6 +24,8 @@ export interface PoolOptionsLike {
   maxConnectionsPerHost?: number;
   channelsPerConnection?: number;
   persist?: number;
+  /** Destination string → HostConfig (how `dest:PATH` strings reach a chosen HostConfig). */
+  resolve?: (dest: string) => HostConfig;
 }
 
 /** The parts of dist/index.js the bench measures; each may be missing until its feature lands. */
@@ -36,7 +38,10 @@ export interface SshmuxModule {
     runner: RemoteRunner,
     tree: string | { dest: Destination; path: string },
   ) => Promise<Map<string, unknown>>;
-  sendSnapshot?: (...args: never[]) => Promise<unknown>;
+  sendSnapshot?: (
+    runner: RemoteRunner,
+    options: { source: string; target: string; parent?: string | null; signal?: AbortSignal },
+  ) => Promise<{ status: string; bytes: number }>;
 }
 
 export interface Sshmux {

@@ -1,5 +1,124 @@
+import path from 'node:path';
+import { CONTAINER_BTRFS } from '../../test/helpers/sshd.js';
+import { alternate, makeRow, ratioTarget, skippedSide } from '../lib/measure.js';
+import { hostFor, poolMissing, usingPool } from '../lib/pool.js';
+import { q, sh, shOk } from '../lib/proc.js';
+import { formatBytes, mibPerSec } from '../lib/stats.js';
 import type { Ctx, Row } from '../lib/types.js';
 
-export async function btrfsScenario(_ctx: Ctx): Promise<Row[]> {
-  return [];
+const RECV = `${CONTAINER_BTRFS}/recv`;
+
+/** `btrfs send` of a read-only snapshot into the container's btrfs: sendSnapshot vs `btrfs send | ssh sudo -n btrfs receive`. */
+export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
+  const cipher = ctx.ciphers[0]!;
+  const { btrfsBytes: bytes, btrfsIncrementBytes: incBytes } = ctx.sizes;
+  const group = 'btrfs send';
+  const fullTitle = `full, ${formatBytes(bytes)} snapshot`;
+  const incTitle = `incremental, +${formatBytes(incBytes)}`;
+  const src = ctx.sshd.btrfs?.source;
+  if (!src) {
+    const why = 'no btrfs here (needs root and btrfs-progs)';
+    return [fullTitle, incTitle].map((title, i) =>
+      makeRow({
+        id: i === 0 ? 'btrfs-full' : 'btrfs-incremental',
+        group,
+        title,
+        unit: 'MiB/s',
+        better: 'higher',
+        sshmux: skippedSide('sendSnapshot', why),
+        openssh: skippedSide('btrfs send | ssh receive', why),
+      }),
+    );
+  }
+
+  ctx.log(`  btrfs: writing ${formatBytes(bytes)} + ${formatBytes(incBytes)} of random data`);
+  const data = path.join(src, 'data');
+  const snap1 = path.join(src, 'snap1');
+  const snap2 = path.join(src, 'snap2');
+  const files = 8;
+  await shOk(
+    [
+      `btrfs -q subvolume create ${q(data)}`,
+      `for i in $(seq 1 ${files}); do head -c ${Math.floor(bytes / files)} /dev/urandom > ${q(data)}/f$i; done`,
+      `btrfs -q subvolume snapshot -r ${q(data)} ${q(snap1)}`,
+      `head -c ${incBytes} /dev/urandom > ${q(data)}/new`,
+      `btrfs -q subvolume snapshot -r ${q(data)} ${q(snap2)}`,
+      'sync',
+      // Warm the page cache for both sides alike.
+      `btrfs send -q ${q(snap1)} > /dev/null`,
+    ].join(' && '),
+  );
+  await ctx.sshd.sh(`mkdir -p ${RECV}`);
+  const drop = (name: string): Promise<string> =>
+    ctx.sshd.sh(`if [ -e ${RECV}/${name} ]; then btrfs -q subvolume delete -c ${RECV}/${name}; fi`);
+  const missing = poolMissing(ctx) ?? ctx.sshmux.missing('sendSnapshot');
+  const receive = `${ctx.openssh.commandLine(cipher)} ${ctx.openssh.target} ${q(`sudo -n btrfs receive ${RECV}`)}`;
+
+  const side = (source: string, parent: string | null, payload: number, name: string) => ({
+    label: 'new SshPool + sendSnapshot',
+    notMeasured: missing,
+    timeoutMs: 60_000 + (payload / (5 * 1024 * 1024)) * 1000,
+    run: async (_round: number, signal: AbortSignal) => {
+      await drop(name);
+      const host = hostFor(ctx, cipher);
+      return usingPool(ctx, { resolve: () => host }, async (pool) => {
+        const t0 = performance.now();
+        await ctx.sshmux.mod.sendSnapshot!(pool, { source, target: `bench:${RECV}`, parent, signal });
+        return { value: mibPerSec(payload, performance.now() - t0) };
+      });
+    },
+  });
+  const openssh = (sendArgs: string, payload: number, name: string) => ({
+    label: 'btrfs send | ssh host sudo -n btrfs receive',
+    run: async () => {
+      await drop(name);
+      const r = await sh(`btrfs send -q ${sendArgs} | ${receive}`);
+      if (r.code !== 0) throw new Error(`btrfs send | ssh receive failed (${r.code}): ${r.stderr}`);
+      return { value: mibPerSec(payload, r.ms) };
+    },
+  });
+
+  const rows: Row[] = [];
+  const full = await alternate(
+    ctx,
+    'btrfs full',
+    ctx.sizes.heavyRounds,
+    side(snap1, null, bytes, 'snap1'),
+    openssh(q(snap1), bytes, 'snap1'),
+  );
+  rows.push(
+    makeRow({
+      id: 'btrfs-full',
+      group,
+      title: `${fullTitle}, payload MiB/s`,
+      unit: 'MiB/s',
+      better: 'higher',
+      ...full,
+      target: ratioTarget('≥ 1.0× OpenSSH', 1.0),
+    }),
+  );
+  // The parent must be on the destination for the incremental rounds.
+  await drop('snap1');
+  await shOk(`btrfs send -q ${q(snap1)} | ${receive}`);
+  const inc = await alternate(
+    ctx,
+    'btrfs incremental',
+    ctx.sizes.rounds,
+    side(snap2, snap1, incBytes, 'snap2'),
+    openssh(`-p ${q(snap1)} ${q(snap2)}`, incBytes, 'snap2'),
+  );
+  rows.push(
+    makeRow({
+      id: 'btrfs-incremental',
+      group,
+      title: `${incTitle}, payload MiB/s`,
+      unit: 'MiB/s',
+      better: 'higher',
+      ...inc,
+      target: ratioTarget('≥ 1.0× OpenSSH', 1.0),
+    }),
+  );
+  await drop('snap2');
+  await drop('snap1');
+  return rows;
 }
