@@ -1,6 +1,7 @@
 import type { HostConfig } from '../config/host-config.js';
 import { AbortedError, ChannelError, type SshmuxError, translateError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { persistTimer } from '../timers.js';
 import type { PoolConnection, ResolvedPoolOptions } from './options.js';
 
 /** A channel (or SFTP session) held on one connection; `release()` frees its slot, once. */
@@ -277,9 +278,8 @@ export class HostPool {
       return;
     }
     // Only keeps the connection warm: must never keep the process alive.
-    const timer = setTimeout(close, this.#persistMs);
-    timer.unref();
-    this.#idleTimers.set(conn, timer);
+    const timer = persistTimer(this.#persistMs, close);
+    if (timer) this.#idleTimers.set(conn, timer);
   }
 
   #clearIdle(conn: PoolConnection): void {

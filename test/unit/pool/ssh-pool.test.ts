@@ -197,6 +197,23 @@ describe('SshPool with fake connections', () => {
     pool.destroy();
   });
 
+  it('keeps a ControlPersist yes (Infinity) or multi-day connection open instead of closing it at once', async () => {
+    // Regression: setTimeout(fn, Infinity) and delays past 2^31-1 ms fire after 1 ms.
+    const { pool, made, open } = setup({}, { persist: 30 });
+    for (const [i, seconds] of [Infinity, 30 * 24 * 3600].entries()) {
+      const forever = { ...host, controlPersistSeconds: seconds, poolKey: `${host.poolKey}#forever${i}` };
+      const r = pool.exec(forever, 'x');
+      await until(() => open().length === 1, 'channel');
+      open()[0]!.finish(0);
+      await r;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(made).toHaveLength(2);
+    expect(made.map((c) => c.isClosed)).toEqual([false, false]);
+    expect(made.map((c) => c.refed)).toEqual([false, false]);
+    pool.destroy();
+  });
+
   it('close() cancels queued work, lets running work finish, then closes connections; new work is refused', async () => {
     const { pool, made, open } = setup({}, { channelsPerConnection: 1, maxConnectionsPerHost: 1 });
     const running = pool.exec(host, 'running', { encoding: 'utf8' });
