@@ -197,6 +197,31 @@ describe('SshPool with fake connections', () => {
     pool.destroy();
   });
 
+  it('prints no listener-leak warning when many operations wait at once', async () => {
+    // Regression: 50 waiting execs each listened on the pool's lifetime signal and Node
+    // printed MaxListenersExceededWarning, though every listener is removed when its op runs.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const { pool, open } = setup({}, { concurrency: 1 });
+      const all = Array.from({ length: 50 }, () => pool.exec(host, 'x'));
+      for (let i = 0; i < 50; i++) {
+        await until(() => open().length === 1, `channel ${i}`);
+        open()[0]!.finish(0);
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(all);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+      pool.destroy();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('keeps a ControlPersist yes (Infinity) or multi-day connection open instead of closing it at once', async () => {
     // Regression: setTimeout(fn, Infinity) and delays past 2^31-1 ms fire after 1 ms.
     const { pool, made, open } = setup({}, { persist: 30 });
