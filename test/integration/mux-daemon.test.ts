@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,34 @@ describe('sshmux ssh daemon lifecycle', () => {
     // Losers of the start race leave at once; one daemon remains.
     await sleep(500);
     expect(b.daemonPids()).toHaveLength(1);
+  });
+
+  it('serves from a runtime dir too long for a Unix socket path, via the short hashed socket', async () => {
+    const b = fresh();
+    const longDir = path.join(b.runtimeDir, 'x'.repeat(100));
+    mkdirSync(longDir, { mode: 0o700 });
+    const env = { XDG_RUNTIME_DIR: longDir };
+    const endpoint = selectEndpoint({
+      platform: process.platform,
+      env,
+      uid: process.getuid!(),
+      username: 'root',
+      tmpdir: '/tmp',
+      homedir: '/root',
+    });
+    expect(endpoint.socketDir).toBe(`/tmp/sshmux-${process.getuid!()}`);
+    try {
+      const r = await b.run([...b.sshArgs(), 'echo long'], { env });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.toString()).toBe('long\n');
+      expect(existsSync(endpoint.socketPath)).toBe(true);
+      const check = await b.run(['-O', 'check', 'x'], { env });
+      expect(check.stderr).toMatch(/^Master running \(pid=\d+, 0 connection\(s\) to \S+@x:22\)\n$/);
+    } finally {
+      await b.run(['-O', 'exit', 'x'], { env });
+    }
+    for (let i = 0; i < 50 && existsSync(endpoint.socketPath); i++) await sleep(100);
+    expect(existsSync(endpoint.socketPath)).toBe(false);
   });
 
   it('refuses a client with the wrong token', async () => {
