@@ -97,6 +97,21 @@ describe('push over exec channels (remote scripts run by the local sh)', () => {
     expect(resumed.resumed).toEqual(['slow']);
   });
 
+  it('finishes the other files and then fails with a local error when a file vanishes mid-push', async () => {
+    writeFileSync(path.join(src, 'a-first'), 'a');
+    writeFileSync(path.join(src, 'z-vanishes'), 'z');
+    const err = await push(runner, src, tree, {
+      transport: 'exec',
+      concurrency: 1,
+      onProgress: (p) => {
+        if (p.path === 'a-first') unlinkSync(path.join(src, 'z-vanishes'));
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'local', retryable: false });
+    expect((err as Error).message).toMatch(/z-vanishes: the local file vanished during the push/);
+    expect(readFileSync(path.join(dst, 'a-first'), 'utf8')).toBe('a');
+  });
+
   it('validates options with the bad value', async () => {
     await expect(push(runner, src, tree, { concurrency: 0 })).rejects.toThrow(/got `0` \(number\)/);
     await expect(push(runner, src, tree, { rateLimit: -1 })).rejects.toThrow(/got `-1` \(number\)/);
