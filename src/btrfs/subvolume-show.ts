@@ -1,3 +1,5 @@
+import { RemoteError } from '../errors.js';
+
 /** One btrfs subvolume as `btrfs subvolume show` describes it. */
 export interface SubvolumeInfo {
   /** Subvolume name (the last path component). */
@@ -20,6 +22,11 @@ export interface SubvolumeInfo {
 
 const NONE = new Set(['-', '', '<none>']);
 
+/** The output a parse error quotes: enough to recognize it, bounded whatever the remote printed. */
+function excerpt(text: string): string {
+  return text.length > 500 ? `${text.slice(0, 500)}… (${text.length} characters)` : text;
+}
+
 function uuidOrNull(value: string | undefined): string | null {
   const v = (value ?? '').trim();
   return NONE.has(v) ? null : v.toLowerCase();
@@ -28,8 +35,9 @@ function uuidOrNull(value: string | undefined): string | null {
 function int(value: string | undefined, field: string, text: string): number {
   const n = Number.parseInt((value ?? '').trim(), 10);
   if (!Number.isSafeInteger(n)) {
-    throw new TypeError(
-      `btrfs subvolume show: no number in \`${field}\` (got ${JSON.stringify(value)}):\n${text}`,
+    throw new RemoteError(
+      `btrfs subvolume show: no number in \`${field}\` (got ${JSON.stringify(value?.slice(0, 80))}):\n${excerpt(text)}`,
+      { code: 'SSHMUX_ERR_BTRFS_SHOW_PARSE' },
     );
   }
   return n;
@@ -49,7 +57,11 @@ export function parseSubvolumeShow(text: string, path?: string): SubvolumeInfo {
     if (m && !fields.has(m[1]!.toLowerCase())) fields.set(m[1]!.toLowerCase(), m[2]!.trim());
   }
   const uuid = uuidOrNull(fields.get('uuid'));
-  if (!uuid) throw new TypeError(`btrfs subvolume show: no UUID in output:\n${text}`);
+  if (!uuid) {
+    throw new RemoteError(`btrfs subvolume show: no UUID in output:\n${excerpt(text)}`, {
+      code: 'SSHMUX_ERR_BTRFS_SHOW_PARSE',
+    });
+  }
   const flags = (fields.get('flags') ?? '').split(/[\s,]+/);
   const shownPath = path ?? first;
   const name = fields.get('name') ?? shownPath.replace(/\/+$/, '').split('/').pop() ?? shownPath;
