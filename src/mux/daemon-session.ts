@@ -177,6 +177,9 @@ export class DaemonSession {
 /** A HostConfig as the client sent it, checked for the fields the pool relies on. */
 export function hostConfigFrom(raw: Record<string, unknown>): HostConfig {
   const ok =
+    typeof raw === 'object' &&
+    raw !== null &&
+    !Array.isArray(raw) &&
     typeof raw.hostname === 'string' &&
     raw.hostname !== '' &&
     typeof raw.port === 'number' &&
