@@ -109,10 +109,17 @@ async function replicate(
   const log = opts.logger.child({
     btrfs: `${where(sender.host, sender.path)} -> ${where(receiver.host, receiver.path)}`,
   });
-  const [sCaps, rCaps] = await Promise.all([
-    probeHost(sender.host, opts.signal),
+  // The source is checked while the receiver is probed; a bad source is reported first.
+  const [sent, recv] = await Promise.allSettled([
+    probeHost(sender.host, opts.signal).then(
+      async (caps) => [caps, await requireSnapshot(sender.host, caps, sender.path)] as const,
+    ),
     probeHost(receiver.host, opts.signal),
   ]);
+  if (sent.status === 'rejected') throw sent.reason;
+  if (recv.status === 'rejected') throw recv.reason;
+  const [sCaps, source] = sent.value;
+  const rCaps = recv.value;
   if (opts.compress === 'zstd') {
     const missing = [
       [sender.host, sCaps],
@@ -127,7 +134,6 @@ async function replicate(
       );
     }
   }
-  const source = await requireSnapshot(sender.host, sCaps, sender.path);
   const { dir: sourceDir, name } = splitPath(sender.path);
   const { nameTaken } = await requireReceiveDir(receiver.host, rCaps, receiver.path, name);
   const atDestination = await subvolumesIn(receiver.host, rCaps, receiver.path);
