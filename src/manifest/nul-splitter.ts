@@ -4,6 +4,12 @@
  */
 export class NulSplitter {
   #pending: Buffer[] = [];
+  #pendingBytes = 0;
+
+  /** Bytes held for a field whose NUL has not arrived yet. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
 
   /** Feed a chunk; returns the fields it completed. */
   push(chunk: Buffer): string[] {
@@ -15,12 +21,16 @@ export class NulSplitter {
         this.#pending.push(piece);
         fields.push(Buffer.concat(this.#pending).toString('latin1'));
         this.#pending = [];
+        this.#pendingBytes = 0;
       } else {
         fields.push(piece.toString('latin1'));
       }
       start = nul + 1;
     }
-    if (start < chunk.length) this.#pending.push(Buffer.from(chunk.subarray(start)));
+    if (start < chunk.length) {
+      this.#pending.push(Buffer.from(chunk.subarray(start)));
+      this.#pendingBytes += chunk.length - start;
+    }
     return fields;
   }
 
@@ -29,6 +39,7 @@ export class NulSplitter {
     if (this.#pending.length === 0) return undefined;
     const rest = Buffer.concat(this.#pending).toString('latin1');
     this.#pending = [];
+    this.#pendingBytes = 0;
     return rest;
   }
 }

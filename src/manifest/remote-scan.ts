@@ -17,6 +17,8 @@ const EXIT_NO_DIR = 3;
 const HASH_RECORD = /^([0-9a-f]{64}) [ *]\.\/([\s\S]*)$/;
 const FILE_RECORD = /^F(\d+) (\d+)(?:\.\d*)? ([0-7]+) ([\s\S]+)$/;
 const DIR_RECORD = /^D([0-7]+) ([\s\S]+)$/;
+/** Longest record accepted: far above PATH_MAX-sized names, far below what a hostile remote could send. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
 
 /**
  * The remote script: `cd` into the root (given as printf octal data, so the command is
@@ -47,6 +49,12 @@ export class RemoteScanParser {
 
   push(chunk: Buffer): void {
     for (const field of this.#splitter.push(chunk)) this.#field(field);
+    if (this.#splitter.pendingBytes > MAX_RECORD_BYTES) {
+      throw new RemoteError(
+        `Remote scan output holds a record longer than ${MAX_RECORD_BYTES} bytes: not the scan script's output`,
+        { code: 'SSHMUX_ERR_MANIFEST_RECORD' },
+      );
+    }
   }
 
   #field(field: string): void {
