@@ -32,8 +32,9 @@ export async function openDaemonSession(
 ): Promise<ClientSession> {
   const { conn } = daemon;
   conn.send({ type: FrameType.Open, body: open });
-  // Opening includes connecting and authenticating when the pool has no connection yet.
-  const first = await nextFrame(conn, 120_000);
+  // Opening includes connecting, authenticating and waiting for a free channel in the pool,
+  // which can take as long as other sessions run: no deadline here (a dead daemon closes the socket).
+  const first = await nextFrame(conn, undefined);
   if (first.type === FrameType.Error) {
     conn.destroy();
     throw new DaemonReportedError(first.body);

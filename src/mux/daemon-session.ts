@@ -22,6 +22,8 @@ export interface DaemonHooks {
   readonly version: string;
   readonly logger: Logger;
   readonly runner: RemoteRunner;
+  /** How long a new connection may take to send its hello. */
+  readonly helloTimeoutMs: number;
   /** False once `-O stop`/`-O exit` arrived: new sessions are refused. */
   accepting(): boolean;
   control(message: ControlMessage): ControlResultMessage;
@@ -53,8 +55,16 @@ export class DaemonSession {
     this.#conn = conn;
     this.#hooks = hooks;
     this.#log = hooks.logger;
-    conn.onFrame((f) => this.#onHello(f));
-    conn.onClose((err) => this.#onClose(err));
+    // A connection that never says hello must not keep the daemon from idling out.
+    const helloTimer = setTimeout(() => conn.destroy(), hooks.helloTimeoutMs);
+    conn.onFrame((f) => {
+      clearTimeout(helloTimer);
+      this.#onHello(f);
+    });
+    conn.onClose((err) => {
+      clearTimeout(helloTimer);
+      this.#onClose(err);
+    });
   }
 
   #fail(err: unknown): void {

@@ -40,13 +40,16 @@ export interface DaemonConnection {
 
 const NOT_RUNNING_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ECONNRESET', 'EPIPE']);
 
-/** Wait for the next frame (or the end of the connection). */
-export function nextFrame(conn: FramedSocket, timeoutMs = 30_000): Promise<Frame> {
+/** Wait for the next frame (or the end of the connection); `timeoutMs` undefined waits as long as it takes. */
+export function nextFrame(conn: FramedSocket, timeoutMs: number | undefined = 30_000): Promise<Frame> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      conn.destroy();
-      reject(new NetworkError(`the sshmux daemon did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            conn.destroy();
+            reject(new NetworkError(`the sshmux daemon did not answer within ${timeoutMs} ms`));
+          }, timeoutMs);
     conn.onFrame((f) => {
       clearTimeout(timer);
       conn.onFrame(undefined);

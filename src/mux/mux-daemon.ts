@@ -26,6 +26,8 @@ export interface MuxDaemonOptions {
   persistMs?: number;
   /** Current uid, to check the token file's owner; -1 to skip (Windows). */
   uid?: number;
+  /** Milliseconds a connection may take to say hello before it is dropped. @default 10000 */
+  helloTimeoutMs?: number;
 }
 
 /** True when something accepts connections at `socketPath` (a live daemon, even a busy one). */
@@ -101,7 +103,7 @@ export class MuxDaemon {
   #resolveDone!: () => void;
 
   constructor(options: MuxDaemonOptions) {
-    this.#o = { persistMs: 60_000, uid: process.getuid?.() ?? -1, ...options };
+    this.#o = { persistMs: 60_000, uid: process.getuid?.() ?? -1, helloTimeoutMs: 10_000, ...options };
     this.#persistMs = this.#o.persistMs;
     this.#server = net.createServer((socket) => this.#onConnection(socket));
     this.#done = new Promise((resolve) => {
@@ -159,6 +161,7 @@ export class MuxDaemon {
       version: this.#o.version,
       logger: this.#o.logger,
       runner: this.#o.runner,
+      helloTimeoutMs: this.#o.helloTimeoutMs,
       accepting: () => this.#accepting,
       control: (m) => this.#control(m),
       // Act once the client has read the reply (it closes), or soon anyway.

@@ -52,6 +52,11 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     logger,
     persistMs: options.persistMs ?? 60_000,
   });
+  // Detached with no stdio: a crash must at least leave a line in the log.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'daemon crashed');
+    process.exit(1);
+  });
   const shutdown = (): void => void daemon.shutdown('signal');
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

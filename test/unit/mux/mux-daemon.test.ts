@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
@@ -120,7 +121,11 @@ describe('MuxDaemon with a fake pool', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(runner: FakeRunner, persistMs = 60_000): Promise<MuxEndpoint> {
+  async function start(
+    runner: FakeRunner,
+    persistMs = 60_000,
+    helloTimeoutMs = 10_000,
+  ): Promise<MuxEndpoint> {
     dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-mux-unit-'));
     const env = {
       platform: process.platform,
@@ -132,7 +137,14 @@ describe('MuxDaemon with a fake pool', () => {
     };
     const endpoint = selectEndpoint(env);
     prepareEndpoint(endpoint, env);
-    daemon = new MuxDaemon({ endpoint, runner, version: '9.9.9', logger: silentLogger(), persistMs });
+    daemon = new MuxDaemon({
+      endpoint,
+      runner,
+      version: '9.9.9',
+      logger: silentLogger(),
+      persistMs,
+      helloTimeoutMs,
+    });
     expect(await daemon.start()).toBe('listening');
     return endpoint;
   }
@@ -225,6 +237,16 @@ describe('MuxDaemon with a fake pool', () => {
   it('exits by itself after the persist time without sessions', async () => {
     const runner = new FakeRunner();
     await start(runner, 100);
+    await daemon!.done;
+    expect(runner.closed).toBe(true);
+  });
+
+  it('drops a connection that never says hello, so it cannot keep the daemon alive', async () => {
+    const runner = new FakeRunner();
+    const endpoint = await start(runner, 100, 150);
+    const silent = net.connect(endpoint.socketPath);
+    const closed = new Promise((resolve) => silent.on('close', resolve));
+    await closed;
     await daemon!.done;
     expect(runner.closed).toBe(true);
   });
