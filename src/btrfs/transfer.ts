@@ -111,18 +111,18 @@ export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }
     let receiverGone: NodeJS.Timeout | undefined;
     const stop = (err: unknown) => ends.abort(err);
     sender.exited.catch(stop);
-    receiver.exited.then(
-      () => {
-        receiverGone = setTimeout(() => stop(new Error('the receiver exited before the stream ended')), 2_000);
-        receiverGone.unref();
-      },
-      stop,
-    );
+    let streaming = true;
+    receiver.exited.then(() => {
+      if (!streaming) return;
+      receiverGone = setTimeout(() => stop(new Error('the receiver exited before the stream ended')), 2_000);
+      receiverGone.unref();
+    }, stop);
     try {
       await pipeline(streams as unknown as [Readable, Writable], {
         signal: AbortSignal.any([ac.signal, ends.signal]),
       });
     } finally {
+      streaming = false;
       clearTimeout(receiverGone);
     }
   } catch (err) {
