@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { matchPatternList } from '../config/pattern.js';
 
 /** One parsed known_hosts line. */
 export interface KnownHostsEntry {
@@ -58,55 +59,11 @@ function matchesHashed(field: string, name: string): boolean {
   return timingSafeEqual(createHmac('sha1', salt).update(name).digest(), want);
 }
 
-/** OpenSSH's `match_pattern`: `*` any run, `?` one character. */
-export function matchPattern(s: string, pattern: string): boolean {
-  // Iterative glob with backtracking to the last `*`: linear enough for host names.
-  let si = 0;
-  let pi = 0;
-  let star = -1;
-  let mark = 0;
-  while (si < s.length) {
-    const pc = pattern[pi];
-    if (pc === '?' || (pc !== undefined && pc !== '*' && pc === s[si])) {
-      si++;
-      pi++;
-    } else if (pc === '*') {
-      star = pi++;
-      mark = si;
-    } else if (star >= 0) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[pi] === '*') pi++;
-  return pi === pattern.length;
-}
-
-/**
- * OpenSSH's `match_pattern_list` over a comma list: 1 for a positive match, -1 when a
- * negated pattern (`!pat`) matches (negation wins), 0 for no match. Case-insensitive.
- */
-export function matchPatternList(name: string, list: string): 1 | 0 | -1 {
-  const s = name.toLowerCase();
-  let result: 1 | 0 = 0;
-  for (const item of list.split(',')) {
-    const negated = item.startsWith('!');
-    const pattern = (negated ? item.slice(1) : item).toLowerCase();
-    if (pattern === '') continue;
-    if (matchPattern(s, pattern)) {
-      if (negated) return -1;
-      result = 1;
-    }
-  }
-  return result;
-}
-
 /** Whether a known_hosts host field (plain pattern list or hashed) names `name`. */
 export function hostFieldMatches(field: string, name: string): boolean {
   if (field.startsWith('|')) return matchesHashed(field, name);
-  return matchPatternList(name, field) === 1;
+  // Host names compare case-insensitively, as OpenSSH's match_hostname does.
+  return matchPatternList(name, field, true) === 1;
 }
 
 /** True for a literal IPv4 or IPv6 address (with or without brackets). */

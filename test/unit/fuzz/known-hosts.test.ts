@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostFieldMatches, matchPatternList, parseKnownHosts } from '../../../src/security/known-hosts.js';
+import { matchPatternList } from '../../../src/config/pattern.js';
+import { hostFieldMatches, parseKnownHosts } from '../../../src/security/known-hosts.js';
 import { readKnownHostsFiles } from '../../../src/security/known-hosts-file.js';
 import { classified, classifiedAsync } from './classified.js';
 

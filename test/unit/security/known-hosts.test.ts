@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { matchPatternList } from '../../../src/config/pattern.js';
 import { fingerprintSha256 } from '../../../src/security/fingerprint.js';
 import {
   hashHostName,
   hostFieldMatches,
   knownHostsName,
-  matchPatternList,
   parseKnownHosts,
 } from '../../../src/security/known-hosts.js';
 import { makeKey, sshKeygen } from './keygen.js';
@@ -43,12 +43,12 @@ describe('known_hosts parsing and matching', () => {
   });
 
   it('matches patterns with * ? and ! like OpenSSH (negation wins, case-insensitive)', () => {
-    expect(matchPatternList('web1.example.com', '*.example.com')).toBe(1);
-    expect(matchPatternList('WEB1.Example.COM', 'web?.example.com')).toBe(1);
-    expect(matchPatternList('web10.example.com', 'web?.example.com')).toBe(0);
-    expect(matchPatternList('db.example.com', '*.example.com,!db.example.com')).toBe(-1);
-    expect(matchPatternList('[10.0.0.1]:2222', '[10.0.0.*]:2222')).toBe(1);
-    expect(matchPatternList('10.0.0.1', '[10.0.0.*]:2222')).toBe(0);
+    expect(matchPatternList('web1.example.com', '*.example.com', true)).toBe(1);
+    expect(matchPatternList('WEB1.Example.COM', 'web?.example.com', true)).toBe(1);
+    expect(matchPatternList('web10.example.com', 'web?.example.com', true)).toBe(0);
+    expect(matchPatternList('db.example.com', '*.example.com,!db.example.com', true)).toBe(-1);
+    expect(matchPatternList('[10.0.0.1]:2222', '[10.0.0.*]:2222', true)).toBe(1);
+    expect(matchPatternList('10.0.0.1', '[10.0.0.*]:2222', true)).toBe(0);
     expect(hostFieldMatches('*.example.com,!db.example.com', 'db.example.com')).toBe(false);
   });
 
