@@ -14,6 +14,8 @@ export interface MuxEndpoint {
   readonly socketDir: string | undefined;
   readonly tokenFile: string;
   readonly lockFile: string;
+  /** Created (O_EXCL) by the one client that starts a daemon, so a crowd starts one, not dozens. */
+  readonly spawnFile: string;
   readonly logFile: string;
   readonly isNamedPipe: boolean;
 }
@@ -80,6 +82,7 @@ export function selectEndpoint(e: EndpointEnvironment = currentEnvironment()): M
       socketDir: undefined,
       tokenFile: p.join(base, 'token'),
       lockFile: p.join(base, 'lock'),
+      spawnFile: p.join(base, 'spawning'),
       logFile: p.join(base, 'daemon.log'),
       isNamedPipe: true,
     };
@@ -107,6 +110,7 @@ export function selectEndpoint(e: EndpointEnvironment = currentEnvironment()): M
     socketDir,
     tokenFile: p.join(dir, 'token'),
     lockFile: p.join(dir, 'lock'),
+    spawnFile: p.join(dir, 'spawning'),
     logFile: p.join(dir, 'daemon.log'),
     isNamedPipe: false,
   };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalError, NetworkError } from '../errors.js';
@@ -101,7 +101,7 @@ export interface EnsureDaemonOptions {
   version: string;
   /** Starts a daemon process; called at most once. */
   start: () => void;
-  /** How long to wait for a started daemon to answer. @default 10000 */
+  /** How long to wait for a started daemon to answer. @default 15000 */
   timeoutMs?: number;
 }
 
@@ -115,8 +115,8 @@ export async function ensureDaemon(
   } catch (err) {
     if (!(err instanceof DaemonNotRunningError)) throw err;
   }
-  options.start();
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  if (await claimSpawn(endpoint.spawnFile)) options.start();
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let delay = 20;
   for (;;) {
     await sleep(delay);
@@ -127,6 +127,29 @@ export async function ensureDaemon(
     }
     delay = Math.min(delay * 2, 200);
   }
+}
+
+/** A claim older than this is from a daemon that never came up: take it over. */
+const SPAWN_CLAIM_MS = 10_000;
+
+/**
+ * Claim the right to start the daemon: the first of many clients arriving together creates
+ * the marker and starts it; the others just wait for it to answer. The daemon removes the
+ * marker once it listens, so a later crash is restarted at once.
+ */
+export async function claimSpawn(file: string, now = Date.now()): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return true;
+    }
+    const st = await stat(file).catch(() => undefined);
+    if (st && now - st.mtimeMs < SPAWN_CLAIM_MS) return false;
+    await unlink(file).catch(() => {});
+  }
+  return false;
 }
 
 /** Start the daemon script detached from us, as a background process of the same user. */

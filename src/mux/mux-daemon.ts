@@ -131,6 +131,7 @@ export class MuxDaemon {
         });
       });
       if (!ep.isNamedPipe) await chmod(ep.socketPath, 0o600).catch(() => {});
+      await unlink(ep.spawnFile).catch(() => {});
       return 'listening' as const;
     });
     if (result === 'listening') {
@@ -239,8 +240,10 @@ export class MuxDaemon {
     if (!this.#listening) return;
     this.#listening = false;
     // Under the lock: a daemon starting now must not bind between our close and its probe.
+    // close() stops listening (and removes the socket file) at once; its callback would wait
+    // for every open connection, which the caller may be about to end.
     await withLock(this.#o.endpoint.lockFile, async () => {
-      await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      this.#server.close();
     }).catch((err: unknown) => {
       this.#o.logger.warn({ err }, 'closing the listener without the lock');
       this.#server.close();

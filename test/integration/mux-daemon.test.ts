@@ -98,6 +98,19 @@ describe('sshmux ssh daemon lifecycle', () => {
     expect(b.daemonPids()).not.toContain(pid);
   });
 
+  it('-O exit stops the daemon even while a session runs (that client fails with 255)', async () => {
+    const b = fresh();
+    const running = background(b, 'sleep 33; echo never');
+    await waitForRemote('sleep 33');
+    const exit = await b.run(['-O', 'exit', 'x']);
+    expect(exit.code).toBe(0);
+    const r = await running;
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/lost the connection to the sshmux daemon/);
+    expect(await b.waitForDaemons(0)).toEqual([]);
+    await sshd.exec(['pkill', '-f', 'sleep 33']);
+  });
+
   it('-O stop lets running sessions finish while a new daemon takes new ones', async () => {
     const b = fresh();
     const running = background(b, 'sleep 2; echo finished');

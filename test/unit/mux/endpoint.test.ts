@@ -25,6 +25,7 @@ describe('selectEndpoint', () => {
       socketDir: undefined,
       tokenFile: '/run/user/1000/sshmux/token',
       lockFile: '/run/user/1000/sshmux/lock',
+      spawnFile: '/run/user/1000/sshmux/spawning',
       logFile: '/run/user/1000/sshmux/daemon.log',
       isNamedPipe: false,
     });

@@ -223,6 +223,19 @@ describe('MuxDaemon with a fake pool', () => {
     await expect(connectDaemon(endpoint, '9.9.9')).rejects.toThrow(/no sshmux daemon answers/);
   });
 
+  it('of many daemons started at once on one endpoint, exactly one listens', async () => {
+    const endpoint = await start(new FakeRunner());
+    await daemon!.shutdown('make room');
+    const crowd = Array.from(
+      { length: 8 },
+      () => new MuxDaemon({ endpoint, runner: new FakeRunner(), version: '9.9.9', logger: silentLogger() }),
+    );
+    const results = await Promise.all(crowd.map((d) => d.start()));
+    expect(results.filter((r) => r === 'listening')).toHaveLength(1);
+    daemon = crowd[results.indexOf('listening')];
+    expect((await connectDaemon(endpoint, '9.9.9')).pid).toBe(process.pid);
+  });
+
   it('a second daemon on the same endpoint finds the first and leaves', async () => {
     const endpoint = await start(new FakeRunner());
     const second = new MuxDaemon({
