@@ -6,6 +6,7 @@ export interface Sample {
   value: number;
   success?: string;
   logins?: number;
+  cpuPerGiB?: number;
 }
 
 export interface SideSpec {
@@ -61,7 +62,7 @@ export async function alternateMany(
   specs: SideSpec[],
 ): Promise<SideResult[]> {
   const out = specs.map((spec) => {
-    const res: SideResult = { label: spec.label, values: [], successes: [], logins: [] };
+    const res: SideResult = { label: spec.label, values: [], successes: [], logins: [], cpuPerGiB: [] };
     if (spec.notMeasured) res.notMeasured = spec.notMeasured;
     return res;
   });
@@ -83,16 +84,19 @@ export async function alternateMany(
       res.values.push(sample.value);
       if (sample.success !== undefined) res.successes!.push(sample.success);
       if (sample.logins !== undefined) res.logins!.push(sample.logins);
+      if (sample.cpuPerGiB !== undefined) res.cpuPerGiB!.push(sample.cpuPerGiB);
       ctx.log(
         `  ${name} round ${round + 1}/${rounds} ${spec.label}: ${sample.value.toFixed(2)}` +
           (sample.success ? ` ok ${sample.success}` : '') +
-          (sample.logins !== undefined ? ` logins ${sample.logins}` : ''),
+          (sample.logins !== undefined ? ` logins ${sample.logins}` : '') +
+          (sample.cpuPerGiB !== undefined ? ` cpu ${sample.cpuPerGiB.toFixed(2)} s/GiB` : ''),
       );
     }
   }
   for (const res of out) {
     if (res.successes?.length === 0) delete res.successes;
     if (res.logins?.length === 0) delete res.logins;
+    if (res.cpuPerGiB?.length === 0) delete res.cpuPerGiB;
   }
   return out;
 }
@@ -168,3 +172,20 @@ export async function countingLogins<T>(
   const after = await ctx.sshd.countLogins('backup');
   return { result, logins: after - before };
 }
+
+/** CPU seconds (user+sys) of this process across `fn`. */
+export async function measuringCpu<T>(fn: () => Promise<T>): Promise<{ result: T; cpuSec: number }> {
+  const before = process.cpuUsage();
+  const result = await fn();
+  const d = process.cpuUsage(before);
+  return { result, cpuSec: (d.user + d.system) / 1e6 };
+}
+
+/** `/usr/bin/time -f '%U %S'` output (the last such line of stderr) → CPU seconds. */
+export function timeCpu(stderr: string): number | undefined {
+  const m = /^CPU (\d+\.\d+) (\d+\.\d+)$/m.exec(stderr);
+  return m ? Number(m[1]) + Number(m[2]) : undefined;
+}
+
+/** Wrap a command so GNU time reports its CPU on stderr as `CPU <user> <sys>`. */
+export const TIME_CPU = "/usr/bin/time -f 'CPU %U %S'";

@@ -100,9 +100,14 @@ export function renderMarkdown(report: Report): string {
     );
   }
   const notes = report.rows.flatMap((r) =>
-    [r.sshmux, r.openssh]
-      .filter((s) => s.note)
-      .map((s) => `- ${r.group}: ${r.title} — ${s.label}: ${s.note}`),
+    [r.sshmux, r.openssh].flatMap((s) => {
+      const parts: string[] = [];
+      if (s.cpuPerGiB?.length) {
+        parts.push(`client process CPU ${median(s.cpuPerGiB).toFixed(2)} s per GiB (user+sys, median)`);
+      }
+      if (s.note) parts.push(s.note);
+      return parts.length > 0 ? [`- ${r.group}: ${r.title} — ${s.label}: ${parts.join('; ')}`] : [];
+    }),
   );
   if (notes.length > 0) lines.push('', '## Notes', '', ...notes);
   lines.push('', '## Sizes', '', '```json', JSON.stringify(report.sizes, null, 2), '```');

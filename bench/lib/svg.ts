@@ -13,10 +13,10 @@ const LOG_MAX = 3; // 8
  * OpenSSH wins, so the colour alone answers "who is faster" and the label says which way is good.
  */
 export function renderSvg(report: Report): string {
-  const labelW = 430;
+  const labelW = 500;
   const plotX = labelW + 10;
-  const plotW = 440;
-  const width = plotX + plotW + 90;
+  const plotW = 400;
+  const width = plotX + plotW + 150;
   const rowH = 26;
   const top = 78;
   const rows = report.rows;
@@ -66,9 +66,9 @@ export function renderSvg(report: Report): string {
       `<rect x="${x0}" y="${y + 5}" width="${w}" height="${rowH - 10}" rx="2" fill="${good ? '#2da44e' : '#d73a49'}"/>`,
     );
     const clipped = Math.log2(row.ratio) > LOG_MAX || Math.log2(row.ratio) < LOG_MIN ? ' (off scale)' : '';
-    const tx = rx >= one ? Math.max(rx, one) + 6 : plotX + plotW + 6;
+    // The number sits just right of whichever is further right: the bar's end or the 1.0 line.
     out.push(
-      `<text x="${rx >= one ? tx : plotX + plotW + 8}" y="${mid + 4}" font-weight="bold" fill="${good ? '#1a7f37' : '#c62828'}">${row.ratio.toFixed(2)}×${clipped}</text>`,
+      `<text x="${Math.max(rx, one) + 6}" y="${mid + 4}" font-weight="bold" fill="${good ? '#1a7f37' : '#c62828'}">${row.ratio.toFixed(2)}×${clipped}</text>`,
     );
   });
   const by = top + rows.length * rowH + 18;

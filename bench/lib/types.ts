@@ -17,6 +17,8 @@ export interface SideResult {
   successes?: string[];
   /** New sshd logins per round (from the sshd log). */
   logins?: number[];
+  /** CPU seconds (user+sys) the client process spent per GiB moved, per round (stream rows). */
+  cpuPerGiB?: number[];
   /** Anything else worth a footnote (errors seen, RSS at the checkpoints…). */
   note?: string;
 }

@@ -1,9 +1,17 @@
 import path from 'node:path';
 import { CONTAINER_BTRFS } from '../../test/helpers/sshd.js';
-import { alternate, makeRow, ratioTarget, skippedSide } from '../lib/measure.js';
+import {
+  alternate,
+  makeRow,
+  measuringCpu,
+  ratioTarget,
+  skippedSide,
+  TIME_CPU,
+  timeCpu,
+} from '../lib/measure.js';
 import { hostFor, poolMissing, usingPool } from '../lib/pool.js';
 import { q, sh, shOk } from '../lib/proc.js';
-import { formatBytes, mibPerSec } from '../lib/stats.js';
+import { formatBytes, GiB, mibPerSec } from '../lib/stats.js';
 import type { Ctx, Row } from '../lib/types.js';
 
 const RECV = `${CONTAINER_BTRFS}/recv`;
@@ -62,9 +70,12 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
       await drop(name);
       const host = hostFor(ctx, cipher);
       return usingPool(ctx, { resolve: () => host }, async (pool) => {
-        const t0 = performance.now();
-        await ctx.sshmux.mod.sendSnapshot!(pool, { source, target: `bench:${RECV}`, parent, signal });
-        return { value: mibPerSec(payload, performance.now() - t0) };
+        const { result: ms, cpuSec } = await measuringCpu(async () => {
+          const t0 = performance.now();
+          await ctx.sshmux.mod.sendSnapshot!(pool, { source, target: `bench:${RECV}`, parent, signal });
+          return performance.now() - t0;
+        });
+        return { value: mibPerSec(payload, ms), cpuPerGiB: cpuSec / (payload / GiB) };
       });
     },
   });
@@ -72,9 +83,13 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
     label: 'btrfs send | ssh host sudo -n btrfs receive',
     run: async () => {
       await drop(name);
-      const r = await sh(`btrfs send -q ${sendArgs} | ${receive}`);
+      const r = await sh(`btrfs send -q ${sendArgs} | ${TIME_CPU} ${receive}`);
       if (r.code !== 0) throw new Error(`btrfs send | ssh receive failed (${r.code}): ${r.stderr}`);
-      return { value: mibPerSec(payload, r.ms) };
+      const cpu = timeCpu(r.stderr);
+      return {
+        value: mibPerSec(payload, r.ms),
+        ...(cpu !== undefined && { cpuPerGiB: cpu / (payload / GiB) }),
+      };
     },
   });
 

@@ -1,9 +1,9 @@
 import { pipeline } from 'node:stream/promises';
 import { zeroStream } from '../lib/data.js';
-import { alternate, makeRow, ratioTarget } from '../lib/measure.js';
+import { alternate, makeRow, measuringCpu, ratioTarget, TIME_CPU, timeCpu } from '../lib/measure.js';
 import { hostFor, poolMissing, usingPool } from '../lib/pool.js';
 import { q, sh } from '../lib/proc.js';
-import { formatBytes, mibPerSec } from '../lib/stats.js';
+import { formatBytes, GiB, mibPerSec } from '../lib/stats.js';
 import type { Ctx, Row } from '../lib/types.js';
 
 /** One stream into `cat > /dev/null`: `spawn` stdin from a zero Readable vs `head -c … | ssh host 'cat >/dev/null'`. */
@@ -21,24 +21,30 @@ export async function throughputScenario(ctx: Ctx): Promise<Row[]> {
         run: async () =>
           usingPool(ctx, undefined, async (pool) => {
             const host = hostFor(ctx, cipher);
-            const t0 = performance.now();
-            const proc = await pool.spawn(host, 'cat >/dev/null');
-            proc.stdout.resume();
-            proc.stderr.resume();
-            await pipeline(zeroStream(bytes), proc.stdin);
-            const exit = await proc.exited;
-            const ms = performance.now() - t0;
-            if (exit.code !== 0) throw new Error(`remote cat exited ${exit.code ?? exit.signal}`);
-            return { value: mibPerSec(bytes, ms) };
+            const { result: ms, cpuSec } = await measuringCpu(async () => {
+              const t0 = performance.now();
+              const proc = await pool.spawn(host, 'cat >/dev/null');
+              proc.stdout.resume();
+              proc.stderr.resume();
+              await pipeline(zeroStream(bytes), proc.stdin);
+              const exit = await proc.exited;
+              if (exit.code !== 0) throw new Error(`remote cat exited ${exit.code ?? exit.signal}`);
+              return performance.now() - t0;
+            });
+            return { value: mibPerSec(bytes, ms), cpuPerGiB: cpuSec / (bytes / GiB) };
           }),
       },
       {
         label: "head -c | ssh host 'cat >/dev/null'",
         run: async () => {
-          const cmd = `head -c ${bytes} /dev/zero | ${ctx.openssh.commandLine(cipher)} ${ctx.openssh.target} ${q('cat >/dev/null')}`;
+          const cmd = `head -c ${bytes} /dev/zero | ${TIME_CPU} ${ctx.openssh.commandLine(cipher)} ${ctx.openssh.target} ${q('cat >/dev/null')}`;
           const r = await sh(cmd);
           if (r.code !== 0) throw new Error(`ssh stream failed (${r.code}): ${r.stderr}`);
-          return { value: mibPerSec(bytes, r.ms) };
+          const cpu = timeCpu(r.stderr);
+          return {
+            value: mibPerSec(bytes, r.ms),
+            ...(cpu !== undefined && { cpuPerGiB: cpu / (bytes / GiB) }),
+          };
         },
       },
     );
