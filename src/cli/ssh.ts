@@ -106,7 +106,15 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
 }
 
 async function runSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<number> {
-  const session = await startSession(request, io, logger);
+  // A signal while still connecting ends us as it ends ssh: 255 (the daemon drops the half-open session).
+  const onEarlySignal = (): never => process.exit(SSH_ERROR_EXIT);
+  for (const s of FORWARDED_SIGNALS) process.on(s, onEarlySignal);
+  let session: RunningSession;
+  try {
+    session = await startSession(request, io, logger);
+  } finally {
+    for (const s of FORWARDED_SIGNALS) process.off(s, onEarlySignal);
+  }
   let interrupted = false;
   let graceTimer: NodeJS.Timeout | undefined;
   let interruptNow: (exit: { code: number | null; signal: string | null }) => void = () => {};
@@ -120,8 +128,16 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
     graceTimer ??= setTimeout(() => interruptNow({ code: null, signal: name }), INTERRUPT_GRACE_MS);
   };
   for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
-  const onStdoutError = (): void => session.signal('PIPE');
-  (io.stdout as NodeJS.WriteStream).on?.('error', onStdoutError);
+  // Our reader went away (EPIPE): like ssh, leave now with 255; dropping the session makes the
+  // daemon (or the pool) close the channel. Stays attached: late write errors are expected.
+  let stdoutBroken = false;
+  (io.stdout as NodeJS.WriteStream).on?.('error', () => {
+    if (stdoutBroken) return;
+    stdoutBroken = true;
+    interrupted = true;
+    session.signal('PIPE');
+    interruptNow({ code: null, signal: 'PIPE' });
+  });
   const raw = request.pty && process.stdin.isTTY && io.stdin ? process.stdin : undefined;
   raw?.setRawMode(true);
   try {
@@ -131,7 +147,6 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
     clearTimeout(graceTimer);
     raw?.setRawMode(false);
     for (const s of FORWARDED_SIGNALS) process.off(s, onSignal);
-    (io.stdout as NodeJS.WriteStream).off?.('error', onStdoutError);
     await session.close(interrupted);
   }
 }

@@ -92,6 +92,22 @@ describe('sshmux ssh through the daemon', () => {
     await sshd.exec(['pkill', '-f', 'sleep 37']);
   });
 
+  it('leaves with 255 when its reader goes away (EPIPE), like `ssh host yes | head -1`', async () => {
+    const { child } = startCli(['ssh', ...box.sshArgs(), 'yes sshmux-epipe'], { env: box.env() });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+    child.stdout!.destroy();
+    const t0 = Date.now();
+    expect(await exited).toBe(255);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    let left = ['?'];
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      left = await sshd.processes('yes sshmux-epipe');
+      if (left.length > 0) await sleep(100);
+    }
+    expect(left).toEqual([]);
+  });
+
   it('forwards GIT_PROTOCOL as a channel environment variable', async () => {
     const r = await box.remote('echo "[$GIT_PROTOCOL]"', { env: { GIT_PROTOCOL: 'version=2' } });
     expect(r.stdout.toString()).toBe('[version=2]\n');
