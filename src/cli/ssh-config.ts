@@ -6,6 +6,9 @@ import { resolveHostConfig } from '../config/resolve.js';
 import { agentPathFor } from '../security/auth.js';
 import type { SshArgs } from './ssh-args.js';
 
+/** The longest time a Node timer can wait (2^31-1 ms), in seconds: "persist forever". */
+export const MAX_PERSIST_SECONDS = 2_147_483;
+
 function absolute(file: string, cwd: string): string {
   return file.startsWith('~') || path.isAbsolute(file) ? file : path.resolve(cwd, file);
 }
@@ -65,7 +68,10 @@ export function hostForDaemon(
   platform: NodeJS.Platform = process.platform,
 ): HostConfig {
   const agent = agentPathFor(host, env, platform) ?? 'none';
-  if (agent === host.identityAgent) return host;
-  const copy: HostConfig = { ...host, identityAgent: agent };
+  // `ControlPersist yes` is Infinity, which JSON would turn into null: send the longest timer.
+  const persist = host.controlPersistSeconds;
+  const persistForWire = persist === undefined || Number.isFinite(persist) ? persist : MAX_PERSIST_SECONDS;
+  if (agent === host.identityAgent && persistForWire === persist) return host;
+  const copy: HostConfig = { ...host, identityAgent: agent, controlPersistSeconds: persistForWire };
   return Object.freeze({ ...copy, poolKey: poolKeyOf(copy) });
 }

@@ -16,7 +16,7 @@ import {
 } from '../mux/mux-client.js';
 import type { CliContext } from './context.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
-import { environmentToSend, hostForDaemon, resolveSshHost } from './ssh-config.js';
+import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import { type RunningSession, type SessionStdio, type SshRequest, startDirectSession } from './ssh-direct.js';
 import { VERSION } from './version.js';
 
@@ -42,8 +42,9 @@ export function exitStatusOf(exit: { code: number | null; signal: string | null 
 /** Seconds from SSHMUX_PERSIST or the config's ControlPersist; default 60. */
 function persistSeconds(host: HostConfig | undefined): number {
   const env = process.env.SSHMUX_PERSIST;
-  if (env !== undefined && /^\d+$/.test(env)) return Number(env);
-  return host?.controlPersistSeconds ?? 60;
+  if (env !== undefined && /^\d+$/.test(env)) return Math.min(Number(env), MAX_PERSIST_SECONDS);
+  const configured = host?.controlPersistSeconds;
+  return configured === undefined ? 60 : Math.min(configured, MAX_PERSIST_SECONDS);
 }
 
 function daemonScript(): string {

@@ -30,6 +30,9 @@ export interface MuxDaemonOptions {
   helloTimeoutMs?: number;
 }
 
+/** Node timers overflow past 2^31-1 ms (they would fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** True when something accepts connections at `socketPath` (a live daemon, even a busy one). */
 export function probe(socketPath: string, timeoutMs = 2_000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -104,7 +107,7 @@ export class MuxDaemon {
 
   constructor(options: MuxDaemonOptions) {
     this.#o = { persistMs: 60_000, uid: process.getuid?.() ?? -1, helloTimeoutMs: 10_000, ...options };
-    this.#persistMs = this.#o.persistMs;
+    this.#persistMs = Math.min(this.#o.persistMs, MAX_TIMER_MS);
     this.#server = net.createServer((socket) => this.#onConnection(socket));
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
@@ -146,7 +149,7 @@ export class MuxDaemon {
 
   /** Extend the idle time to at least `ms` (a request's ControlPersist). */
   persistAtLeast(ms: number): void {
-    if (ms > this.#persistMs) this.#persistMs = ms;
+    if (ms > this.#persistMs) this.#persistMs = Math.min(ms, MAX_TIMER_MS);
   }
 
   #onConnection(socket: net.Socket): void {

@@ -40,17 +40,18 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   const logger = daemonLogger(endpoint, options.logLevel ?? 'info');
   // Host-key prompts never happen here: the pool's verifier has no TTY to ask on, so an
   // unknown key under `ask` fails and the client decides (see docs/git-and-windows.md).
+  const persistMs = Math.min(options.persistMs ?? 60_000, 2 ** 31 - 1);
   const pool = new SshPool({
     logger,
     maxConnectionsPerHost: DAEMON_MAX_CONNECTIONS_PER_HOST,
-    persist: options.persistMs ?? 60_000,
+    persist: persistMs,
   });
   const daemon = new MuxDaemon({
     endpoint,
     runner: pool,
     version: options.version,
     logger,
-    persistMs: options.persistMs ?? 60_000,
+    persistMs,
   });
   // Detached with no stdio: a crash must at least leave a line in the log.
   process.on('uncaughtException', (err) => {

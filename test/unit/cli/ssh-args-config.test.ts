@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { environmentToSend, hostForDaemon } from '../../../src/cli/ssh-config.js';
+import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS } from '../../../src/cli/ssh-config.js';
 import type { HostConfig } from '../../../src/config/host-config.js';
 import { plainHostConfig, poolKeyOf } from '../../../src/config/plain.js';
 
@@ -39,5 +39,14 @@ describe('hostForDaemon', () => {
     expect(hostForDaemon(none, { SSH_AUTH_SOCK: '/x' }, 'linux')).toBe(none);
     const viaVar = withHost({ identityAgent: '$MY_AGENT' });
     expect(hostForDaemon(viaVar, { MY_AGENT: '/m.sock' }, 'linux').identityAgent).toBe('/m.sock');
+  });
+
+  it('sends `ControlPersist yes` (Infinity, which JSON cannot carry) as the longest timer', () => {
+    const forever = withHost({ identityAgent: 'none', controlPersistSeconds: Number.POSITIVE_INFINITY });
+    const wire = hostForDaemon(forever, {}, 'linux');
+    expect(wire.controlPersistSeconds).toBe(MAX_PERSIST_SECONDS);
+    expect(JSON.parse(JSON.stringify(wire)).controlPersistSeconds).toBe(MAX_PERSIST_SECONDS);
+    const ten = withHost({ identityAgent: 'none', controlPersistSeconds: 10 });
+    expect(hostForDaemon(ten, {}, 'linux')).toBe(ten);
   });
 });
