@@ -45,3 +45,10 @@ try {
 } finally {
   await pool.close();
 }
+if (process.env.BENCH_MEMORY === '1') {
+  const mb = (n) => `${(n / 2 ** 20).toFixed(0)} MB`;
+  const m = process.memoryUsage();
+  process.stderr.write(
+    `memoryUsage rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+  );
+}

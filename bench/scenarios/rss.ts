@@ -12,6 +12,8 @@ import type { Ctx, Row } from '../lib/types.js';
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../children/stream.mjs');
 
 interface MemoryTrace {
+  /** VmRSS in MB at the first sample after 1 MiB had been written: connected, streaming just begun. */
+  atStartMb: number | null;
   /** VmHWM (peak RSS) in MB, the last value read before the process exited. */
   peakMb: number;
   /** VmRSS in MB at the first sample after `checkpoint` bytes had been written. */
@@ -30,7 +32,7 @@ function readKb(status: string, key: string): number {
  * for both sides is essentially what went into the socket) every 50 ms until the process exits.
  */
 function traceMemory(pid: number, checkpoint: number, exited: Promise<unknown>): Promise<MemoryTrace> {
-  const trace: MemoryTrace = { peakMb: 0, atCheckpointMb: null, atEndMb: 0 };
+  const trace: MemoryTrace = { atStartMb: null, peakMb: 0, atCheckpointMb: null, atEndMb: 0 };
   let done = false;
   void exited.finally(() => {
     done = true;
@@ -44,6 +46,7 @@ function traceMemory(pid: number, checkpoint: number, exited: Promise<unknown>):
         const rss = readKb(status, 'VmRSS') / 1024;
         trace.peakMb = Math.max(trace.peakMb, readKb(status, 'VmHWM') / 1024);
         if (rss > 0) trace.atEndMb = rss;
+        if (trace.atStartMb === null && wchar >= 1024 * 1024) trace.atStartMb = rss;
         if (trace.atCheckpointMb === null && wchar >= checkpoint) trace.atCheckpointMb = rss;
       } catch {
         // gone (exited between samples) or a zombie without status
@@ -66,7 +69,8 @@ function waitExit(child: ReturnType<typeof startChild>, what: string, stderr: ()
 
 function note(trace: MemoryTrace, checkpoint: number, bytes: number): string {
   const cp = trace.atCheckpointMb === null ? '?' : trace.atCheckpointMb.toFixed(0);
-  return `RSS after ${formatBytes(checkpoint)} ${cp} MB, near the end of ${formatBytes(bytes)} ${trace.atEndMb.toFixed(0)} MB, peak ${trace.peakMb.toFixed(0)} MB`;
+  const start = trace.atStartMb === null ? '?' : trace.atStartMb.toFixed(0);
+  return `RSS after 1 MiB ${start} MB, after ${formatBytes(checkpoint)} ${cp} MB, near the end of ${formatBytes(bytes)} ${trace.atEndMb.toFixed(0)} MB, peak ${trace.peakMb.toFixed(0)} MB`;
 }
 
 /** Peak RSS while streaming: the sshmux side in its own Node process vs the ssh process. */
