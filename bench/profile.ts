@@ -155,6 +155,26 @@ try {
     ]);
     console.log(`node importing dist only: ${idle.stderr.trim()}`);
   }
+  if (all || what.has('burst')) {
+    // The global concurrency default (20) against what one host may hold (4 connections × 10 channels).
+    for (const options of [{}, { concurrency: 40 }]) {
+      const pool = new sshmux.mod.SshPool!(options);
+      try {
+        const before = await sshd.countLogins(USER);
+        const t0 = performance.now();
+        const settled = await Promise.allSettled(
+          Array.from({ length: 200 }, () => pool.exec(host, 'sleep 0.2')),
+        );
+        const ms = performance.now() - t0;
+        const ok = settled.filter((r) => r.status === 'fulfilled' && r.value.exitCode === 0).length;
+        console.log(
+          `burst 200 × sleep 0.2, SshPool(${JSON.stringify(options)}): ${ms.toFixed(0)} ms, ${ok}/200 ok, ${(await sshd.countLogins(USER)) - before} logins`,
+        );
+      } finally {
+        await pool.close();
+      }
+    }
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -118,7 +118,7 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
   const inc = await alternate(
     ctx,
     'btrfs incremental',
-    ctx.sizes.rounds,
+    ctx.sizes.heavyRounds,
     side(snap2, snap1, incBytes, 'snap2'),
     openssh(`-p ${q(snap1)} ${q(snap2)}`, incBytes, 'snap2'),
   );

@@ -15,7 +15,7 @@ export async function burstScenario(ctx: Ctx): Promise<Row[]> {
   const cipher = ctx.ciphers[0]!;
   const rows: Row[] = [];
   for (const n of ctx.sizes.bursts) {
-    const [pool, cm, plain] = await alternateMany(ctx, `burst ${n}`, ctx.sizes.rounds, [
+    const [pool, cm, plain] = await alternateMany(ctx, `burst ${n}`, ctx.sizes.heavyRounds, [
       {
         label: 'new SshPool (defaults), N × exec',
         notMeasured: poolMissing(ctx),

@@ -25,10 +25,11 @@ export async function cliLatencyScenario(ctx: Ctx): Promise<Row[]> {
       else if ((await cli.daemonPid()) === undefined)
         notMeasured = 'no sshmux daemon answered -O check after a first call';
     }
-    const [mux, cm, fresh] = await alternateMany(ctx, 'cli', ctx.sizes.rounds, [
+    const [mux, cm, fresh] = await alternateMany(ctx, 'cli', ctx.sizes.heavyRounds, [
       {
         label: 'sshmux ssh (daemon warm)',
         notMeasured,
+        timeoutMs: 600_000,
         run: async () => {
           let total = 0;
           for (let i = 0; i < n; i++) total += ok(await cli.exec(cipher, ['true']), 'sshmux ssh');

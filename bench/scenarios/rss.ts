@@ -6,7 +6,7 @@ import { SSH, USER } from '../lib/openssh.js';
 import { poolMissing } from '../lib/pool.js';
 import { startChild } from '../lib/proc.js';
 import { DIST_INDEX } from '../lib/sshmux.js';
-import { formatBytes } from '../lib/stats.js';
+import { formatBytes, MiB } from '../lib/stats.js';
 import type { Ctx, Row } from '../lib/types.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../children/stream.mjs');
@@ -86,6 +86,7 @@ export async function rssScenario(ctx: Ctx): Promise<Row[]> {
     {
       label: 'node child: SshPool spawn stdin',
       notMeasured: poolMissing(ctx),
+      timeoutMs: 60_000 + (bytes / (2 * MiB)) * 1000,
       run: async () => {
         const s = ctx.sshd;
         const args = { dist: DIST_INDEX, host: s.host, port: s.port, user: USER, key: s.keyPath };

@@ -3,7 +3,7 @@ import { zeroStream } from '../lib/data.js';
 import { alternate, makeRow, measuringCpu, ratioTarget, TIME_CPU, timeCpu } from '../lib/measure.js';
 import { hostFor, poolMissing, usingPool } from '../lib/pool.js';
 import { q, sh } from '../lib/proc.js';
-import { formatBytes, GiB, mibPerSec } from '../lib/stats.js';
+import { formatBytes, GiB, MiB, mibPerSec } from '../lib/stats.js';
 import type { Ctx, Row } from '../lib/types.js';
 
 /** One stream into `cat > /dev/null`: `spawn` stdin from a zero Readable vs `head -c … | ssh host 'cat >/dev/null'`. */
@@ -18,6 +18,7 @@ export async function throughputScenario(ctx: Ctx): Promise<Row[]> {
       {
         label: 'new SshPool, spawn stdin ← zero Readable',
         notMeasured: poolMissing(ctx),
+        timeoutMs: 60_000 + (bytes / (2 * MiB)) * 1000,
         run: async () =>
           usingPool(ctx, undefined, async (pool) => {
             const host = hostFor(ctx, cipher);
