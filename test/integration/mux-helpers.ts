@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,11 +18,14 @@ export interface CliResult {
 /** A private runtime dir per test file, so tests never share a daemon. */
 export class MuxSandbox {
   readonly runtimeDir: string;
+  readonly home: string;
   readonly sshd: StartedSshd;
 
   constructor(sshd: StartedSshd) {
     this.sshd = sshd;
     this.runtimeDir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-mux-it-'));
+    this.home = path.join(this.runtimeDir, 'home');
+    mkdirSync(this.home, { mode: 0o700 });
   }
 
   get cliPath(): string {
@@ -39,7 +42,13 @@ export class MuxSandbox {
   }
 
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: this.runtimeDir };
+    // An empty HOME and no agent: nothing of this machine's ~/.ssh leaks into the tests.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      XDG_RUNTIME_DIR: this.runtimeDir,
+      HOME: this.home,
+      SSH_AUTH_SOCK: '',
+    };
     delete env.SSHMUX_NO_DAEMON;
     delete env.SSHMUX_RUNTIME_DIR;
     delete env.SSHMUX_PERSIST;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plainHostConfig } from '../../../src/config/plain.js';
+import { AuthError, ChannelError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/logger.js';
 import { openDaemonSession } from '../../../src/mux/client-session.js';
 import { type MuxEndpoint, prepareEndpoint, selectEndpoint } from '../../../src/mux/endpoint.js';
@@ -63,8 +64,14 @@ class FakeProcess implements RemoteProcess {
 class FakeRunner implements DaemonRunner {
   procs: FakeProcess[] = [];
   next: ConstructorParameters<typeof FakeProcess>[0] = {};
+  /** Errors the next spawns fail with, in order. */
+  failures: Error[] = [];
+  spawnCalls = 0;
   closed = false;
   async spawn(): Promise<RemoteProcess> {
+    this.spawnCalls++;
+    const failure = this.failures.shift();
+    if (failure) throw failure;
     const p = new FakeProcess(this.next);
     this.procs.push(p);
     return p;
@@ -262,5 +269,38 @@ describe('MuxDaemon with a fake pool', () => {
     await closed;
     await daemon!.done;
     expect(runner.closed).toBe(true);
+  });
+
+  it('retries a channel the server refused, but reports other errors at once with their kind', async () => {
+    const runner = new FakeRunner();
+    runner.next = { echoStdin: true };
+    runner.failures = [
+      new ChannelError('refused', { reason: 2 }),
+      new ChannelError('refused', { reason: 2 }),
+    ];
+    const endpoint = await start(runner);
+    const out = collector();
+    const s = await openDaemonSession(await connectDaemon(endpoint, '9.9.9'), open, {
+      stdin: Readable.from(['x']),
+      stdout: out,
+      stderr: collector(),
+    });
+    expect(await s.exited).toEqual({ code: 7, signal: null });
+    expect(out.text()).toBe('got:x');
+    expect(runner.spawnCalls).toBe(3);
+
+    runner.failures = [new AuthError('no key accepted')];
+    const err = await openDaemonSession(await connectDaemon(endpoint, '9.9.9'), open, {
+      stdin: null,
+      stdout: collector(),
+      stderr: collector(),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DaemonReportedError);
+    expect((err as DaemonReportedError).remote).toEqual({
+      kind: 'auth',
+      code: 'SSHMUX_ERR_AUTH',
+      message: 'no key accepted',
+    });
+    expect(runner.spawnCalls).toBe(4);
   });
 });
