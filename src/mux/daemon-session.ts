@@ -125,7 +125,7 @@ export class DaemonSession {
   async #run(open: OpenMessage): Promise<void> {
     const host = hostConfigFrom(open.host);
     this.#hooks.hostRequested(host);
-    this.#log.info({ host: `${host.user}@${host.hostname}:${host.port}` }, 'session');
+    this.#log.debug({ host: `${host.user}@${host.hostname}:${host.port}` }, 'session');
     const proc = await spawnWithChannelRetry(this.#hooks.runner, host, open);
     if (this.#conn.closed) {
       proc.kill('TERM');

@@ -108,6 +108,15 @@ describe('sshmux ssh through the daemon', () => {
     expect(left).toEqual([]);
   });
 
+  it('-tt allocates a remote pseudo-terminal; -t without a local terminal does not, like ssh', async () => {
+    const forced = await box.run(['-tt', ...box.sshArgs(), 'tty'], { stdin: 'ignore' });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout.toString()).toMatch(/^\/dev\/pts\/\d+\r?\n$/);
+    const soft = await box.run(['-t', ...box.sshArgs(), 'tty'], { stdin: 'ignore' });
+    expect(soft.stdout.toString()).toBe('not a tty\n');
+    expect(soft.code).toBe(1);
+  });
+
   it('forwards GIT_PROTOCOL as a channel environment variable', async () => {
     const r = await box.remote('echo "[$GIT_PROTOCOL]"', { env: { GIT_PROTOCOL: 'version=2' } });
     expect(r.stdout.toString()).toBe('[version=2]\n');
