@@ -79,6 +79,9 @@ describe('selectEndpoint', () => {
     const bare = selectEndpoint({ ...win, env: {} });
     expect(bare.dir).toBe('C:\\Users\\Bob Smith\\AppData\\Local\\sshmux');
     expect(bare.socketPath).toBe(e.socketPath);
+    // The daemon is started with --runtime-dir (SSHMUX_RUNTIME_DIR) and must find the same pipe.
+    const daemonSide = selectEndpoint({ ...win, env: { SSHMUX_RUNTIME_DIR: e.dir.replace(/^C:/, 'c:') } });
+    expect(daemonSide.socketPath).toBe(e.socketPath);
     // A different runtime dir (tests) gets a different pipe.
     const t = selectEndpoint({ ...win, env: { XDG_RUNTIME_DIR: 'C:\\t\\run' } });
     expect(t.dir).toBe('C:\\t\\run\\sshmux');
