@@ -6,11 +6,11 @@ import type { ReplicateOptions } from '../btrfs/options.js';
 import type { ProgressEvent } from '../btrfs/progress-meter.js';
 import { pullSnapshot, type ReplicateResult, relaySnapshot, sendSnapshot } from '../btrfs/replicate.js';
 import { ConfigError } from '../errors.js';
-import { SshPool } from '../pool/ssh-pool.js';
 import type { RemoteRunner } from '../pool/types.js';
+import { cliPool, type SshFlags, withSshFlags } from './cli-pool.js';
 import type { CliContext } from './context.js';
 
-interface TransferFlags {
+interface TransferFlags extends SshFlags {
   parent?: string | false;
   compress?: 'zstd';
   limitRate?: string;
@@ -84,7 +84,7 @@ function summary(verb: string, r: ReplicateResult, target: string): string {
 }
 
 function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Replicate): Command {
-  return cmd
+  return withSshFlags(cmd)
     .addOption(
       new Option('--parent <path>', 'incremental parent on the sending side (default: chosen automatically)'),
     )
@@ -103,7 +103,7 @@ function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Repli
       const ac = new AbortController();
       const onSigint = () => ac.abort(new Error('interrupted'));
       process.once('SIGINT', onSigint);
-      const pool = new SshPool({ logger: ctx.logger });
+      const pool = cliPool(ctx, flags);
       try {
         const result = await run(pool, {
           source,
@@ -163,13 +163,12 @@ export function registerBtrfsCommand(program: Command, ctx: CliContext): void {
     'relayed',
     relaySnapshot,
   );
-  btrfs
-    .command('list')
+  withSshFlags(btrfs.command('list'))
     .description('subvolumes directly inside a directory (dest:DIR or a local directory)')
     .argument('<dir>', 'dest:DIR or a local directory')
     .option('--json', 'one JSON object per line')
-    .action(async (dir: string, flags: { json?: boolean }) => {
-      const pool = new SshPool({ logger: ctx.logger });
+    .action(async (dir: string, flags: SshFlags & { json?: boolean }) => {
+      const pool = cliPool(ctx, flags);
       try {
         const list = await listSubvolumes(pool, dir);
         const lines = list.map((s) =>

@@ -4,8 +4,9 @@ import { jsonPath } from '../manifest/format.js';
 import type { PushProgress } from '../push/options.js';
 import { push } from '../push/push.js';
 import { parseRate } from '../push/rate-limiter.js';
+import { cliPool, type SshFlags, withSshFlags } from './cli-pool.js';
 import type { CliContext } from './context.js';
-import { cliPool, type SshFlags, withSshFlags, writeOut } from './hashsum.js';
+import { writeOut } from './write-out.js';
 
 interface PushFlags extends SshFlags {
   checksum?: boolean;

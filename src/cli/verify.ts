@@ -4,8 +4,9 @@ import { jsonPath } from '../manifest/format.js';
 import { localManifest, remoteManifest } from '../manifest/manifest.js';
 import { displayPath } from '../manifest/raw-path.js';
 import type { Manifest } from '../manifest/types.js';
+import { cliPool, type SshFlags, withSshFlags } from './cli-pool.js';
 import type { CliContext } from './context.js';
-import { cliPool, type SshFlags, withSshFlags, writeOut } from './hashsum.js';
+import { writeOut } from './write-out.js';
 
 function errorsOf(m: Manifest): [string, string][] {
   return [...m].flatMap(([p, e]) => (e.type === 'error' ? [[p, e.message] as [string, string]] : []));

@@ -1,5 +1,6 @@
 import type { HostConfig } from '../config/host-config.js';
 import { resolveHostConfig } from '../config/resolve.js';
+import type { ResolveOptions } from '../config/resolve-options.js';
 import { ConfigError } from '../errors.js';
 import type { DestinationResolver } from './options.js';
 
@@ -23,16 +24,16 @@ export function splitDestination(dest: string): { target: string; port: number |
 
 /**
  * The pool's default resolver: ssh_config semantics (`ssh -G` parity) for the host part, a
- * `:port` suffix as `-p`. Each destination string is resolved once per pool: config files
+ * `:port` suffix as `-p`; `base` carries command-line `-F`/`-o`/`-i`. Each destination string is resolved once per pool: config files
  * are read on the first call, not on every exec.
  */
-export function defaultResolver(): DestinationResolver {
+export function defaultResolver(base: ResolveOptions = {}): DestinationResolver {
   const cache = new Map<string, Promise<HostConfig>>();
   return (dest: string) => {
     let resolved = cache.get(dest);
     if (!resolved) {
       const { target, port } = splitDestination(dest);
-      resolved = resolveHostConfig(target, port === undefined ? {} : { port });
+      resolved = resolveHostConfig(target, port === undefined ? base : { ...base, port });
       cache.set(dest, resolved);
       resolved.catch(() => cache.delete(dest));
     }
