@@ -6,6 +6,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import type { HostConfig, PlainHostOptions } from '../../src/config/host-config.js';
+import { plainHostConfig } from '../../src/config/plain.js';
+import type { SshPoolOptions } from '../../src/pool/options.js';
+import { SshPool } from '../../src/pool/ssh-pool.js';
 import { type BtrfsPair, createBtrfsPair } from './btrfs.js';
 import { integrationRequired, SSHD_IMAGE } from './docker.js';
 
@@ -67,6 +71,53 @@ export class StartedSshd implements AsyncDisposable {
   /** `[127.0.0.1]:port` as known_hosts writes a non-22 port. */
   get knownHostsName(): string {
     return `[${this.host}]:${this.port}`;
+  }
+
+  /** A resolved HostConfig for this sshd: the per-run key, its known_hosts, strict checking. */
+  hostConfig(user = 'backup', extra: Partial<PlainHostOptions> = {}): HostConfig {
+    return plainHostConfig({
+      host: this.host,
+      port: this.port,
+      user,
+      identityFiles: [this.keyPath],
+      strictHostKeyChecking: 'yes',
+      userKnownHostsFiles: [this.knownHostsFile],
+      ...extra,
+    });
+  }
+
+  /** A pool that trusts exactly this container's host keys (tests that are not about host-key policy). */
+  pool(options: SshPoolOptions = {}): SshPool {
+    return new SshPool({
+      hostKeyVerifier: async (key) => {
+        if (!this.hostKeys.some((k) => k.split(' ')[1] === key.toString('base64'))) {
+          throw new Error('unknown host key');
+        }
+      },
+      ...options,
+    });
+  }
+
+  /** Write an ssh_config naming this sshd as `alias` (as a user's ~/.ssh/config would); returns its path. */
+  writeSshConfig(
+    alias = 'sshd-test',
+    user = 'backup',
+    file = path.join(this.tmpDir, `ssh_config.${alias}`),
+  ): string {
+    const lines = [
+      `Host ${alias}`,
+      `  HostName ${this.host}`,
+      `  Port ${this.port}`,
+      `  User ${user}`,
+      `  IdentityFile ${this.keyPath}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${this.knownHostsFile}`,
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    ];
+    writeFileSync(file, lines.join('\n'), { mode: 0o600 });
+    return file;
   }
 
   get containerId(): string {

@@ -13,7 +13,6 @@ import {
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plainHostConfig } from '../../src/config/plain.js';
 import {
   BtrfsTransferError,
   listSubvolumes,
@@ -21,7 +20,7 @@ import {
   pullSnapshot,
   relaySnapshot,
   type SshmuxError,
-  SshPool,
+  type SshPool,
   sendSnapshot,
 } from '../../src/index.js';
 import { CONTAINER_BTRFS, type StartedSshd, startSshd } from '../helpers/sshd.js';
@@ -31,20 +30,10 @@ const MiB = 1024 * 1024;
 
 /** A pool where `root` and `backup` are the container's users, `cut` is backup (sudo) through the proxy. */
 function poolFor(sshd: StartedSshd, proxyPort?: number): SshPool {
-  return new SshPool({
-    hostKeyVerifier: async (key) => {
-      if (!sshd.hostKeys.some((k) => k.split(' ')[1] === key.toString('base64')))
-        throw new Error('unknown host key');
-    },
+  // Destinations are user names ('root', 'backup'), or 'cut' for backup through the proxy.
+  return sshd.pool({
     resolve: (dest) =>
-      plainHostConfig({
-        host: sshd.host,
-        port: dest === 'cut' ? proxyPort! : sshd.port,
-        user: dest === 'cut' ? 'backup' : dest,
-        identityFiles: [sshd.keyPath],
-        strictHostKeyChecking: 'yes',
-        userKnownHostsFiles: [sshd.knownHostsFile],
-      }),
+      sshd.hostConfig(dest === 'cut' ? 'backup' : dest, dest === 'cut' ? { port: proxyPort! } : {}),
   });
 }
 

@@ -7,7 +7,7 @@ import { rawFromString } from '../../src/manifest/raw-path.js';
 import { runCli } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { makeLocalTree } from '../unit/manifest/helpers.js';
-import { cliConfig, containerBytes, hostOf, makeRemoteTree, poolFor, remoteSpec } from './manifest-env.js';
+import { cliConfig, containerBytes, makeRemoteTree, remoteSpec } from './manifest-env.js';
 
 const TREE = '/srv/tree';
 const SMALL_TREE = '/srv/small';
@@ -25,7 +25,6 @@ describe('manifests against a real sshd', () => {
   });
   afterAll(async () => {
     await sshd?.stop();
-    if (cli) rmSync(cli.dir, { recursive: true, force: true });
     for (const dir of locals) rmSync(path.dirname(dir), { recursive: true, force: true });
   });
 
@@ -74,9 +73,9 @@ describe('manifests against a real sshd', () => {
   it('remoteManifest equals localManifest of the same tree built locally, but for the unreadable file', async () => {
     const local = makeLocalTree({ SMALL: '10000', SPARSE: '1G' });
     locals.push(local);
-    await using pool = poolFor(sshd);
+    await using pool = sshd.pool();
     const [remote, mine] = await Promise.all([
-      remoteManifest(pool, { dest: hostOf(sshd), path: TREE }),
+      remoteManifest(pool, { dest: sshd.hostConfig(), path: TREE }),
       localManifest(local),
     ]);
     expect(remote.get(rawFromString('ünïcødé ✓'))?.type).toBe('file');

@@ -11,7 +11,11 @@ describe('the built package in plain Node', () => {
   it('imports every public export', () => {
     const out = execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', "const m = await import('./dist/index.js'); console.log(Object.keys(m).length)"],
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('./dist/index.js'); console.log(Object.keys(m).length)",
+      ],
       { cwd: ROOT, encoding: 'utf8' },
     );
     expect(Number(out.trim())).toBeGreaterThan(20);

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { eventually, hostOf, poolFor } from './pool-helpers.js';
+import { eventually } from './pool-helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -39,8 +39,12 @@ describe('SshPool resilience and process lifetime', () => {
 
   it('detects a frozen peer within ~ServerAliveInterval × CountMax, fails the running command, retries the queued one', async () => {
     await using proxy = await TcpProxy.start({ targetPort: sshd.port });
-    await using pool = poolFor(sshd, { maxConnectionsPerHost: 1, channelsPerConnection: 1 });
-    const host = hostOf(sshd, 'backup', { port: proxy.port, serverAliveInterval: 1, serverAliveCountMax: 2 });
+    await using pool = sshd.pool({ maxConnectionsPerHost: 1, channelsPerConnection: 1 });
+    const host = sshd.hostConfig('backup', {
+      port: proxy.port,
+      serverAliveInterval: 1,
+      serverAliveCountMax: 2,
+    });
     await pool.exec(host, 'true');
     const running = pool.exec(host, 'sleep 30').catch((e: unknown) => e);
     await eventually(async () => (await sshd.processes('sleep 30')).length > 0, 10_000, 'sleep started');
@@ -72,8 +76,8 @@ describe('SshPool resilience and process lifetime', () => {
   });
 
   it('keeps a healthy idle connection through keepalives', async () => {
-    await using pool = poolFor(sshd);
-    const host = hostOf(sshd, 'backup', { serverAliveInterval: 1, serverAliveCountMax: 2 });
+    await using pool = sshd.pool();
+    const host = sshd.hostConfig('backup', { serverAliveInterval: 1, serverAliveCountMax: 2 });
     const before = await sshd.countLogins('backup');
     await pool.exec(host, 'true');
     await sleep(3_500);
@@ -82,8 +86,8 @@ describe('SshPool resilience and process lifetime', () => {
   });
 
   it('reconnects after sshd is restarted under a warm pool', async () => {
-    await using pool = poolFor(sshd);
-    const host = hostOf(sshd);
+    await using pool = sshd.pool();
+    const host = sshd.hostConfig();
     expect((await pool.exec(host, 'echo before', { encoding: 'utf8' })).stdout).toBe('before\n');
     const before = await sshd.countLogins('backup');
     await sshd.restartSshd();
@@ -94,8 +98,8 @@ describe('SshPool resilience and process lifetime', () => {
 
   it('a cut connection fails the running command with kind network and the next exec reconnects', async () => {
     await using proxy = await TcpProxy.start({ targetPort: sshd.port });
-    await using pool = poolFor(sshd);
-    const host = hostOf(sshd, 'backup', { port: proxy.port });
+    await using pool = sshd.pool();
+    const host = sshd.hostConfig('backup', { port: proxy.port });
     const running = pool.exec(host, 'sleep 20').catch((e: unknown) => e);
     await eventually(async () => (await sshd.processes('sleep 20')).length > 0, 10_000, 'sleep started');
     proxy.cutAll();
@@ -106,8 +110,8 @@ describe('SshPool resilience and process lifetime', () => {
 
   it('an sftp lease whose connection was cut releases its slot, and close() still resolves', async () => {
     await using proxy = await TcpProxy.start({ targetPort: sshd.port });
-    await using pool = poolFor(sshd);
-    const host = hostOf(sshd, 'backup', { port: proxy.port });
+    await using pool = sshd.pool();
+    const host = sshd.hostConfig('backup', { port: proxy.port });
     const lease = await pool.sftp(host);
     expect(pool.stats().openChannels).toBe(1);
     proxy.cutAll();
@@ -154,8 +158,8 @@ process.stderr.write('done\\n');
   });
 
   it('a long-running program keeps the warm connection for persist: a later exec makes no new login', async () => {
-    await using pool = poolFor(sshd, { persist: 60_000 });
-    const host = hostOf(sshd);
+    await using pool = sshd.pool({ persist: 60_000 });
+    const host = sshd.hostConfig();
     const before = await sshd.countLogins('backup');
     await pool.exec(host, 'true');
     // Something else keeps this process alive; the pool's idle connection stays open.
@@ -166,8 +170,8 @@ process.stderr.write('done\\n');
   });
 
   it('closes an idle connection after persist', async () => {
-    const pool = poolFor(sshd, { persist: 300 });
-    const host = hostOf(sshd);
+    const pool = sshd.pool({ persist: 300 });
+    const host = sshd.hostConfig();
     await pool.exec(host, 'true');
     expect(pool.stats().connections).toBe(1);
     await eventually(() => pool.stats().connections === 0, 5_000, 'idle close');

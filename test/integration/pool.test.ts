@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecError } from '../../src/errors.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
-import { eventually, hostOf, poolFor } from './pool-helpers.js';
+import { eventually } from './pool-helpers.js';
 
 describe('SshPool against a real sshd (MaxSessions 10)', () => {
   let sshd: StartedSshd;
@@ -13,8 +13,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('execs argv and strings, with utf8 and Buffer output, exit codes, stdin and check', async () => {
-    await using pool = poolFor(sshd);
-    const host = hostOf(sshd);
+    await using pool = sshd.pool();
+    const host = sshd.hostConfig();
     const r = await pool.exec(host, ['printf', '%s|', 'a b', "it's", '$HOME'], { encoding: 'utf8' });
     expect(r).toMatchObject({ stdout: "a b|it's|$HOME|", stderr: '', exitCode: 0, signal: null });
     const b = await pool.exec(host, 'echo out; echo err >&2; exit 3');
@@ -32,8 +32,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('spawns with streams, stdin from the caller and the exit status', async () => {
-    await using pool = poolFor(sshd);
-    const proc = await pool.spawn(hostOf(sshd), ['sh', '-c', 'tr a-z A-Z; exit 7']);
+    await using pool = sshd.pool();
+    const proc = await pool.spawn(sshd.hostConfig(), ['sh', '-c', 'tr a-z A-Z; exit 7']);
     const out: Buffer[] = [];
     proc.stdout.on('data', (d: Buffer) => out.push(d));
     proc.stderr.resume();
@@ -44,8 +44,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('stdin honours the SSH window (backpressure) and a remote that stops reading early is no failure', async () => {
-    await using pool = poolFor(sshd);
-    const host = hostOf(sshd);
+    await using pool = sshd.pool();
+    const host = sshd.hostConfig();
     const proc = await pool.spawn(host, 'sleep 1; cat >/dev/null');
     proc.stdout.resume();
     proc.stderr.resume();
@@ -65,8 +65,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('leases an sftp session and releases its slot on close', async () => {
-    await using pool = poolFor(sshd);
-    const lease = await pool.sftp(hostOf(sshd));
+    await using pool = sshd.pool();
+    const lease = await pool.sftp(sshd.hostConfig());
     expect(pool.stats().openChannels).toBe(1);
     const list = await new Promise<string[]>((resolve, reject) =>
       lease.sftp.readdir('/', (err, l) => (err ? reject(err) : resolve(l.map((e) => e.filename)))),
@@ -79,8 +79,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
 
   it('runs 200 concurrent execs under MaxSessions 10 with at most maxConnectionsPerHost logins', async () => {
     const before = await sshd.countLogins('backup');
-    await using pool = poolFor(sshd, { concurrency: 200 });
-    const host = hostOf(sshd);
+    await using pool = sshd.pool({ concurrency: 200 });
+    const host = sshd.hostConfig();
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, (_, i) => pool.exec(host, `sleep 0.2; echo ${i}`, { encoding: 'utf8' })),
     );
@@ -96,12 +96,12 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('learns MaxSessions when channelsPerConnection overshoots it, without failing a caller', async () => {
-    await using pool = poolFor(sshd, {
+    await using pool = sshd.pool({
       concurrency: 100,
       channelsPerConnection: 16,
       maxConnectionsPerHost: 3,
     });
-    const host = hostOf(sshd);
+    const host = sshd.hostConfig();
     const results = await Promise.allSettled(Array.from({ length: 60 }, () => pool.exec(host, 'sleep 0.3')));
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     const capacities = pool.stats().perHost[0]!.capacities;
@@ -112,8 +112,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
 
   it('makes exactly one login for 50 concurrent first calls', async () => {
     const before = await sshd.countLogins('backup');
-    await using pool = poolFor(sshd, { maxConnectionsPerHost: 1 });
-    const host = hostOf(sshd);
+    await using pool = sshd.pool({ maxConnectionsPerHost: 1 });
+    const host = sshd.hostConfig();
     const results = await Promise.all(
       Array.from({ length: 50 }, () => pool.exec(host, 'echo ok', { encoding: 'utf8' })),
     );
@@ -121,15 +121,15 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
     expect((await sshd.countLogins('backup')) - before).toBe(1);
 
     // check() is single-flight too, with default options.
-    await using pool2 = poolFor(sshd);
+    await using pool2 = sshd.pool();
     await Promise.all(Array.from({ length: 50 }, () => pool2.check(host)));
     expect((await sshd.countLogins('backup')) - before).toBe(2);
     expect(pool2.stats().connections).toBe(1);
   });
 
   it('runs 100 sequential execs on a warm connection fast (TCP_NODELAY: with Nagle each waits ~40 ms)', async () => {
-    await using pool = poolFor(sshd);
-    const host = hostOf(sshd);
+    await using pool = sshd.pool();
+    const host = sshd.hostConfig();
     await pool.exec(host, 'true');
     const start = performance.now();
     for (let i = 0; i < 100; i++) await pool.exec(host, 'true');
@@ -139,8 +139,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('close() mid-flight lets running work finish, cancels queued work, refuses new work', async () => {
-    const pool = poolFor(sshd, { concurrency: 5 });
-    const host = hostOf(sshd);
+    const pool = sshd.pool({ concurrency: 5 });
+    const host = sshd.hostConfig();
     const runs = Array.from({ length: 30 }, () =>
       pool.exec(host, 'sleep 0.5; echo done', { encoding: 'utf8' }),
     );
@@ -161,8 +161,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('abort kills the remote process and frees the slot', async () => {
-    await using pool = poolFor(sshd, { maxConnectionsPerHost: 1, channelsPerConnection: 1 });
-    const host = hostOf(sshd);
+    await using pool = sshd.pool({ maxConnectionsPerHost: 1, channelsPerConnection: 1 });
+    const host = sshd.hostConfig();
     const ac = new AbortController();
     const running = pool.exec(host, 'sleep 987', { signal: ac.signal }).catch((e: unknown) => e);
     await eventually(async () => (await sshd.processes('sleep 987')).length > 0, 10_000, 'sleep started');
@@ -175,8 +175,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('timeout kills the remote process, fails with kind timeout and frees the slot', async () => {
-    await using pool = poolFor(sshd, { maxConnectionsPerHost: 1, channelsPerConnection: 1 });
-    const host = hostOf(sshd);
+    await using pool = sshd.pool({ maxConnectionsPerHost: 1, channelsPerConnection: 1 });
+    const host = sshd.hostConfig();
     const started = Date.now();
     const err = await pool.exec(host, 'sleep 986', { timeout: 1000 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'timeout', retryable: true });
@@ -187,8 +187,8 @@ describe('SshPool against a real sshd (MaxSessions 10)', () => {
   });
 
   it('spawn kill() ends the remote process', async () => {
-    await using pool = poolFor(sshd);
-    const proc = await pool.spawn(hostOf(sshd), 'sleep 985');
+    await using pool = sshd.pool();
+    const proc = await pool.spawn(sshd.hostConfig(), 'sleep 985');
     proc.stdout.resume();
     proc.stderr.resume();
     await eventually(async () => (await sshd.processes('sleep 985')).length > 0, 10_000, 'sleep started');

@@ -9,7 +9,7 @@ import { runCli } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { makeLocalTree } from '../unit/manifest/helpers.js';
-import { cliConfig, containerBytes, hostOf, poolFor, remoteSpec } from './manifest-env.js';
+import { cliConfig, containerBytes, remoteSpec } from './manifest-env.js';
 
 const FIXED = 18;
 const SMALL = 10_000;
@@ -22,7 +22,7 @@ describe('push against a real sshd', () => {
   let cli: ReturnType<typeof cliConfig>;
   // Relative to backup's login directory, with a hostile name of its own.
   const dst = "pushed -'x'";
-  const tree = () => ({ dest: hostOf(sshd), path: dst });
+  const tree = () => ({ dest: sshd.hostConfig(), path: dst });
   const remoteStat = async (rel: string) =>
     (await containerBytes(sshd, `stat -c '%s %a %Y' -- "/home/backup/${dst}/${rel}"`)).toString().trim();
 
@@ -35,11 +35,10 @@ describe('push against a real sshd', () => {
   afterAll(async () => {
     await sshd?.stop();
     if (src) rmSync(path.dirname(src), { recursive: true, force: true });
-    if (cli) rmSync(cli.dir, { recursive: true, force: true });
   });
 
   it('pushes the hostile tree with 10,000 small files and verifies it', async () => {
-    await using pool = poolFor(sshd);
+    await using pool = sshd.pool();
     const r = await push(pool, src, tree(), { verify: true, concurrency: 6 });
     expect(r.uploaded).toHaveLength(SMALL + FIXED + 1);
     expect(r.symlinks.sort()).toEqual(['link', 'link-to-file']);
@@ -57,7 +56,7 @@ describe('push against a real sshd', () => {
   });
 
   it('transfers nothing the second time, then only the touched file', async () => {
-    await using pool = poolFor(sshd);
+    await using pool = sshd.pool();
     const again = await push(pool, src, tree());
     expect(again).toMatchObject({
       uploaded: [],
@@ -78,7 +77,7 @@ describe('push against a real sshd', () => {
       'backup',
     );
     unlinkSync(path.join(src, '-n'));
-    await using pool = poolFor(sshd);
+    await using pool = sshd.pool();
     const kept = await push(pool, src, tree());
     expect(kept.deleted).toEqual([]);
     const deleted = await push(pool, src, tree(), { delete: true, verify: true });
@@ -97,7 +96,7 @@ describe('push against a real sshd', () => {
       identityFiles: [sshd.keyPath],
       strictHostKeyChecking: 'yes',
     });
-    const first = poolFor(sshd);
+    const first = sshd.pool();
     let cut = false;
     const err = await push(
       first,
@@ -119,7 +118,7 @@ describe('push against a real sshd', () => {
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(BIG_SIZE);
 
-    await using second = poolFor(sshd);
+    await using second = sshd.pool();
     const r = await push(second, src, { dest: viaProxy, path: dst }, { verify: true });
     expect(r.resumed).toEqual([BIG]);
     expect(r.bytesSent).toBe(BIG_SIZE - partial);
