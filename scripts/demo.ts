@@ -29,21 +29,8 @@ async function main(): Promise<void> {
   await using sshd = await startSshd({ btrfs: withBtrfs });
   say(`sshd container listening on 127.0.0.1:${sshd.port} (MaxSessions 10, MaxStartups 10:30:100)`);
 
-  // A user's ssh_config, exactly as OpenSSH would read it.
-  const configFile = path.join(sshd.tmpDir, 'ssh_config');
-  writeFileSync(
-    configFile,
-    [
-      'Host demo',
-      '  HostName 127.0.0.1',
-      `  Port ${sshd.port}`,
-      '  User backup',
-      `  IdentityFile ${sshd.keyPath}`,
-      `  UserKnownHostsFile ${sshd.knownHostsFile}`,
-      '  StrictHostKeyChecking yes',
-      '',
-    ].join('\n'),
-  );
+  // A user's ssh_config, exactly as OpenSSH would read it: alias `demo` → the container's `backup`.
+  const configFile = sshd.writeSshConfig('demo');
   const resolve = (dest: string): Promise<HostConfig> => resolveHostConfig(dest, { configFile });
   await using pool = new SshPool({ resolve });
 
