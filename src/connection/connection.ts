@@ -204,6 +204,16 @@ export class Connection {
           ac.signal.removeEventListener('abort', onAbort);
           reject(hostKeyError ?? err);
         });
+        // A socket closed after the version exchange but before 'ready' makes ssh2 emit only 'close'.
+        this.#client.once('close', () => {
+          ac.signal.removeEventListener('abort', onAbort);
+          reject(
+            hostKeyError ??
+              new NetworkError('connection closed by the peer during the handshake', {
+                destination: this.destination,
+              }),
+          );
+        });
         this.#client.connect(config);
       });
     } catch (err) {

@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSshmuxError } from '../../src/index.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
+import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { ProcessHooks, tcpSocketCount } from '../soak/checks.js';
+import { hostOf, poolFor } from '../soak/hosts.js';
+
+/** Connects through a proxy that resets every connection within its first `maxCutOffset` bytes. */
+async function resetConnects(
+  sshd: StartedSshd,
+  maxCutOffset: number,
+  seed: number,
+): Promise<{ ms: number[]; hooks: ProcessHooks; cuts: number }> {
+  const hooks = new ProcessHooks();
+  const ms: number[] = [];
+  try {
+    await using proxy = await FaultProxy.start({
+      targetPort: sshd.port,
+      seed,
+      rates: { cut: 1 },
+      maxCutOffset,
+    });
+    for (let i = 0; i < 12; i++) {
+      await using pool = poolFor(sshd);
+      const t0 = Date.now();
+      const err = await pool
+        .exec(hostOf(sshd, 'backup', { port: proxy.port, connectTimeoutMs: 15_000 }), 'true')
+        .catch((e: unknown) => e);
+      ms.push(Date.now() - t0);
+      expect(isSshmuxError(err), String(err)).toBe(true);
+      expect(err).toMatchObject({ kind: 'network' });
+      // ssh2 reports the closed socket a tick after the reset: give a late error the chance to surface.
+      await sleep(100);
+    }
+    return { ms, hooks, cuts: proxy.counts.cut };
+  } finally {
+    hooks.stop();
+  }
+}
+
+/** Single faults the soak found, pinned as regression tests. */
+describe('faults during connect', () => {
+  let sshd: StartedSshd;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('a reset after the version exchange fails connect at once with kind network, not after ConnectTimeout', async () => {
+    const sockets = tcpSocketCount();
+    const { ms, cuts } = await resetConnects(sshd, 3_000, 7);
+    expect(cuts).toBe(12);
+    expect(Math.max(...ms)).toBeLessThan(3_000);
+    await sleep(200);
+    expect(tcpSocketCount()).toBeLessThanOrEqual(sockets);
+  });
+
+  it("a reset before the server's version line fails connect classified and leaves no unhandled 'error' event", async () => {
+    const { ms, hooks } = await resetConnects(sshd, 24, 11);
+    expect(Math.max(...ms)).toBeLessThan(3_000);
+    expect({ uncaught: hooks.uncaught, unhandled: hooks.unhandled }).toEqual({ uncaught: [], unhandled: [] });
+  });
+});
