@@ -99,8 +99,11 @@ export async function connectDaemon(endpoint: MuxEndpoint, version: string): Pro
 
 export interface EnsureDaemonOptions {
   version: string;
-  /** Starts a daemon process; called at most once. */
-  start: () => void;
+  /**
+   * Starts a daemon process; called at most once. It may return a promise of the process's
+   * exit code, so a daemon that fails at start-up is noticed at once instead of at the deadline.
+   */
+  start: () => Promise<number | null> | undefined;
   /** How long to wait for a started daemon to answer. @default 15000 */
   timeoutMs?: number;
 }
@@ -115,7 +118,13 @@ export async function ensureDaemon(
   } catch (err) {
     if (!(err instanceof DaemonNotRunningError)) throw err;
   }
-  if (await claimSpawn(endpoint.spawnFile)) options.start();
+  let failedWith: number | null | undefined;
+  if (await claimSpawn(endpoint.spawnFile)) {
+    // Exit code 0 means "another daemon serves": keep connecting. Anything else is a failed start.
+    options.start()?.then((code) => {
+      if (code !== 0) failedWith = code;
+    });
+  }
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let delay = 20;
   for (;;) {
@@ -123,7 +132,16 @@ export async function ensureDaemon(
     try {
       return { ...(await connectDaemon(endpoint, options.version)), started: true };
     } catch (err) {
-      if (!(err instanceof DaemonNotRunningError) || Date.now() > deadline) throw err;
+      if (!(err instanceof DaemonNotRunningError)) throw err;
+      if (failedWith !== undefined) {
+        // Let the next invocation try again rather than wait for a daemon that is not coming.
+        await unlink(endpoint.spawnFile).catch(() => {});
+        throw new LocalError(
+          `the sshmux daemon failed to start (exit code ${String(failedWith)}); see ${endpoint.logFile}`,
+          { code: 'SSHMUX_ERR_MUX_START', cause: err },
+        );
+      }
+      if (Date.now() > deadline) throw err;
     }
     delay = Math.min(delay * 2, 200);
   }
@@ -153,7 +171,7 @@ export async function claimSpawn(file: string, now = Date.now()): Promise<boolea
 }
 
 /** Start the daemon script detached from us, as a background process of the same user. */
-export function spawnDaemon(script: string, args: string[], cwd: string): void {
+export function spawnDaemon(script: string, args: string[], cwd: string): Promise<number | null> {
   // Its own working directory: the first client's may be deleted while the daemon lives on.
   const child = spawn(process.execPath, [script, ...args], {
     cwd,
@@ -161,10 +179,13 @@ export function spawnDaemon(script: string, args: string[], cwd: string): void {
     stdio: 'ignore',
     windowsHide: true,
   });
-  child.on('error', () => {
-    // Start-up failure shows as "no daemon answers"; the caller falls back to a direct connection.
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => resolve(code));
+    // Could not even run node: a failed start like any other.
+    child.on('error', () => resolve(null));
   });
   child.unref();
+  return exited;
 }
 
 /** Send a control request (`-O check|exit|stop`) and read the reply. */

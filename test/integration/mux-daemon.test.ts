@@ -178,6 +178,19 @@ describe('sshmux ssh daemon lifecycle', () => {
     expect(existsSync(endpoint.socketPath)).toBe(false);
   });
 
+  it('falls back to an in-process connection at once when the daemon cannot start', async () => {
+    const b = fresh();
+    // Something that is not a socket sits where the daemon must listen.
+    mkdirSync(b.socketPath, { recursive: true, mode: 0o700 });
+    const t0 = Date.now();
+    const r = await b.remote('echo direct');
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe('direct\n');
+    expect(r.stderr).toMatch(/the sshmux daemon failed to start \(exit code 1\); see .*daemon\.log/);
+    expect(Date.now() - t0).toBeLessThan(12_000);
+    expect(b.daemonPids()).toEqual([]);
+  });
+
   it('refuses a client with the wrong token', async () => {
     const b = fresh();
     expect((await b.remote('true')).code).toBe(0);
