@@ -218,6 +218,9 @@ export class Connection {
       });
     } catch (err) {
       this.#state = 'closed';
+      // ssh2 can emit a second 'error' for the same failure (a reset, then "Connection lost
+      // before handshake" on close): the error is already reported, the rest must not crash the process.
+      this.#client.on('error', (e: Error) => this.#log.debug({ err: e }, 'error after failed connect'));
       this.#client.end();
       this.#socket?.destroy();
       const e = ac.signal.aborted ? ac.signal.reason : err;

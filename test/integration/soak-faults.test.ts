@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSshmuxError } from '../../src/index.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
-import { ProcessHooks, tcpSocketCount } from '../soak/checks.js';
+import { ProcessHooks, settle, tcpSocketCount } from '../soak/checks.js';
 import { hostOf, poolFor } from '../soak/hosts.js';
 
 /** Connects through a proxy that resets every connection within its first `maxCutOffset` bytes. */
@@ -51,11 +51,10 @@ describe('faults during connect', () => {
 
   it('a reset after the version exchange fails connect at once with kind network, not after ConnectTimeout', async () => {
     const sockets = tcpSocketCount();
-    const { ms, cuts } = await resetConnects(sshd, 3_000, 7);
+    const { ms, cuts } = await resetConnects(sshd, 2_000, 7);
     expect(cuts).toBe(12);
     expect(Math.max(...ms)).toBeLessThan(3_000);
-    await sleep(200);
-    expect(tcpSocketCount()).toBeLessThanOrEqual(sockets);
+    expect(await settle(tcpSocketCount, sockets, 3_000)).toBeLessThanOrEqual(sockets);
   });
 
   it("a reset before the server's version line fails connect classified and leaves no unhandled 'error' event", async () => {
