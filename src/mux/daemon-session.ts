@@ -1,7 +1,6 @@
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { HostConfig } from '../config/host-config.js';
-import { ConfigError, isSshmuxError, translateError } from '../errors.js';
+import { ConfigError, translateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
 import { CreditSink, CreditSource } from './flow.js';
@@ -126,7 +125,7 @@ export class DaemonSession {
     const host = hostConfigFrom(open.host);
     this.#hooks.hostRequested(host);
     this.#log.debug({ host: `${host.user}@${host.hostname}:${host.port}` }, 'session');
-    const proc = await spawnWithChannelRetry(this.#hooks.runner, host, open);
+    const proc = await this.#hooks.runner.spawn(host, open.command, { env: open.env, pty: open.pty });
     if (this.#conn.closed) {
       proc.kill('TERM');
       return;
@@ -182,30 +181,6 @@ export class DaemonSession {
     if (!this.#started) return;
     this.#started = false;
     this.#hooks.sessionEnded();
-  }
-}
-
-/** Delays before re-opening a channel the server refused; nothing ran, so a retry is safe. */
-const CHANNEL_RETRY_DELAYS_MS = [50, 150, 400];
-
-/**
- * Spawn, retrying a refused channel open. sshd may refuse a session for a moment after many
- * short ones (its MaxSessions count lags behind closed channels) even when the pool holds none
- * open; a git crowd must not see that as a failure.
- */
-async function spawnWithChannelRetry(
-  runner: RemoteRunner,
-  host: HostConfig,
-  open: OpenMessage,
-): Promise<RemoteProcess> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await runner.spawn(host, open.command, { env: open.env, pty: open.pty });
-    } catch (err) {
-      const delay = CHANNEL_RETRY_DELAYS_MS[attempt];
-      if (!isSshmuxError(err) || err.kind !== 'channel' || delay === undefined) throw err;
-      await sleep(delay);
-    }
   }
 }
 

@@ -19,12 +19,20 @@ interface Waiter<T> {
   onAbort: (() => void) | undefined;
   /** Times the open was retried because its connection died before the channel opened. */
   retries: number;
+  /** Times the server refused this open while nothing else was open on the connection. */
+  refusals: number;
 }
 
 /** SSH_MSG_CHANNEL_OPEN_FAILURE reasons a server uses when a connection has no session left (MaxSessions). */
 const REFUSED = new Set([1, 2, 4]);
 /** A not-yet-started open moves to a fresh connection at most this often before failing. */
 const MAX_RETRIES = 3;
+/**
+ * Waits before re-trying an open the server refused while this connection held nothing else:
+ * sshd frees a session slot a moment after the client sees the channel close, so a burst of
+ * short commands meets brief refusals with no capacity to learn. Nothing ran, so a retry is safe.
+ */
+const REFUSAL_RETRY_DELAYS_MS = [50, 150, 400];
 
 /**
  * All connections to one HostConfig key. Like undici's Pool: the first connection with a
@@ -44,6 +52,8 @@ export class HostPool {
   #waiters: Waiter<any>[] = [];
   #connecting: Promise<PoolConnection> | undefined;
   #closing = false;
+  /** Waiters sitting out a refusal delay (neither queued nor running). */
+  #delayed = 0;
   #destroyed = false;
   /** Aborts a handshake in progress on destroy(). */
   readonly #lifetime = new AbortController();
@@ -81,7 +91,10 @@ export class HostPool {
   /** True when nothing runs, waits or connects: the SshPool may forget this host. */
   get isIdle(): boolean {
     return (
-      this.#waiters.length === 0 && this.#connecting === undefined && this.#conns.every((c) => c.active === 0)
+      this.#waiters.length === 0 &&
+      this.#delayed === 0 &&
+      this.#connecting === undefined &&
+      this.#conns.every((c) => c.active === 0)
     );
   }
 
@@ -90,7 +103,15 @@ export class HostPool {
     if (this.#closing) return Promise.reject(this.#closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<Lease<T>>((resolve, reject) => {
-      const waiter: Waiter<T> = { open, resolve, reject, signal, onAbort: undefined, retries: 0 };
+      const waiter: Waiter<T> = {
+        open,
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+        retries: 0,
+        refusals: 0,
+      };
       if (signal) {
         waiter.onAbort = () => {
           const i = this.#waiters.indexOf(waiter);
@@ -169,6 +190,24 @@ export class HostPool {
             this.#log.debug({ conn: conn.id, capacity: openOthers, reason: err.reason }, 'capacity learned');
           }
           this.#requeue(waiter);
+        } else if (
+          err instanceof ChannelError &&
+          REFUSED.has(err.reason ?? -1) &&
+          !conn.isClosed &&
+          !this.#closing &&
+          waiter.refusals < REFUSAL_RETRY_DELAYS_MS.length
+        ) {
+          const delay = REFUSAL_RETRY_DELAYS_MS[waiter.refusals++]!;
+          this.#log.debug(
+            { conn: conn.id, reason: err.reason, delay },
+            'refused with nothing open; retrying',
+          );
+          this.#delayed++;
+          setTimeout(() => {
+            this.#delayed--;
+            this.#requeue(waiter);
+            this.#pump();
+          }, delay);
         } else if (conn.isClosed && waiter.retries < MAX_RETRIES && !this.#closing) {
           // The connection died before the channel opened: nothing ran, so try a fresh one.
           waiter.retries++;
@@ -184,6 +223,11 @@ export class HostPool {
   #requeue<T>(waiter: Waiter<T>): void {
     if (waiter.signal?.aborted) {
       waiter.reject(waiter.signal.reason);
+      return;
+    }
+    if (this.#closing) {
+      waiter.reject(this.#destroyed ? this.#lifetime.signal.reason : this.#closedError());
+      this.#checkDrained();
       return;
     }
     if (waiter.onAbort) waiter.signal?.addEventListener('abort', waiter.onAbort, { once: true });

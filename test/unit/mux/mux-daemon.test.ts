@@ -271,23 +271,18 @@ describe('MuxDaemon with a fake pool', () => {
     expect(runner.closed).toBe(true);
   });
 
-  it('retries a channel the server refused, but reports other errors at once with their kind', async () => {
+  it('reports spawn errors to the client at once with their kind (the pool already retried refusals)', async () => {
     const runner = new FakeRunner();
-    runner.next = { echoStdin: true };
-    runner.failures = [
-      new ChannelError('refused', { reason: 2 }),
-      new ChannelError('refused', { reason: 2 }),
-    ];
+    runner.failures = [new ChannelError('refused', { reason: 2 })];
     const endpoint = await start(runner);
-    const out = collector();
-    const s = await openDaemonSession(await connectDaemon(endpoint, '9.9.9'), open, {
-      stdin: Readable.from(['x']),
-      stdout: out,
+    const refused = await openDaemonSession(await connectDaemon(endpoint, '9.9.9'), open, {
+      stdin: null,
+      stdout: collector(),
       stderr: collector(),
-    });
-    expect(await s.exited).toEqual({ code: 7, signal: null });
-    expect(out.text()).toBe('got:x');
-    expect(runner.spawnCalls).toBe(3);
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DaemonReportedError);
+    expect((refused as DaemonReportedError).remote).toMatchObject({ kind: 'channel' });
+    expect(runner.spawnCalls).toBe(1);
 
     runner.failures = [new AuthError('no key accepted')];
     const err = await openDaemonSession(await connectDaemon(endpoint, '9.9.9'), open, {
@@ -301,6 +296,6 @@ describe('MuxDaemon with a fake pool', () => {
       code: 'SSHMUX_ERR_AUTH',
       message: 'no key accepted',
     });
-    expect(runner.spawnCalls).toBe(4);
+    expect(runner.spawnCalls).toBe(2);
   });
 });

@@ -105,6 +105,8 @@ export interface FakeServer {
   maxSessions: number;
   /** What the next connect does: undefined resolves at once; a function decides. */
   connect?: (conn: FakeConnection) => Promise<void>;
+  /** Refuse this many channel opens (reason 2) before honouring maxSessions, as sshd does right after a burst. */
+  refuseNext?: number;
 }
 
 export class FakeConnection implements PoolConnection {
@@ -167,6 +169,10 @@ export class FakeConnection implements PoolConnection {
 
   exec(command: string): Promise<ClientChannel> {
     if (!this.isReady) return Promise.reject(this.#err ?? new NetworkError('closed'));
+    if ((this.#server.refuseNext ?? 0) > 0) {
+      this.#server.refuseNext!--;
+      return Promise.reject(new ChannelError('open failed', { reason: 2 }));
+    }
     if (this.serverSessions + this.#opening >= this.#server.maxSessions) {
       return Promise.reject(new ChannelError('open failed', { reason: 1 }));
     }

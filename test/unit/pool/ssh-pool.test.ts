@@ -322,12 +322,27 @@ describe('SshPool with fake connections', () => {
     expect(channels()[1]!.signals).toEqual(['KILL']);
   });
 
-  it('passes a refusal on a connection with nothing else open to the caller (no retry loop)', async () => {
+  it('passes a lasting refusal on a connection with nothing else open to the caller after a few brief retries', async () => {
     const { pool, made } = setup({ maxSessions: 0 });
+    const t0 = Date.now();
     const err = await pool.exec(host, 'x').catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'channel', reason: 1 });
+    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(made).toHaveLength(1);
-    expect(pool.stats().openChannels).toBe(0);
+    expect(pool.stats()).toMatchObject({ openChannels: 0, queued: 0 });
+  });
+
+  it('rides out a brief refusal while nothing is open (sshd frees slots just after a channel closes)', async () => {
+    // Regression: a git crowd through the daemon saw 'Server refused a channel (reason 2)'
+    // though the pool held no channel open; nothing had run, so the open must simply be retried.
+    const { pool, made, open } = setup({ refuseNext: 2 });
+    const r = pool.exec(host, 'x', { encoding: 'utf8' });
+    await until(() => open().length === 1, 'channel after refusals');
+    open()[0]!.finish(0, undefined, 'ok');
+    expect(await r).toMatchObject({ exitCode: 0, stdout: 'ok' });
+    expect(made).toHaveLength(1);
+    expect(made[0]!.capacity).toBe(10);
+    expect(pool.stats()).toMatchObject({ openChannels: 0, queued: 0 });
   });
 
   it('leases SFTP sessions on channel slots, released by close() or by the connection dying', async () => {
