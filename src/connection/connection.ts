@@ -92,6 +92,8 @@ export class Connection {
   #state: 'new' | 'connecting' | 'ready' | 'closed' = 'new';
   #closeError: SshmuxError | undefined;
   #closedListeners: ((err: SshmuxError | undefined) => void)[] = [];
+  /** Channel opens in flight: failed when the connection closes under them. */
+  readonly #pendingOpens = new Set<(err: SshmuxError | undefined) => void>();
   #socket: Duplex | undefined;
   #keepalive: Keepalive | undefined;
 
@@ -256,6 +258,8 @@ export class Connection {
     if (this.#state === 'closed' && this.#closedListeners.length === 0) return;
     this.#state = 'closed';
     this.#keepalive?.stop();
+    for (const fail of [...this.#pendingOpens]) fail(this.#closeError);
+    this.#pendingOpens.clear();
     const listeners = this.#closedListeners;
     this.#closedListeners = [];
     this.#log.debug({ err: this.#closeError }, 'closed');
@@ -292,7 +296,22 @@ export class Connection {
       );
     }
     return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      // ssh2 can leave the callback uncalled when the connection drops mid-open (e.g. between
+      // the channel's confirmation and the subsystem reply): the close settles it instead.
+      const onClose = (closeErr: SshmuxError | undefined): void => {
+        if (settled) return;
+        settled = true;
+        reject(
+          closeErr ??
+            new NetworkError('Connection closed while opening a channel', { destination: this.destination }),
+        );
+      };
+      this.#pendingOpens.add(onClose);
       start((err, value) => {
+        this.#pendingOpens.delete(onClose);
+        if (settled) return;
+        settled = true;
         if (err) {
           const reason = (err as { reason?: number }).reason;
           if (typeof reason === 'number') {

@@ -62,4 +62,33 @@ describe('faults during connect', () => {
     expect(Math.max(...ms)).toBeLessThan(3_000);
     expect({ uncaught: hooks.uncaught, unhandled: hooks.unhandled }).toEqual({ uncaught: [], unhandled: [] });
   });
+
+  it('an SFTP lease whose connection is reset while the session opens settles (rejects), never hangs', async () => {
+    // Resets anywhere in the first 9 KB: handshake, auth, channel open, subsystem request, SFTP init.
+    await using proxy = await FaultProxy.start({
+      targetPort: sshd.port,
+      seed: 5,
+      rates: { cut: 1 },
+      maxCutOffset: 9_000,
+    });
+    const hung: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      await using pool = poolFor(sshd);
+      const host = hostOf(sshd, 'backup', { port: proxy.port, connectTimeoutMs: 5_000 });
+      const outcome = await Promise.race([
+        pool.sftp(host, { signal: AbortSignal.timeout(8_000) }).then(
+          async (lease) => {
+            await lease.close();
+            return 'leased';
+          },
+          (e: unknown) => (isSshmuxError(e) ? 'failed' : `unclassified ${String(e)}`),
+        ),
+        sleep(10_000).then(() => 'hung'),
+      ]);
+      if (outcome === 'hung') hung.push(i);
+      else expect(outcome).toMatch(/^(leased|failed)$/);
+      if (hung.length > 0) break;
+    }
+    expect(hung).toEqual([]);
+  }, 240_000);
 });
