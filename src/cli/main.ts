@@ -1,10 +1,7 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
 import { isSshmuxError } from '../errors.js';
 import { cliLogger } from '../logger.js';
-import { registerCommands } from './commands.js';
 import type { CliContext } from './context.js';
-import { runSshCli } from './ssh.js';
 import { VERSION, versionText } from './version.js';
 
 /** Global flags that may appear before the command: `-v`/`-vv`, `--log-json`. */
@@ -44,7 +41,13 @@ async function main(argv: string[]): Promise<number> {
     logJson,
   };
   // `sshmux ssh` takes OpenSSH's grammar (options end at the destination), which commander cannot express.
-  if (rest[0] === 'ssh') return runSshCli(rest.slice(1), ctx);
+  // It is also what git starts for every fetch: load only what it needs.
+  if (rest[0] === 'ssh') return (await import('./ssh.js')).runSshCli(rest.slice(1), ctx);
+
+  const [{ Command, CommanderError }, { registerCommands }] = await Promise.all([
+    import('commander'),
+    import('./commands.js'),
+  ]);
 
   const program = new Command('sshmux')
     .description('Pure-JavaScript SSH toolkit: pooled connections, btrfs replication, manifests, push.')

@@ -3,7 +3,7 @@ import type { HostConfig } from '../config/host-config.js';
 import { matchPattern } from '../config/pattern.js';
 import { poolKeyOf } from '../config/plain.js';
 import { resolveHostConfig } from '../config/resolve.js';
-import { agentPathFor } from '../security/auth.js';
+import { agentPathFor } from '../security/agent-path.js';
 import type { SshArgs } from './ssh-args.js';
 
 /** The longest time a Node timer can wait (2^31-1 ms), in seconds: "persist forever". */

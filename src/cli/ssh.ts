@@ -17,7 +17,7 @@ import {
 import type { CliContext } from './context.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
-import { type RunningSession, type SessionStdio, type SshRequest, startDirectSession } from './ssh-direct.js';
+import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
 import { VERSION } from './version.js';
 
 /** OpenSSH exits 255 for its own errors and when the remote command was killed by a signal. */
@@ -154,7 +154,7 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
 
 /** Through the daemon when possible, else in-process; see docs/git-and-windows.md for the rules. */
 async function startSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<RunningSession> {
-  if (process.env.SSHMUX_NO_DAEMON === '1') return startDirectSession(request, io, logger);
+  if (process.env.SSHMUX_NO_DAEMON === '1') return startDirect(request, io, logger);
   let endpoint: MuxEndpoint;
   let daemon: Awaited<ReturnType<typeof ensureDaemon>>;
   try {
@@ -175,7 +175,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     // No daemon could start: say so quietly. A refused runtime dir or token is worth a warning.
     if (err instanceof DaemonNotRunningError) logger.info({ err }, 'no sshmux daemon; connecting in-process');
     else logger.warn({ err }, 'not using the sshmux daemon; connecting in-process');
-    return startDirectSession(request, io, logger);
+    return startDirect(request, io, logger);
   }
   logger.debug({ pid: daemon.pid, started: daemon.started }, 'relaying through the sshmux daemon');
   try {
@@ -200,7 +200,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       terminalAvailable()
     ) {
       logger.info({ err }, 'the daemon cannot prompt; connecting in-process');
-      return startDirectSession(request, io, logger);
+      return startDirect(request, io, logger);
     }
     throw err;
   }
@@ -242,4 +242,10 @@ async function runControl(args: SshArgs, ctx: CliContext): Promise<number> {
     ctx.stderr.write('Stop listening request sent.\n');
   }
   return 0;
+}
+
+/** The in-process path loads ssh2 and the pool; the daemon path never needs them, so load on demand. */
+async function startDirect(request: SshRequest, io: SessionStdio, logger: Logger): Promise<RunningSession> {
+  const { startDirectSession } = await import('./ssh-direct.js');
+  return startDirectSession(request, io, logger);
 }

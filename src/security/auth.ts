@@ -3,6 +3,7 @@ import type { HostConfig } from '../config/host-config.js';
 import type { AuthProvider } from '../connection/connection.js';
 import { AuthError, SshmuxError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { agentPathFor } from './agent-path.js';
 import { displayKeyType, fingerprintSha256 } from './fingerprint.js';
 import {
   identityExists,
@@ -17,7 +18,6 @@ import type { PassphraseSource } from './passphrase.js';
 const { createAgent, utils } = ssh2;
 
 /** The Windows OpenSSH agent's named pipe, used when SSH_AUTH_SOCK is unset on Windows. */
-export const WINDOWS_AGENT_PIPE = '\\\\.\\pipe\\openssh-ssh-agent';
 
 export interface AuthProviderOptions {
   /** Passphrases for encrypted identity files; without it they are skipped. @default undefined */
@@ -40,23 +40,6 @@ interface AuthReport {
 }
 
 const reports = new WeakMap<readonly AnyAuthMethod[], AuthReport>();
-
-/** Where the agent lives for a host, with OpenSSH's IdentityAgent semantics; undefined = none. */
-export function agentPathFor(
-  host: Pick<HostConfig, 'identityAgent'>,
-  env: NodeJS.ProcessEnv,
-  platform: NodeJS.Platform,
-): string | undefined {
-  const setting = host.identityAgent;
-  if (setting === 'none') return undefined;
-  if (setting !== undefined && setting !== 'SSH_AUTH_SOCK') {
-    const variable = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(setting);
-    return variable?.[1] ? env[variable[1]] || undefined : setting;
-  }
-  const sock = env.SSH_AUTH_SOCK;
-  if (sock) return sock;
-  return platform === 'win32' ? WINDOWS_AGENT_PIPE : undefined;
-}
 
 function agentIdentities(agent: BaseAgent): Promise<ParsedKey[]> {
   return new Promise((resolve, reject) => {

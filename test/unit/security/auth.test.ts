@@ -6,12 +6,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { HostConfig } from '../../../src/config/host-config.js';
 import { plainHostConfig } from '../../../src/config/plain.js';
 import { AuthError, NetworkError } from '../../../src/errors.js';
-import {
-  agentPathFor,
-  createAuthProvider,
-  explainAuthFailure,
-  WINDOWS_AGENT_PIPE,
-} from '../../../src/security/auth.js';
+import { agentPathFor, WINDOWS_AGENT_PIPE } from '../../../src/security/agent-path.js';
+import { createAuthProvider, explainAuthFailure } from '../../../src/security/auth.js';
 import { makeKey, type TestKey } from './keygen.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-auth-'));
