@@ -3,11 +3,14 @@
  * "what limits it" notes — what a scenario does besides the measured work. Not part of
  * `npm run bench`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import ssh2 from 'ssh2';
 import { buildSshdImage } from '../test/helpers/build-image.js';
-import { startSshd } from '../test/helpers/sshd.js';
+import { type StartedSshd, startSshd } from '../test/helpers/sshd.js';
+import { zeroStream } from './lib/data.js';
 import { OpenSsh, USER } from './lib/openssh.js';
 import { run, shOk } from './lib/proc.js';
 import { benchHostConfig, loadSshmux, type PoolLike } from './lib/sshmux.js';
@@ -38,6 +41,38 @@ function tracing(pool: PoolLike, log: string[]): PoolLike {
       };
     },
   });
+}
+
+/** Stream `bytes` into `cat` through a bare ssh2 Client (no sshmux), for comparison. */
+async function rawSsh2Stream(server: StartedSshd, c: string, bytes: number): Promise<string> {
+  const client = new ssh2.Client();
+  const t0 = performance.now();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', resolve).once('error', reject);
+      client.connect({
+        host: server.host,
+        port: server.port,
+        username: USER,
+        privateKey: readFileSync(server.keyPath),
+        algorithms: { cipher: [c as ssh2.CipherAlgorithm] },
+      });
+    });
+    const channel = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
+      client.exec('cat >/dev/null', (err, ch) => (err ? reject(err) : resolve(ch))),
+    );
+    channel.resume();
+    channel.stderr.resume();
+    const exited = new Promise<number | null>((resolve) =>
+      channel.once('exit', (code: number | null) => resolve(code)),
+    );
+    await pipeline(zeroStream(bytes), channel);
+    return `exit ${await exited} after ${(performance.now() - t0).toFixed(0)} ms`;
+  } catch (err) {
+    return `FAILED after ${(performance.now() - t0).toFixed(0)} ms: ${(err as Error).message}`;
+  } finally {
+    client.end();
+  }
 }
 
 await buildSshdImage();
@@ -173,6 +208,40 @@ try {
       } finally {
         await pool.close();
       }
+    }
+  }
+  if (all || what.has('rekey')) {
+    // Does a stream survive the server re-keying mid-transfer? A second sshd that rekeys every 64 MiB.
+    await using rekeying = await startSshd({ sshdOptions: ['RekeyLimit=64M'] });
+    for (const c of ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com']) {
+      const h = benchHostConfig(sshmux.mod, rekeying, c);
+      const pool = new sshmux.mod.SshPool!();
+      const t0 = performance.now();
+      try {
+        const proc = await pool.spawn(h, 'cat >/dev/null');
+        proc.stdout.resume();
+        proc.stderr.resume();
+        await pipeline(zeroStream(256 * MiB), proc.stdin);
+        const exit = await proc.exited;
+        console.log(
+          `256 MiB through a server with RekeyLimit=64M, ${c}: exit ${exit.code} after ${(performance.now() - t0).toFixed(0)} ms`,
+        );
+      } catch (err) {
+        console.log(
+          `256 MiB through a server with RekeyLimit=64M, ${c}: FAILED after ${(performance.now() - t0).toFixed(0)} ms: ${(err as Error).message}`,
+        );
+      } finally {
+        await pool.close();
+      }
+      // The same with a bare ssh2 Client: is it sshmux or ssh2?
+      const raw = await rawSsh2Stream(rekeying, c, 256 * MiB);
+      console.log(`  the same through a bare ssh2 Client: ${raw}`);
+      const o = new OpenSsh(rekeying, tmp);
+      const r = await run('bash', [
+        '-c',
+        `head -c ${256 * MiB} /dev/zero | ${o.commandLine(c)} ${o.target} 'cat >/dev/null'`,
+      ]);
+      console.log(`  the same through ssh: exit ${r.code} after ${r.ms.toFixed(0)} ms`);
     }
   }
 } finally {

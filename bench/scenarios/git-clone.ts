@@ -52,7 +52,7 @@ export async function gitCloneScenario(ctx: Ctx): Promise<Row[]> {
       );
       const ms = performance.now() - t0;
       const failed = results.filter((r) => r.code !== 0);
-      return { ms, ok: n - failed.length, firstError: failed[0]?.stderr.trim().split('\n').at(-1) };
+      return { ms, ok: n - failed.length, firstError: failed[0]?.stderr.trim().split('\n')[0] };
     });
     rmSync(dir, { recursive: true, force: true });
     if (result.firstError) ctx.log(`  git ${tag}: ${n - result.ok} failed, e.g. ${result.firstError}`);
