@@ -118,7 +118,11 @@ export async function uploadSftp(sftp: SFTPWrapper, job: UploadJob, ctx: UploadC
       start: job.start,
       mode: 0o600,
     });
-    await pipeline([...source(job, ctx), ws] as unknown as Parameters<typeof pipeline>[0][], { signal });
+    // guarded: ssh2's write stream emits no 'close' while its CLOSE request goes unanswered (a
+    // dead session), and pipeline() waits for that even after the signal aborted.
+    await guarded(
+      pipeline([...source(job, ctx), ws] as unknown as Parameters<typeof pipeline>[0][], { signal }),
+    );
     await assertUnchanged(job);
     const attrs = { mode: job.file.mode, atime: job.file.mtime, mtime: job.file.mtime };
     await guarded(call((cb) => sftp.setstat(tmp, attrs, cb)));

@@ -1,6 +1,14 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SFTPWrapper } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSshmuxError } from '../../src/index.js';
+import { rawFromString } from '../../src/manifest/raw-path.js';
+import { type UploadContext, uploadSftp } from '../../src/push/upload.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { ProcessHooks, settle, tcpSocketCount } from '../soak/checks.js';
@@ -91,4 +99,56 @@ describe('faults during connect', () => {
     }
     expect(hung).toEqual([]);
   }, 240_000);
+});
+
+describe('faults during a push upload', () => {
+  it('an SFTP upload whose write stream never closes rejects as soon as the push aborts', async () => {
+    // What the soak hit: every byte was written, then the session died while ssh2's WriteStream
+    // waited for the reply to CLOSE of its handle: no 'close' ever, and pipeline() never settled,
+    // not even when the push's signal aborted.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-upload-'));
+    try {
+      const file = path.join(dir, 'f');
+      writeFileSync(file, Buffer.alloc(4 * 1024 * 1024, 1));
+      const st = statSync(file);
+      const sftp = Object.assign(new EventEmitter(), {
+        createWriteStream: () =>
+          new Writable({
+            highWaterMark: 1024,
+            write: (_chunk, _enc, done) => done(),
+            destroy: () => {}, // ssh2 waits for a CLOSE reply that never comes
+          }),
+      }) as unknown as SFTPWrapper;
+      const abort = new AbortController();
+      const ctx = {
+        destination: 'backup@host:22',
+        limiter: undefined,
+        signal: abort.signal,
+        onBytes: () => {},
+      } as unknown as UploadContext;
+      const upload = uploadSftp(
+        sftp,
+        {
+          rel: rawFromString('f'),
+          localPath: Buffer.from(file),
+          remotePath: rawFromString('/r/f'),
+          remoteTmp: rawFromString('/r/.f.sshmux-partial'),
+          relTmp: rawFromString('.f.sshmux-partial'),
+          file: { size: st.size, mtime: Math.floor(st.mtimeMs / 1000), mode: 0o644 },
+          start: 0,
+        },
+        ctx,
+      ).then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
+      await sleep(100);
+      abort.abort(new Error('push aborted'));
+      const outcome = await Promise.race([upload, sleep(3_000).then(() => 'hung')]);
+      expect(outcome).not.toBe('hung');
+      expect(outcome).toBeInstanceOf(Error);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
