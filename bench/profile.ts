@@ -3,9 +3,11 @@
  * "what limits it" notes — what a scenario does besides the measured work. Not part of
  * `npm run bench`.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ssh2 from 'ssh2';
 import { buildSshdImage } from '../test/helpers/build-image.js';
@@ -242,6 +244,42 @@ try {
         `head -c ${256 * MiB} /dev/zero | ${o.commandLine(c)} ${o.target} 'cat >/dev/null'`,
       ]);
       console.log(`  the same through ssh: exit ${r.code} after ${r.ms.toFixed(0)} ms`);
+    }
+  }
+  if (all || what.has('chunks')) {
+    // Does the size of the writes into a channel matter? The same 512 MiB from memory in
+    // 256 KiB and 64 KiB chunks, and from a child process's stdout pipe (as sendSnapshot reads btrfs send).
+    const bytes = 512 * MiB;
+    const sources: [string, () => Readable][] = [
+      ['memory, 256 KiB chunks', () => zeroStream(bytes, 256 * 1024)],
+      ['memory, 64 KiB chunks', () => zeroStream(bytes, 64 * 1024)],
+      ['memory, 16 KiB chunks', () => zeroStream(bytes, 16 * 1024)],
+      [
+        'child stdout pipe (head -c)',
+        () =>
+          spawn('head', ['-c', String(bytes), '/dev/zero'], { stdio: ['ignore', 'pipe', 'ignore'] }).stdout,
+      ],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [label, make] of sources) {
+        const pool = new sshmux.mod.SshPool!();
+        try {
+          const cpu0 = process.cpuUsage();
+          const t0 = performance.now();
+          const proc = await pool.spawn(host, 'cat >/dev/null');
+          proc.stdout.resume();
+          proc.stderr.resume();
+          await pipeline(make(), proc.stdin);
+          await proc.exited;
+          const ms = performance.now() - t0;
+          const cpu = process.cpuUsage(cpu0);
+          console.log(
+            `512 MiB into cat from ${label}: ${(bytes / MiB / (ms / 1000)).toFixed(0)} MiB/s, client CPU ${((cpu.user + cpu.system) / 1e6 / (bytes / 2 ** 30)).toFixed(2)} s/GiB`,
+          );
+        } finally {
+          await pool.close();
+        }
+      }
     }
   }
 } finally {
