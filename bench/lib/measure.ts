@@ -66,6 +66,7 @@ export async function alternateMany(
     if (spec.notMeasured) res.notMeasured = spec.notMeasured;
     return res;
   });
+  const failures: string[] = [];
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < specs.length; k++) {
       const i = (k + round) % specs.length;
@@ -77,8 +78,9 @@ export async function alternateMany(
         sample = await runWithDeadline(spec, round);
       } catch (err) {
         if (i !== 0) throw err;
-        res.notMeasured = `failed: ${errorText(err)}`;
-        ctx.log(`  ${name}: sshmux side failed: ${errorText(err)}`);
+        // An sshmux failure is a result: note it and keep going, the next round may succeed.
+        failures.push(errorText(err));
+        ctx.log(`  ${name} round ${round + 1}/${rounds} ${spec.label}: FAILED ${errorText(err)}`);
         continue;
       }
       res.values.push(sample.value);
@@ -92,6 +94,12 @@ export async function alternateMany(
           (sample.cpuPerGiB !== undefined ? ` cpu ${sample.cpuPerGiB.toFixed(2)} s/GiB` : ''),
       );
     }
+  }
+  const first = out[0]!;
+  if (failures.length > 0 && !first.notMeasured) {
+    const what = `${failures.length} of ${rounds} rounds failed: ${failures[0]}`;
+    if (first.values.length === 0) first.notMeasured = `failed: ${what}`;
+    else first.note = first.note ? `${first.note}; ${what}` : what;
   }
   for (const res of out) {
     if (res.successes?.length === 0) delete res.successes;

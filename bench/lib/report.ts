@@ -45,6 +45,7 @@ function fmt(value: number, unit: string): string {
 }
 
 function cell(side: SideResult, unit: string): string {
+  if (side.notMeasured?.startsWith('failed: ')) return `**FAILED**: ${side.notMeasured.slice(8)}`;
   if (side.notMeasured) return `not measured: ${side.notMeasured}`;
   if (side.values.length === 0) return 'not measured: no rounds';
   return `${fmt(median(side.values), unit)}<br><sub>${side.label}</sub>`;

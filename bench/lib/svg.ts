@@ -52,9 +52,11 @@ export function renderSvg(report: Report): string {
     );
     if (row.ratio === null) {
       const why = row.sshmux.notMeasured ?? row.openssh.notMeasured ?? 'not measured';
-      const short = why.length > 70 ? `${why.slice(0, 67)}…` : why;
+      const failed = why.startsWith('failed');
+      const text = failed ? `sshmux ${why}` : `not measured: ${why.replace(/^not measured: /, '')}`;
+      const short = text.length > 80 ? `${text.slice(0, 77)}…` : text;
       out.push(
-        `<text x="${plotX + 6}" y="${mid + 4}" fill="#888" font-style="italic">not measured: ${esc(short.replace(/^not measured: /, ''))}</text>`,
+        `<text x="${plotX + 6}" y="${mid + 4}" fill="${failed ? '#c62828' : '#888'}" font-style="italic"${failed ? ' font-weight="bold"' : ''}>${esc(short)}</text>`,
       );
       return;
     }
