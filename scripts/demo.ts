@@ -47,7 +47,9 @@ async function manyCommands(pool: SshPool, sshd: StartedSshd, n: number): Promis
   const logins = await sshd.countLogins();
   const t0 = performance.now();
   const results = await Promise.allSettled(
-    Array.from({ length: n }, (_, i) => pool.exec('demo', ['sh', '-c', `sleep 0.2; echo ${i}`], { encoding: 'utf8' })),
+    Array.from({ length: n }, (_, i) =>
+      pool.exec('demo', ['sh', '-c', `sleep 0.2; echo ${i}`], { encoding: 'utf8' }),
+    ),
   );
   const ok = results.filter((r) => r.status === 'fulfilled' && r.value.exitCode === 0).length;
   const newLogins = (await sshd.countLogins()) - logins;
@@ -62,7 +64,9 @@ async function manyCommands(pool: SshPool, sshd: StartedSshd, n: number): Promis
 async function warmLatency(pool: SshPool): Promise<void> {
   const t0 = performance.now();
   for (let i = 0; i < 100; i++) await pool.exec('demo', ['true'], { check: true });
-  say(`100 sequential commands on the warm connection: ${((performance.now() - t0) / 100).toFixed(1)} ms each`);
+  say(
+    `100 sequential commands on the warm connection: ${((performance.now() - t0) / 100).toFixed(1)} ms each`,
+  );
 }
 
 async function btrfsReplication(pool: SshPool, sshd: StartedSshd): Promise<void> {
@@ -72,12 +76,22 @@ async function btrfsReplication(pool: SshPool, sshd: StartedSshd): Promise<void>
   run('subvolume', 'create', vol);
   writeFileSync(path.join(vol, 'a.txt'), 'first version\n');
   run('subvolume', 'snapshot', '-r', vol, path.join(src, 'data.1'));
-  const full = await sendSnapshot(pool, { source: path.join(src, 'data.1'), target: `demo:${CONTAINER_BTRFS}` });
-  say(`btrfs full send as backup (sudo -n btrfs): ${full.bytes} bytes, received UUID verified: ${full.received.receivedUuid}`);
+  const full = await sendSnapshot(pool, {
+    source: path.join(src, 'data.1'),
+    target: `demo:${CONTAINER_BTRFS}`,
+  });
+  say(
+    `btrfs full send as backup (sudo -n btrfs): ${full.bytes} bytes, received UUID verified: ${full.received.receivedUuid}`,
+  );
   writeFileSync(path.join(vol, 'b.txt'), 'added later\n');
   run('subvolume', 'snapshot', '-r', vol, path.join(src, 'data.2'));
-  const inc = await sendSnapshot(pool, { source: path.join(src, 'data.2'), target: `demo:${CONTAINER_BTRFS}` });
-  say(`btrfs incremental send: ${inc.bytes} bytes, parent chosen automatically: ${inc.parent ?? 'none'} (${inc.reason})`);
+  const inc = await sendSnapshot(pool, {
+    source: path.join(src, 'data.2'),
+    target: `demo:${CONTAINER_BTRFS}`,
+  });
+  say(
+    `btrfs incremental send: ${inc.bytes} bytes, parent chosen automatically: ${inc.parent ?? 'none'} (${inc.reason})`,
+  );
 }
 
 async function manifests(pool: SshPool, sshd: StartedSshd): Promise<void> {

@@ -53,6 +53,10 @@ export type {
   ManifestEntry,
   SymlinkEntry,
 } from './manifest/types.js';
+// mux: the per-user daemon behind `sshmux ssh`, its endpoint and wire protocol version.
+export { type EndpointEnvironment, type MuxEndpoint, selectEndpoint } from './mux/endpoint.js';
+export { type DaemonRunner, MuxDaemon, type MuxDaemonOptions } from './mux/mux-daemon.js';
+export { PROTOCOL_VERSION as MUX_PROTOCOL_VERSION } from './mux/protocol.js';
 export type {
   ConnectionFactory,
   ConnectionFactoryOptions,
@@ -88,8 +92,3 @@ export {
   type HostKeyQuestion,
   type HostKeyVerifierOptions,
 } from './security/verify-host-key.js';
-
-// mux: the per-user daemon behind `sshmux ssh`, its endpoint and wire protocol version.
-export { type EndpointEnvironment, type MuxEndpoint, selectEndpoint } from './mux/endpoint.js';
-export { type DaemonRunner, MuxDaemon, type MuxDaemonOptions } from './mux/mux-daemon.js';
-export { PROTOCOL_VERSION as MUX_PROTOCOL_VERSION } from './mux/protocol.js';

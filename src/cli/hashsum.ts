@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
 import { entryJson } from '../manifest/format.js';
 import { remoteManifest } from '../manifest/manifest.js';
 import { displayPath } from '../manifest/raw-path.js';
