@@ -5,17 +5,15 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  compareManifests,
-  type HostConfig,
-  localManifest,
-  remoteManifest,
-  resolveHostConfig,
-  SshPool,
-  sendSnapshot,
-} from '../dist/index.js';
+import type { HostConfig, SshPool as SshPoolType } from '../src/index.js';
 import { buildSshdImage } from '../test/helpers/build-image.js';
 import { btrfsAvailable, CONTAINER_BTRFS, type StartedSshd, startSshd } from '../test/helpers/sshd.js';
+
+// What ships: the built package (npm run demo builds it first). Typed from the sources so a
+// typecheck of a fresh clone does not need a build.
+const { compareManifests, localManifest, remoteManifest, resolveHostConfig, SshPool, sendSnapshot } =
+  (await import(path.join(import.meta.dirname, '../dist/index.js'))) as typeof import('../src/index.js');
+type SshPool = SshPoolType;
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
