@@ -54,7 +54,7 @@ export function renderSvg(report: Report): string {
       const why = row.sshmux.notMeasured ?? row.openssh.notMeasured ?? 'not measured';
       const failed = why.startsWith('failed');
       const text = failed ? `sshmux ${why}` : `not measured: ${why.replace(/^not measured: /, '')}`;
-      const short = text.length > 80 ? `${text.slice(0, 77)}…` : text;
+      const short = text.length > 64 ? `${text.slice(0, 61)}…` : text;
       out.push(
         `<text x="${plotX + 6}" y="${mid + 4}" fill="${failed ? '#c62828' : '#888'}" font-style="italic"${failed ? ' font-weight="bold"' : ''}>${esc(short)}</text>`,
       );
