@@ -141,9 +141,14 @@ export async function remoteScan(
     }
   })();
   try {
-    for await (const chunk of proc.stdout as AsyncIterable<Buffer>) parser.push(chunk);
+    // Not destroyed on a parse error: a destroyed channel never emits 'close', so its pool slot stayed taken.
+    for await (const chunk of proc.stdout.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      parser.push(chunk);
+    }
   } catch (err) {
     proc.kill();
+    // Discard what is still in flight so the channel can end, close and free its slot.
+    proc.stdout.resume();
     await drainStderr.catch(() => {});
     throw err;
   }
