@@ -95,6 +95,8 @@ export class Connection {
   /** Channel opens in flight: failed when the connection closes under them. */
   readonly #pendingOpens = new Set<(err: SshmuxError | undefined) => void>();
   #socket: Duplex | undefined;
+  /** The server host key accepted at connect; re-keys must present the same one. */
+  #verifiedHostKey: Buffer | undefined;
   #keepalive: Keepalive | undefined;
 
   constructor(host: HostConfig, options: ConnectionOptions) {
@@ -182,14 +184,22 @@ export class Connection {
         keepaliveInterval: this.#keepalive.supported ? 0 : keepaliveMs,
         keepaliveCountMax: host.serverAliveCountMax,
         algorithms: algorithmsFor(host),
-        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        // ssh2 asks again at every re-key, and an asynchronous answer during a re-key resets the
+        // connection: the key verified at connect is remembered and later checks answer at once.
+        // A different key in mid-connection is refused, as OpenSSH does.
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void): boolean | undefined => {
+          if (this.#verifiedHostKey) return key.equals(this.#verifiedHostKey);
           this.#options.hostKeyVerifier(key, host).then(
-            () => verify(true),
+            () => {
+              this.#verifiedHostKey = Buffer.from(key);
+              verify(true);
+            },
             (err: unknown) => {
               hostKeyError = err;
               verify(false);
             },
           );
+          return undefined;
         },
       };
       await new Promise<void>((resolve, reject) => {
