@@ -22,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Unit tests first (fast feedback), then the container suite with its own worker limit.
+          sequence: { groupOrder: 0 },
           environment: 'node',
           testTimeout: 20_000,
         },
@@ -32,6 +34,7 @@ export default defineConfig({
               test: {
                 name: 'integration',
                 include: ['test/integration/**/*.test.ts'],
+                sequence: { groupOrder: 1 },
                 environment: 'node',
                 globalSetup: ['test/helpers/global-setup.ts'],
                 // Containers, btrfs and real networks: give each test room, and keep two
