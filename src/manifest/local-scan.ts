@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import { ConfigError, LocalError } from '../errors.js';
 import { rawFromBytes } from './raw-path.js';
@@ -14,13 +14,19 @@ export interface LocalScanOptions {
   signal?: AbortSignal;
 }
 
+/** Files up to this size are read in one call: a stream's 1 MiB buffer per small file cost more than hashing it. */
+const SMALL_FILE = 1 << 20;
+
 /** SHA-256 of a file (or of its first `end` bytes), streamed: memory stays at one read buffer. */
 export async function sha256File(
   file: string | Buffer,
-  options: { end?: number; signal?: AbortSignal } = {},
+  options: { end?: number; signal?: AbortSignal; size?: number } = {},
 ): Promise<string> {
   const hash = createHash('sha256');
   if (options.end === 0) return hash.digest('hex');
+  if (options.end === undefined && options.size !== undefined && options.size <= SMALL_FILE) {
+    return hash.update(await readFile(file, options.signal ? { signal: options.signal } : {})).digest('hex');
+  }
   const stream = createReadStream(file, {
     ...(options.end !== undefined && { end: options.end - 1 }),
     ...(options.signal && { signal: options.signal }),
@@ -104,7 +110,10 @@ export async function localScan(root: string | Buffer, options: LocalScanOptions
         }
         void queue.add(async () => {
           try {
-            const sha256 = await sha256File(full, options.signal ? { signal: options.signal } : {});
+            const sha256 = await sha256File(full, {
+              size: base.size,
+              ...(options.signal && { signal: options.signal }),
+            });
             scan.files.set(relPath, { ...base, sha256 });
           } catch (err) {
             // An abort is reported once, after the queue drains.
