@@ -62,9 +62,12 @@ describe('hostile names and arguments reach the remote as data only', () => {
     });
   });
   afterAll(async () => {
-    await pool?.close();
-    await sshd?.stop();
-    rmSync(local, { recursive: true, force: true });
+    try {
+      pool?.destroy();
+      await sshd?.stop();
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
   });
 
   /** Every CANARY_* file anywhere in the container's file systems (root fs and the btrfs mount). */

@@ -78,8 +78,12 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
     );
   });
   afterAll(async () => {
-    await pool?.close();
-    await sshd?.stop();
+    // destroy, not close: close() drains, and a hostile remote program may hold a channel open.
+    try {
+      pool?.destroy();
+    } finally {
+      await sshd?.stop();
+    }
   });
 
   const mode = (m: string) => sshd.sh(`printf %s '${m}' > /tmp/hostile-mode`);
