@@ -23,9 +23,13 @@ export function parseRemotePath(spec: string): RemotePath {
     if (authority === '') throw new ConfigError(`Missing host in \`${spec}\``);
     return { dest: `ssh://${authority}`, path: slash === -1 ? '.' : rest.slice(slash) || '/' };
   }
+  // Brackets belong to the host only (`[::1]:x`, `user@[::1]:x`); in the path they are data.
   let i = 0;
-  if (spec.startsWith('[') || spec.includes('@[')) {
-    const close = spec.indexOf(']');
+  const at = spec.indexOf('@');
+  const firstColon = spec.indexOf(':');
+  const open = spec.startsWith('[') ? 0 : at !== -1 && at < firstColon && spec[at + 1] === '[' ? at + 1 : -1;
+  if (open !== -1) {
+    const close = spec.indexOf(']', open);
     if (close === -1) throw new ConfigError(`Unclosed [ in remote path \`${spec}\``);
     i = close + 1;
   }

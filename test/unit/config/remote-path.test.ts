@@ -12,6 +12,9 @@ describe('parseRemotePath', () => {
     ['host:/path with spaces/and:colon', { dest: 'host', path: '/path with spaces/and:colon' }],
     ['ssh://u@h:2222/srv', { dest: 'ssh://u@h:2222', path: '/srv' }],
     ['ssh://h', { dest: 'ssh://h', path: '.' }],
+    // Regression (found by fuzzing): brackets in the path are data, not an IPv6 host.
+    ['a:@[', { dest: 'a', path: '@[' }],
+    ['host:/x/[y]', { dest: 'host', path: '/x/[y]' }],
   ])('%s', (spec, expected) => {
     expect(parseRemotePath(spec)).toEqual(expected);
   });
