@@ -191,6 +191,20 @@ export class StartedSshd implements AsyncDisposable {
   }
 }
 
+/**
+ * A fresh ed25519 client key. ssh2's generator drops a leading zero byte of the public key
+ * about once in 256 keys, writing a private key ssh2 itself then rejects as malformed (the
+ * suite failed at random on it), so a key is used only once ssh2 can read it back.
+ */
+export function clientKey(): { private: string; public: string } {
+  for (let i = 0; i < 16; i++) {
+    // ssh2 is CommonJS: its `utils` is reachable only through the default export under plain Node.
+    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    if (!(ssh2.utils.parseKey(keys.private) instanceof Error)) return keys;
+  }
+  throw new Error('ssh2 produced no readable ed25519 key in 16 tries');
+}
+
 /** A TCP port on 127.0.0.1 that is free right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -224,8 +238,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<StartedSshd>
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-it-'));
   let btrfs: BtrfsPair | undefined;
   try {
-    // ssh2 is CommonJS: its `utils` is reachable only through the default export under plain Node.
-    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    const keys = clientKey();
     const keyPath = path.join(tmpDir, 'id_ed25519');
     writeFileSync(keyPath, keys.private, { mode: 0o600 });
     writeFileSync(`${keyPath}.pub`, `${keys.public}\n`, { mode: 0o644 });
