@@ -173,16 +173,19 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
     };
     const target = `root:${CONTAINER_BTRFS}/in`;
 
-    beforeAll(async () => {
-      await mode('');
-      await sshd.sh(`mkdir -p ${CONTAINER_BTRFS}/in`);
-      // One real received subvolume, so listings run `subvolume show` on it.
-      await sendSnapshot(pool, { source: snapshot(), target, parent: null });
-    });
+    let prepared: Promise<void> | undefined;
+    /** Once, before the first btrfs test: one real received subvolume, so listings run `subvolume show` on it. */
+    const prepare = (): Promise<void> =>
+      (prepared ??= (async () => {
+        await mode('');
+        await sshd.sh(`mkdir -p ${CONTAINER_BTRFS}/in`);
+        await sendSnapshot(pool, { source: snapshot(), target, parent: null });
+      })());
 
     it.each(['garbage', 'huge', 'nothing'])(
       'a btrfs whose `subvolume show` prints %s: list and send fail classified, bounded',
       async (m) => {
+        await prepare();
         await mode(m);
         const list = await measured(() => listSubvolumes(pool, target));
         expect(isSshmuxError(list.outcome), String(list.outcome)).toBe(true);
@@ -198,6 +201,7 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
     );
 
     it('a btrfs receive that claims success without receiving fails verification, leaves no subvolume', async () => {
+      await prepare();
       await mode('lie');
       const snap = snapshot();
       const err = await sendSnapshot(pool, { source: snap, target, parent: null }).catch((e: unknown) => e);
@@ -209,6 +213,7 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
     });
 
     it('a btrfs receive that never reads is stopped by the stall timeout (kind timeout, bounded time)', async () => {
+      await prepare();
       await mode('hang');
       // More than the pipes and the SSH window hold, so bytes stop moving while the send runs.
       writeFileSync(path.join(vol, 'big'), randomBytes(24 * MiB));
@@ -226,6 +231,7 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
     });
 
     it('a btrfs receive that never exits after the last byte is ended by the caller signal', async () => {
+      await prepare();
       await mode('hang');
       const { outcome, ms } = await measured(() =>
         sendSnapshot(pool, { source: snapshot(), target, parent: null, signal: AbortSignal.timeout(3_000) }),

@@ -446,7 +446,9 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
         } finally {
           clearTimeout(timer);
         }
-        const left = await leftovers(kind, n);
+        const left = await within(90_000, 'leftover check', leftovers(kind, n)).catch((err: Error) => [
+          err.message,
+        ]);
         if (left.length > 0) {
           verdict = 'dirty';
           why = [why, ...left].filter(Boolean).join('; ');
@@ -467,7 +469,7 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     await Promise.all(Array.from({ length: options.concurrency ?? 3 }, worker));
   } finally {
     running = false;
-    await chaos;
+    await within(120_000, 'sshd restart loop', chaos).catch((err: Error) => report.leaks.push(err.message));
     const c = proxy.counts;
     Object.assign(report.faults, { cut: c.cut, stalled: c.stalled, slowed: c.slowed, refused: c.refused });
 
@@ -476,17 +478,28 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     if (channels !== 0) report.leaks.push(`${channels} channel(s) still open after all operations settled`);
     for (const p of await waitNoRemote(MARKER)) report.leaks.push(`remote process: ${p}`);
     for (const p of await waitNoRemote('btrfs receive')) report.leaks.push(`remote process: ${p}`);
-    await runCli(['ssh', '-O', 'exit', 'x'], { env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir } }).catch(
-      () => {},
-    );
+    await within(
+      20_000,
+      'sshmux ssh -O exit',
+      runCli(['ssh', '-O', 'exit', 'x'], { env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir } }),
+    ).catch(() => {});
     const daemons = await settle(() => daemonPids(runtimeDir).length, 0, 10_000);
     if (daemons > 0) {
       report.leaks.push(`${daemons} daemon(s) still running after -O exit`);
       for (const pid of daemonPids(runtimeDir)) process.kill(pid, 'SIGKILL');
     }
-    await pool.close();
-    await clean.close();
-    await proxy.close();
+    for (const [name, p] of [
+      ['pool', pool],
+      ['check pool', clean],
+    ] as const) {
+      await within(20_000, `${name}.close()`, p.close()).catch((err: Error) => {
+        report.leaks.push(err.message);
+        p.destroy();
+      });
+    }
+    await within(10_000, 'proxy.close()', proxy.close()).catch((err: Error) =>
+      report.leaks.push(err.message),
+    );
     const sockets = await settle(tcpSocketCount, socketsBefore, 5_000);
     if (sockets > socketsBefore) report.leaks.push(`${sockets - socketsBefore} TCP socket(s) still open`);
     hooks.stop();
@@ -506,6 +519,21 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     }
   }
   return report;
+}
+
+/** `p`, or a rejection naming `what` once `ms` pass: no step of the soak may hang it. */
+async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 class HungOperation extends Error {
