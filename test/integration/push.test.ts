@@ -29,7 +29,8 @@ describe('push against a real sshd', () => {
   beforeAll(async () => {
     sshd = await startSshd();
     cli = cliConfig(sshd);
-    src = makeLocalTree({ SMALL: String(SMALL), SPARSE: '8M' });
+    // The tree: hostile names, 10,000 small files and a 1 GiB sparse file.
+    src = makeLocalTree({ SMALL: String(SMALL), SPARSE: '1G' });
     writeFileSync(path.join(src, BIG), randomBytes(BIG_SIZE));
   });
   afterAll(async () => {
