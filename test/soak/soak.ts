@@ -476,8 +476,12 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     // Leaks: channels, remote processes, daemons, sockets, process hooks.
     const channels = pool.stats().openChannels;
     if (channels !== 0) report.leaks.push(`${channels} channel(s) still open after all operations settled`);
-    for (const p of await waitNoRemote(MARKER)) report.leaks.push(`remote process: ${p}`);
-    for (const p of await waitNoRemote('btrfs receive')) report.leaks.push(`remote process: ${p}`);
+    for (const pattern of [MARKER, 'btrfs receive']) {
+      const left = await within(30_000, 'remote process check', waitNoRemote(pattern)).catch((err: Error) => [
+        err.message,
+      ]);
+      for (const p of left) report.leaks.push(`remote process: ${p}`);
+    }
     await within(
       20_000,
       'sshmux ssh -O exit',
