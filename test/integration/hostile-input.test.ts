@@ -14,7 +14,6 @@ import {
 } from '../../src/index.js';
 import { btrfsAvailable, CONTAINER_BTRFS, type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { sha256 } from '../soak/checks.js';
-import { hostOf, poolFor } from '../soak/hosts.js';
 
 /**
  * Names and arguments that a shell would act on. Each payload that could run a command tries
@@ -57,8 +56,8 @@ describe('hostile names and arguments reach the remote as data only', () => {
 
   beforeAll(async () => {
     sshd = await startSshd({ btrfs });
-    pool = poolFor(sshd, {
-      resolve: (dest) => hostOf(sshd, dest === 'root' ? 'root' : 'backup'),
+    pool = sshd.pool({
+      resolve: (dest) => sshd.hostConfig(dest === 'root' ? 'root' : 'backup'),
     });
   });
   afterAll(async () => {

@@ -12,7 +12,6 @@ import {
   sendSnapshot,
 } from '../../src/index.js';
 import { btrfsAvailable, CONTAINER_BTRFS, type StartedSshd, startSshd } from '../helpers/sshd.js';
-import { hostOf, poolFor } from '../soak/hosts.js';
 
 /**
  * Fakes that shadow the real tools: sshd's default PATH for sessions puts /usr/local/bin
@@ -69,7 +68,7 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
 
   beforeAll(async () => {
     sshd = await startSshd({ btrfs });
-    pool = poolFor(sshd, { resolve: (dest) => hostOf(sshd, dest === 'root' ? 'root' : 'backup') });
+    pool = sshd.pool({ resolve: (dest) => sshd.hostConfig(dest === 'root' ? 'root' : 'backup') });
     await sshd.sh(
       `cat > /usr/local/bin/btrfs <<'EOF'\n${FAKE_BTRFS}EOF\ncat > /usr/local/bin/sha256sum <<'EOF'\n${FAKE_SHA256SUM}EOF\n` +
         'chmod 755 /usr/local/bin/btrfs /usr/local/bin/sha256sum && ' +
@@ -134,8 +133,8 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
   });
 
   it('an exec that never exits is killed at its timeout: slot freed, remote process gone, next exec runs', async () => {
-    await using one = poolFor(sshd, { channelsPerConnection: 1, maxConnectionsPerHost: 1 });
-    const host = hostOf(sshd);
+    await using one = sshd.pool({ channelsPerConnection: 1, maxConnectionsPerHost: 1 });
+    const host = sshd.hostConfig();
     const err = await one.exec(host, ['sleep', '100001'], { timeout: 1_500 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'timeout' });
     await expectNoChannels(one);

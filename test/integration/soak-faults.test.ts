@@ -12,7 +12,6 @@ import { type UploadContext, uploadSftp } from '../../src/push/upload.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { ProcessHooks, settle, tcpSocketCount } from '../soak/checks.js';
-import { hostOf, poolFor } from '../soak/hosts.js';
 
 /** Connects through a proxy that resets every connection within its first `maxCutOffset` bytes. */
 async function resetConnects(
@@ -30,10 +29,10 @@ async function resetConnects(
       maxCutOffset,
     });
     for (let i = 0; i < 12; i++) {
-      await using pool = poolFor(sshd);
+      await using pool = sshd.pool();
       const t0 = Date.now();
       const err = await pool
-        .exec(hostOf(sshd, 'backup', { port: proxy.port, connectTimeoutMs: 15_000 }), 'true')
+        .exec(sshd.hostConfig('backup', { port: proxy.port, connectTimeoutMs: 15_000 }), 'true')
         .catch((e: unknown) => e);
       ms.push(Date.now() - t0);
       expect(isSshmuxError(err), String(err)).toBe(true);
@@ -81,8 +80,8 @@ describe('faults during connect', () => {
     });
     const hung: number[] = [];
     for (let i = 0; i < 80; i++) {
-      await using pool = poolFor(sshd);
-      const host = hostOf(sshd, 'backup', { port: proxy.port, connectTimeoutMs: 5_000 });
+      await using pool = sshd.pool();
+      const host = sshd.hostConfig('backup', { port: proxy.port, connectTimeoutMs: 5_000 });
       const outcome = await Promise.race([
         pool.sftp(host, { signal: AbortSignal.timeout(8_000) }).then(
           async (lease) => {
