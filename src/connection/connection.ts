@@ -136,13 +136,22 @@ export class Connection {
     const host = this.host;
     const timeoutMs = host.connectTimeoutMs ?? this.#options.readyTimeoutMs ?? 20_000;
     const ac = new AbortController();
-    const timer = setTimeout(
-      () =>
-        ac.abort(
-          new TimeoutError(`Connection timed out after ${timeoutMs} ms`, { destination: this.destination }),
-        ),
-      timeoutMs,
-    );
+    // The deadline covers the network (TCP, handshake, auth exchange), not a person answering
+    // a host-key question or typing a passphrase: it stops while a verifier or the auth
+    // provider runs (either may prompt) and starts afresh after, as OpenSSH's ConnectTimeout.
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          ac.abort(
+            new TimeoutError(`Connection timed out after ${timeoutMs} ms`, { destination: this.destination }),
+          ),
+        timeoutMs,
+      );
+    };
+    const pause = (): void => clearTimeout(timer);
+    arm();
     const onOuterAbort = (): void =>
       ac.abort(new AbortedError('Connect aborted', { destination: this.destination }));
     signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -153,7 +162,11 @@ export class Connection {
     try {
       const factory = this.#options.socketFactory ?? tcpSocket;
       this.#socket = await factory(host, ac.signal);
+      pause();
       auth = await this.#options.authProvider(host);
+      // An abort that landed meanwhile has no listener yet: honour it before the handshake.
+      if (ac.signal.aborted) throw ac.signal.reason;
+      arm();
       const methods = auth;
       const keepaliveMs = host.serverAliveInterval > 0 ? host.serverAliveInterval * 1000 : 0;
       this.#keepalive = new Keepalive(
@@ -179,7 +192,8 @@ export class Connection {
           lastAuth = next;
           return next;
         },
-        readyTimeout: timeoutMs,
+        // ssh2's own ready timer cannot pause for a prompt; the deadline above replaces it.
+        readyTimeout: 0,
         // Our own keepalive (unref'ed timer) replaces ssh2's, unless this ssh2 lacks what it needs.
         keepaliveInterval: this.#keepalive.supported ? 0 : keepaliveMs,
         keepaliveCountMax: host.serverAliveCountMax,
@@ -189,9 +203,11 @@ export class Connection {
         // A different key in mid-connection is refused, as OpenSSH does.
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void): boolean | undefined => {
           if (this.#verifiedHostKey) return key.equals(this.#verifiedHostKey);
+          pause();
           this.#options.hostKeyVerifier(key, host).then(
             () => {
               this.#verifiedHostKey = Buffer.from(key);
+              arm();
               verify(true);
             },
             (err: unknown) => {
