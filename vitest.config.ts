@@ -37,12 +37,12 @@ export default defineConfig({
                 sequence: { groupOrder: 1 },
                 environment: 'node',
                 globalSetup: ['test/helpers/global-setup.ts'],
-                // Containers, btrfs and real networks: give each test room, and keep two
-                // files at a time on these 2-core machines.
+                // Containers, btrfs and real networks on 2-core machines: one file at a time, so
+                // the CPU-heavy fault soak never starves a timing-bounded test in another file.
                 testTimeout: 120_000,
                 hookTimeout: 180_000,
                 pool: 'forks' as const,
-                maxWorkers: 2,
+                maxWorkers: 1,
               },
             },
           ]
