@@ -1,7 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { AbortedError, NetworkError, type SshmuxError, TimeoutError, translateError } from '../errors.js';
+import { killJob } from './remote-kill.js';
 import type { RemoteProcess } from './types.js';
+
+/** How long a killed channel may stay open before the tracked job is ended from a second channel. */
+const SIGNAL_GRACE_MS = 500;
 
 export interface ChannelProcessOptions {
   command: string;
@@ -13,6 +17,11 @@ export interface ChannelProcessOptions {
   connection: { readonly isClosed: boolean; readonly closeError: SshmuxError | undefined };
   /** Called once when the server has closed the channel: the slot is free again. */
   onClose: () => void;
+  /**
+   * A tracked command (`RunOptions.track`): its job id, and how to open a second exec channel
+   * on the same connection to end it when a signal request does not.
+   */
+  job?: { id: string; open: (command: string) => Promise<ClientChannel> } | undefined;
 }
 
 interface ChannelInternals {
@@ -59,6 +68,7 @@ export class ChannelProcess implements RemoteProcess {
   #exit: { code: number | null; signal: string | null } | undefined;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
   #onAbort: (() => void) | undefined;
 
   constructor(channel: ClientChannel, options: ChannelProcessOptions) {
@@ -129,11 +139,22 @@ export class ChannelProcess implements RemoteProcess {
     }
   }
 
-  /** Send `signal` (default `TERM`) to the remote process and close the channel. */
+  /**
+   * Send `signal` (default `TERM`) to the remote process and close the channel. sshd holds a
+   * closed channel until its process exits; when a tracked one is still open after a moment
+   * (the server ignored the signal), the job is ended from a second channel.
+   */
   kill(signal = 'TERM'): void {
     if (this.#closed) return;
     sendSignal(this.#channel, signal);
     this.#channel.close();
+    const job = this.#options.job;
+    if (job && !this.#killTimer) {
+      this.#killTimer = setTimeout(() => {
+        if (this.#closed || this.#options.connection.isClosed) return;
+        void killJob(job.open, job.id, bare(signal) ?? 'TERM');
+      }, SIGNAL_GRACE_MS);
+    }
   }
 
   /** Fail with `err`: kill the remote process and discard its output so the channel can close. */
@@ -152,6 +173,7 @@ export class ChannelProcess implements RemoteProcess {
 
   #cleanup(): void {
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#killTimer) clearTimeout(this.#killTimer);
     if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
 }

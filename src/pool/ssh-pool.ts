@@ -12,6 +12,7 @@ import {
   type ResolvedPoolOptions,
   type SshPoolOptions,
 } from './options.js';
+import { newJobId, tagCommand } from './remote-kill.js';
 import { ChannelProcess } from './remote-process.js';
 import type {
   Destination,
@@ -117,6 +118,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     endStdin: boolean,
   ): Promise<{ process: ChannelProcess; destination: string }> {
     const cmd = shellCommand(command);
+    const jobId = options.track ? newJobId() : undefined;
     const { timeout } = options;
     if (
       timeout !== undefined &&
@@ -131,7 +133,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       ...(options.pty && { pty: true as const }),
     };
     const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
-      conn.exec(cmd, ssh2Options),
+      conn.exec(jobId ? tagCommand(cmd, jobId) : cmd, ssh2Options),
     );
     const proc = new ChannelProcess(lease.value, {
       command: cmd,
@@ -140,6 +142,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       signal: options.signal,
       connection: lease.connection,
       onClose: release,
+      job: jobId ? { id: jobId, open: (c) => lease.connection.exec(c) } : undefined,
     });
     const stdin = options.stdin;
     if (stdin !== undefined) {

@@ -17,6 +17,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Data for the remote stdin; stdin is closed after it (or immediately when absent, for exec). */
   stdin?: Buffer | string | Readable;
+  /**
+   * Tag the remote command (`export SSHMUX_JOB=<id>; exec sh -c '…'`) so that kill, `timeout`
+   * and `signal` also end it, and what it started, where the server ignores SSH `signal`
+   * requests (OpenSSH does for root logins). Needs a POSIX login shell and `/proc` (Linux) on
+   * the server; leave it off for forced commands that parse the command (git hosts). @default false
+   */
+  track?: boolean;
 }
 
 export interface ExecOptions extends RunOptions {
