@@ -34,6 +34,7 @@ export class RemoteHost implements BtrfsHost {
   async run(argv: readonly string[], options: { signal?: AbortSignal } = {}): Promise<HostRun> {
     const r = await this.#pool.exec(this.destination, shellCommand(argv), {
       encoding: 'utf8',
+      track: true,
       ...(options.signal && { signal: options.signal }),
     });
     return { code: r.exitCode, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
@@ -44,6 +45,7 @@ export class RemoteHost implements BtrfsHost {
     options: { signal?: AbortSignal } = {},
   ): Promise<HostProcess> {
     const proc = await this.#pool.spawn(this.destination, remotePipeline(stages), {
+      track: true,
       ...(options.signal && { signal: options.signal }),
     });
     const tail = new StderrTail();

@@ -128,7 +128,10 @@ export async function remoteScan(
 ): Promise<TreeScan> {
   const hashed = options.hash ?? true;
   const command = remoteScanCommand(rawRoot, hashed);
-  const proc = await runner.spawn(dest, command, options.signal ? { signal: options.signal } : {});
+  const proc = await runner.spawn(dest, command, {
+    track: true,
+    ...(options.signal && { signal: options.signal }),
+  });
   proc.stdin.end();
   const parser = new RemoteScanParser();
   const stderrChunks: Buffer[] = [];

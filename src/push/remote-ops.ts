@@ -32,6 +32,7 @@ export class RemoteOps {
     const command = shellCommand(['sh', '-c', this.script(body, create), 'sshmux-push']);
     const r = await this.#runner.exec(this.#dest, command, {
       stdin,
+      track: true,
       ...(this.#signal && { signal: this.#signal }),
     });
     if (r.exitCode !== 0) {

@@ -145,7 +145,7 @@ export async function uploadSftp(sftp: SFTPWrapper, job: UploadJob, ctx: UploadC
 /** Upload through an exec channel (`cat >> tmp`, then chmod, touch, mv), for names SFTP in ssh2 cannot carry. */
 export async function uploadExec(job: UploadJob, ctx: UploadContext): Promise<void> {
   const command = ctx.ops.uploadCommand({ tmp: job.relTmp, start: job.start });
-  const proc = await ctx.runner.spawn(ctx.dest, command, { signal: ctx.signal });
+  const proc = await ctx.runner.spawn(ctx.dest, command, { signal: ctx.signal, track: true });
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 8192) stderr += d.toString('latin1');
