@@ -296,7 +296,9 @@ describe('btrfs replication over pooled exec channels', () => {
         sendSnapshot(cutPool, {
           source: big,
           target: `cut:${CONTAINER_BTRFS}/cut`,
-          rateLimit: '40M',
+          // Slow enough that the look at the server (a `docker exec`, seconds on a loaded
+          // machine) returns long before the last byte: the cut must land mid-stream.
+          rateLimit: '16M',
           progressInterval: 0,
           stallTimeout: 30_000,
           onProgress: (e) => {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -142,6 +143,19 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
     expect(next.stdout).toBe('next\n');
   });
 
+  it('as root (no SSH signals there), a tracked exec that never exits is killed at its timeout', async () => {
+    const host = sshd.hostConfig('root');
+    // Untracked, the sleep outlives its channel: OpenSSH refuses signal requests for root.
+    const started = Date.now();
+    const err = await pool
+      .exec(host, ['sh', '-c', 'sleep 100002; true'], { timeout: 1_000, track: true })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expectGone('sleep 100002');
+    await expectNoChannels(pool);
+  });
+
   /** Every channel slot is free again (a close may take a round trip). */
   async function expectNoChannels(p: SshPool): Promise<void> {
     for (let i = 0; i < 30 && p.stats().openChannels > 0; i++) await sleep(100);
@@ -208,6 +222,37 @@ describe('a hostile server: tools that print garbage, huge output, nothing, or n
       await mode('');
       const r = await pool.exec('root', ['ls', '-A', `${CONTAINER_BTRFS}/in`], { encoding: 'utf8' });
       expect(r.stdout).not.toContain(path.basename(snap));
+    });
+
+    // As root, OpenSSH ignores SSH signal requests ("session signalling requires privilege
+    // separation"): the fake `exec sleep` neither reads nor writes, so only the tracked kill
+    // (a second channel ending the job's processes) can stop it.
+    it('a btrfs receive that never reads is stopped by the stall timeout: kind timeout, bounded, nothing left', async () => {
+      await prepare();
+      await mode('hang');
+      // More than the pipes and the SSH window hold, so bytes stop moving while the send runs.
+      writeFileSync(path.join(vol, 'big'), randomBytes(24 * MiB));
+      const { outcome, ms } = await measured(() =>
+        sendSnapshot(pool, { source: snapshot(), target, parent: null, stallTimeout: 2_000 }),
+      );
+      expect(outcome).toMatchObject({ kind: 'timeout' });
+      expect(ms).toBeLessThan(15_000);
+      await mode('');
+      await expectGone('sleep 100000');
+      await expectNoChannels(pool);
+    });
+
+    it('a btrfs receive that never exits after the last byte is ended by the caller signal, nothing left', async () => {
+      await prepare();
+      await mode('hang');
+      const { outcome, ms } = await measured(() =>
+        sendSnapshot(pool, { source: snapshot(), target, parent: null, signal: AbortSignal.timeout(3_000) }),
+      );
+      expect(outcome).toMatchObject({ kind: 'aborted' });
+      expect(ms).toBeLessThan(15_000);
+      await mode('');
+      await expectGone('sleep 100000');
+      await expectNoChannels(pool);
     });
   });
 });
