@@ -231,7 +231,8 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
       });
       return r.stdout === token && r.exitCode === 0
         ? ''
-        : `exec output ${JSON.stringify(r.stdout)}, exit ${r.exitCode}`;
+        : `exec output ${JSON.stringify(r.stdout)}, exit ${r.exitCode}, signal ${r.signal}, ` +
+            `stderr ${JSON.stringify(r.stderr)}, ${r.durationMs} ms`;
     },
     spawn: async (n) => {
       const size = 256 * 1024 + Math.floor(rand() * 4 * 1024 * 1024);
