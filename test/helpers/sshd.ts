@@ -236,7 +236,9 @@ export function btrfsAvailable(): boolean {
  * by `stop()` / `await using`, and also when start-up itself fails half-way.
  */
 export async function startSshd(options: SshdOptions = {}): Promise<StartedSshd> {
-  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-it-'));
+  // A CI run tags what it creates, so its cleanup never touches another run's containers/mounts.
+  const run = /^[\w-]+$/.test(process.env.SSHMUX_TEST_RUN ?? '') ? process.env.SSHMUX_TEST_RUN! : '';
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), run ? `sshmux-it-${run}-` : 'sshmux-it-'));
   let btrfs: BtrfsPair | undefined;
   try {
     const keys = clientKey();
@@ -269,6 +271,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<StartedSshd>
     const container = await new GenericContainer(SSHD_IMAGE)
       .withNetworkMode('host')
       .withAddedCapabilities('SYS_ADMIN')
+      .withLabels({ 'sshmux.test-run': run || 'none' })
       .withEnvironment({
         SSHD_ADDRESS: '127.0.0.1',
         SSHD_PORT: String(port),
