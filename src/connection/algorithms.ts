@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Algorithms } from 'ssh2';
+import { DEFAULT_ALGORITHMS as OPENSSH_DEFAULTS } from '../config/algorithm-lists.js';
 import type { HostConfig } from '../config/host-config.js';
 
 const require = createRequire(import.meta.url);
@@ -43,8 +44,27 @@ export function nativeCryptoLoaded(): boolean {
   }
 }
 
-/** Map a HostConfig's algorithm lists onto ssh2's, keeping only names ssh2 supports, in order. */
-export function algorithmsFor(host: HostConfig): Algorithms {
+/** The key type a host-key signature algorithm proves: the RSA SHA-2 ones are `ssh-rsa` keys. */
+function keyTypeOfAlgorithm(algorithm: string): string {
+  return algorithm === 'rsa-sha2-512' || algorithm === 'rsa-sha2-256' ? 'ssh-rsa' : algorithm;
+}
+
+/**
+ * OpenSSH's `order_hostkeyalgs`: the algorithms for key types known_hosts already holds for
+ * the host come first, the others keep their order after them. Without it a host known only
+ * by, say, its RSA key would show its Ed25519 key and fail `StrictHostKeyChecking yes`.
+ */
+export function preferKnownKeyTypes(algorithms: readonly string[], known: ReadonlySet<string>): string[] {
+  const first = algorithms.filter((a) => known.has(keyTypeOfAlgorithm(a)));
+  return [...first, ...algorithms.filter((a) => !first.includes(a))];
+}
+
+/**
+ * Map a HostConfig's algorithm lists onto ssh2's, keeping only names ssh2 supports, in order.
+ * `knownKeyTypes` (from known_hosts) reorders the host-key algorithms when the config left
+ * them at the default, as OpenSSH does.
+ */
+export function algorithmsFor(host: HostConfig, knownKeyTypes?: ReadonlySet<string>): Algorithms {
   const pick = (wanted: readonly string[], supported: readonly string[]): string[] | undefined => {
     if (wanted.length === 0) return undefined;
     const list = wanted.filter((a) => supported.includes(a));
@@ -56,7 +76,14 @@ export function algorithmsFor(host: HostConfig): Algorithms {
   const cipher = pick(host.ciphers, SUPPORTED_ALGORITHMS.cipher);
   const hmac = pick(host.macs, SUPPORTED_ALGORITHMS.hmac);
   if (kex) out.kex = kex as Algorithms['kex'];
-  if (hostKey) out.serverHostKey = hostKey as Algorithms['serverHostKey'];
+  const defaultHostKeys =
+    host.hostKeyAlgorithms.length === 0 ||
+    (host.hostKeyAlgorithms.length === OPENSSH_DEFAULTS.hostkeyalgorithms.length &&
+      host.hostKeyAlgorithms.every((a, i) => a === OPENSSH_DEFAULTS.hostkeyalgorithms[i]));
+  if (knownKeyTypes && knownKeyTypes.size > 0 && defaultHostKeys) {
+    const ordered = preferKnownKeyTypes(hostKey ?? DEFAULT_ALGORITHMS.serverHostKey, knownKeyTypes);
+    out.serverHostKey = ordered as Algorithms['serverHostKey'];
+  } else if (hostKey) out.serverHostKey = hostKey as Algorithms['serverHostKey'];
   if (cipher) out.cipher = cipher as Algorithms['cipher'];
   if (hmac) out.hmac = hmac as Algorithms['hmac'];
   out.compress = host.compression

@@ -19,6 +19,7 @@ import {
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { explainAuthFailure } from '../security/auth.js';
+import { knownHostKeyTypes } from '../security/known-host-types.js';
 import { algorithmsFor } from './algorithms.js';
 import { Keepalive } from './keepalive.js';
 
@@ -197,7 +198,7 @@ export class Connection {
         // Our own keepalive (unref'ed timer) replaces ssh2's, unless this ssh2 lacks what it needs.
         keepaliveInterval: this.#keepalive.supported ? 0 : keepaliveMs,
         keepaliveCountMax: host.serverAliveCountMax,
-        algorithms: algorithmsFor(host),
+        algorithms: algorithmsFor(host, await knownHostKeyTypes(host)),
         // ssh2 asks again at every re-key, and an asynchronous answer during a re-key resets the
         // connection: the key verified at connect is remembered and later checks answer at once.
         // A different key in mid-connection is refused, as OpenSSH does.

@@ -64,6 +64,20 @@ describe('host keys against a real sshd', () => {
     expect(await connect(host)).toBeUndefined();
   });
 
+  it.each(['ssh-rsa', 'ecdsa-sha2-nistp256'])(
+    'a host known only by its %s key is accepted under StrictHostKeyChecking yes (known types negotiated first)',
+    async (type) => {
+      const key = sshd.hostKeys.find((k) => k.startsWith(`${type} `));
+      expect(key, `the container has a ${type} host key`).toBeDefined();
+      const { host, file } = hostFor({ strictHostKeyChecking: 'yes' });
+      writeKnownHosts(file, [`[127.0.0.1]:${sshd.port} ${key}`]);
+      expect(await connect(host)).toBeUndefined();
+      // An explicit HostKeyAlgorithms is the user's order and is not changed: Ed25519 first.
+      const explicit = { ...host, hostKeyAlgorithms: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512'] };
+      expect(await connect(explicit)).toBeInstanceOf(HostKeyError);
+    },
+  );
+
   it('refuses an unknown host by default (ask with no prompt) and writes nothing', async () => {
     const { host, file } = hostFor();
     const err = await connect(host);
