@@ -71,6 +71,7 @@ export type {
   ExecResult,
   LeasedSftp,
   PoolStats,
+  PtyOptions,
   RemoteProcess,
   RemoteRunner,
   RunOptions,

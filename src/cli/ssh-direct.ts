@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
 import type { Logger } from '../logger.js';
 import { SshPool } from '../pool/ssh-pool.js';
+import type { PtyOptions } from '../pool/types.js';
 import { createAuthProvider } from '../security/auth.js';
 import { cliPassphraseSource } from '../security/passphrase.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
@@ -13,7 +14,7 @@ export interface SshRequest {
   host: HostConfig;
   command: string;
   env: Record<string, string>;
-  pty: boolean;
+  pty: false | PtyOptions;
 }
 
 export interface SessionStdio {

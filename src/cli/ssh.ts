@@ -14,6 +14,7 @@ import {
   sendControl,
   spawnDaemon,
 } from '../mux/mux-client.js';
+import type { PtyOptions } from '../pool/types.js';
 import type { CliContext } from './context.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
@@ -89,7 +90,7 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
       host,
       command: remoteCommandLine(args),
       env: environmentToSend(host),
-      pty: args.requestTty === 'force' || (args.requestTty === 'yes' && stdinIsTty),
+      pty: args.requestTty === 'force' || (args.requestTty === 'yes' && stdinIsTty) ? localTerminal() : false,
     };
     const io: SessionStdio = {
       stdin: args.nullStdin ? null : process.stdin,
@@ -104,6 +105,15 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
   } finally {
     if (!args.nullStdin && process.stdin.readable) process.stdin.destroy();
   }
+}
+
+/** What ssh sends in its pty request: `$TERM` and the local terminal's size, when known. */
+function localTerminal(): PtyOptions {
+  const tty = [process.stdout, process.stderr].find((s) => s.isTTY && s.columns > 0);
+  return {
+    ...(process.env.TERM && { term: process.env.TERM }),
+    ...(tty && { rows: tty.rows, cols: tty.columns }),
+  };
 }
 
 async function runSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<number> {

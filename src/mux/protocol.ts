@@ -7,6 +7,7 @@
  * without bound when the other (or the remote) is slow.
  */
 import { SshmuxError } from '../errors.js';
+import type { PtyOptions } from '../pool/types.js';
 
 /** Bumped on any incompatible change; the hello exchange refuses a different one. */
 export const PROTOCOL_VERSION = 1;
@@ -59,8 +60,8 @@ export interface OpenMessage {
   command: string;
   /** Environment to send as SSH `env` requests. */
   env: Record<string, string>;
-  /** Ask for a pseudo-terminal (`-t`). */
-  pty: boolean;
+  /** Ask for a pseudo-terminal (`-t`): false, or its type and size. */
+  pty: boolean | PtyOptions;
   cwd: string;
 }
 

@@ -20,10 +20,40 @@ import type {
   ExecResult,
   LeasedSftp,
   PoolStats,
+  PtyOptions,
   RemoteProcess,
   RemoteRunner,
   RunOptions,
 } from './types.js';
+
+/** Validate a `pty` option; `true` asks for ssh2's defaults. */
+function ptyRequest(pty: true | PtyOptions): true | PtyOptions {
+  if (pty === true) return true;
+  if (typeof pty !== 'object' || pty === null) {
+    throw new ConfigError(`Expected \`pty\` to be a boolean or { term, rows, cols }, got \`${String(pty)}\``);
+  }
+  const { term, rows, cols } = pty;
+  if (term !== undefined && (typeof term !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(term))) {
+    throw new ConfigError(
+      `Expected \`pty.term\` to be a terminal name like xterm-256color, got ${JSON.stringify(term)}`,
+    );
+  }
+  for (const [name, v] of [
+    ['rows', rows],
+    ['cols', cols],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 10_000)) {
+      throw new ConfigError(
+        `Expected \`pty.${name}\` to be an integer from 1 to 10000, got \`${String(v)}\``,
+      );
+    }
+  }
+  return {
+    ...(term !== undefined && { term }),
+    ...(rows !== undefined && { rows }),
+    ...(cols !== undefined && { cols }),
+  };
+}
 
 function destinationOf(host: HostConfig): string {
   return `${host.user}@${host.hostname}:${host.port}`;
@@ -130,7 +160,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     }
     const ssh2Options = {
       ...(options.env && { env: options.env }),
-      ...(options.pty && { pty: true as const }),
+      ...(options.pty && { pty: ptyRequest(options.pty) }),
     };
     const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
       conn.exec(jobId ? tagCommand(cmd, jobId) : cmd, ssh2Options),

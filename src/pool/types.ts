@@ -5,12 +5,20 @@ import type { HostConfig } from '../config/host-config.js';
 /** A destination: an ssh_config alias / `[user@]host[:port]` / `ssh://` URL, or a resolved HostConfig. */
 export type Destination = string | HostConfig;
 
+/** The terminal a `pty` request describes; ssh2's defaults (`vt100`, 24×80) fill the gaps. */
+export interface PtyOptions {
+  /** `TERM` for the remote side, as OpenSSH sends the local `$TERM`. */
+  term?: string;
+  rows?: number;
+  cols?: number;
+}
+
 /** Options shared by `exec` and `spawn`. */
 export interface RunOptions {
   /** Environment sent as SSH `env` requests (the server's AcceptEnv decides what it takes). */
   env?: Record<string, string>;
-  /** Allocate a pseudo-terminal. @default false */
-  pty?: boolean;
+  /** Allocate a pseudo-terminal, optionally with its type and size. @default false */
+  pty?: boolean | PtyOptions;
   /** Milliseconds before the remote process is killed and the call fails with `kind: timeout`. */
   timeout?: number;
   /** Abort kills the remote process and rejects with `kind: aborted`. */

@@ -112,6 +112,11 @@ describe('sshmux ssh through the daemon', () => {
     const forced = await box.run(['-tt', ...box.sshArgs(), 'tty'], { stdin: 'ignore' });
     expect(forced.code).toBe(0);
     expect(forced.stdout.toString()).toMatch(/^\/dev\/pts\/\d+\r?\n$/);
+    // Like ssh, the pty request carries the local $TERM (ssh2 alone would say vt100).
+    for (const env of [{ TERM: 'xterm-256color' }, { TERM: 'xterm-256color', SSHMUX_NO_DAEMON: '1' }]) {
+      const term = await box.run(['-tt', ...box.sshArgs(), 'echo "$TERM"'], { stdin: 'ignore', env });
+      expect(term.stdout.toString()).toBe('xterm-256color\r\n');
+    }
     const soft = await box.run(['-t', ...box.sshArgs(), 'tty'], { stdin: 'ignore' });
     expect(soft.stdout.toString()).toBe('not a tty\n');
     expect(soft.code).toBe(1);

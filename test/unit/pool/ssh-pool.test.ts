@@ -423,6 +423,12 @@ describe('SshPool options', () => {
       'Expected `timeout` to be a positive number of milliseconds, got `-1` (number)',
     );
     await expect(pool.exec(host, 'x', { maxBuffer: Number.NaN })).rejects.toThrow('Expected `maxBuffer`');
+    await expect(pool.exec(host, 'x', { pty: { term: 'xterm\nrm -rf' } })).rejects.toThrow(
+      'Expected `pty.term` to be a terminal name like xterm-256color, got "xterm\\nrm -rf"',
+    );
+    await expect(pool.exec(host, 'x', { pty: { rows: 0 } })).rejects.toThrow(
+      'Expected `pty.rows` to be an integer from 1 to 10000, got `0`',
+    );
     expect(made).toHaveLength(0);
   });
 
