@@ -113,7 +113,11 @@ describe('sshmux ssh through the daemon', () => {
     expect(forced.code).toBe(0);
     expect(forced.stdout.toString()).toMatch(/^\/dev\/pts\/\d+\r?\n$/);
     // Like ssh, the pty request carries the local $TERM (ssh2 alone would say vt100).
-    for (const env of [{ TERM: 'xterm-256color' }, { TERM: 'xterm-256color', SSHMUX_NO_DAEMON: '1' }]) {
+    const envs: Record<string, string>[] = [
+      { TERM: 'xterm-256color' },
+      { TERM: 'xterm-256color', SSHMUX_NO_DAEMON: '1' },
+    ];
+    for (const env of envs) {
       const term = await box.run(['-tt', ...box.sshArgs(), 'echo "$TERM"'], { stdin: 'ignore', env });
       expect(term.stdout.toString()).toBe('xterm-256color\r\n');
     }
