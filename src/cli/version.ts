@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { nativeCryptoLoaded } from '../connection/algorithms.js';
+import { nativeCryptoLoaded } from '../connection/native-crypto.js';
 
 const require = createRequire(import.meta.url);
 

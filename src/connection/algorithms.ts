@@ -35,14 +35,7 @@ export const DEFAULT_ALGORITHMS = {
   hmac: constants.DEFAULT_MAC,
 } as const;
 
-/** Whether ssh2's native crypto binding (fast AES-GCM / ChaCha20-Poly1305) is loaded. */
-export function nativeCryptoLoaded(): boolean {
-  try {
-    return Boolean((require('ssh2/lib/protocol/crypto') as { bindingAvailable?: boolean }).bindingAvailable);
-  } catch {
-    return false;
-  }
-}
+export { nativeCryptoLoaded } from './native-crypto.js';
 
 /** The key type a host-key signature algorithm proves: the RSA SHA-2 ones are `ssh-rsa` keys. */
 function keyTypeOfAlgorithm(algorithm: string): string {

@@ -49,6 +49,28 @@ describe('cliLogger', () => {
     }
   });
 
+  it('keeps child bindings made before the first written message (pino is created lazily)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-log-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'log');
+    const fd = openSync(file, 'w');
+    try {
+      const log = cliLogger({ verbosity: 0, fd });
+      const child = log.child({ host: 'h1' }).child({ conn: 3 });
+      expect(log.isLevelEnabled('debug')).toBe(false);
+      expect(log.isLevelEnabled('warn')).toBe(true);
+      expect(log.level).toBe('warn');
+      child.info('not shown');
+      child.warn({ passphrase: 'hunter2' }, 'shown');
+      log.error('plain');
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(
+      'sshmux[warn] host=h1 conn=3 passphrase=[redacted]: shown\nsshmux[error]: plain\n',
+    );
+  });
+
   it('emits JSON lines with --log-json', () => {
     const lines = capture({ verbosity: 2, json: true })
       .trim()
