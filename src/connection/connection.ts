@@ -20,6 +20,7 @@ import {
 import { type Logger, silentLogger } from '../logger.js';
 import { explainAuthFailure } from '../security/auth.js';
 import { algorithmsFor } from './algorithms.js';
+import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
@@ -162,6 +163,7 @@ export class Connection {
     try {
       const factory = this.#options.socketFactory ?? tcpSocket;
       this.#socket = await factory(host, ac.signal);
+      coalesceWrites(this.#socket);
       pause();
       auth = await this.#options.authProvider(host);
       // An abort that landed meanwhile has no listener yet: honour it before the handshake.
