@@ -17,14 +17,30 @@ export interface HostCapabilities {
 const FIND = (name: string) =>
   `p=$(command -v ${name} 2>/dev/null); case "$p" in /*) ;; *) p=; for c in /usr/sbin/${name} /sbin/${name} /usr/bin/${name} /bin/${name}; do if [ -x "$c" ]; then p=$c; break; fi; done;; esac; echo "${name}=$p"`;
 
-/** One round trip: user, uid, and where btrfs and zstd live (PATH, then /usr/sbin, /sbin, /usr/bin, /bin). */
-export const PROBE_SCRIPT = `echo "uid=$(id -u)"; echo "user=$(id -un)"; ${FIND('btrfs')}; ${FIND('zstd')}`;
+/** As a user other than root, whether `sudo -n btrfs --version` works: its status and last stderr line. */
+const SUDO_CHECK =
+  'if [ "$(id -u)" != 0 ] && [ -n "$p" ]; then e=$(sudo -n "$p" --version 2>&1 >/dev/null); echo "sudo=$?"; ' +
+  `printf 'sudoerr=%s\\n' "$(printf '%s\\n' "$e" | tail -n 1)"; fi`;
+
+/**
+ * One round trip: user, uid, where btrfs and zstd live (PATH, then /usr/sbin, /sbin, /usr/bin,
+ * /bin) and, when not root, whether sudo -n may run btrfs.
+ */
+export const PROBE_SCRIPT = `echo "uid=$(id -u)"; echo "user=$(id -un)"; ${FIND('btrfs')}; ${SUDO_CHECK}; ${FIND('zstd')}`;
+
+/** The `sudo -n btrfs --version` check: exit status and the last line of its stderr. */
+interface SudoCheck {
+  code: number | null;
+  lastError: string;
+}
 
 export function parseProbe(stdout: string): {
   uid: number;
   user: string;
   btrfs: string | null;
   zstd: string | null;
+  /** The sudo check, when the script ran it (not root, btrfs found). */
+  sudo?: SudoCheck;
 } {
   const kv = new Map<string, string>();
   for (const line of stdout.split('\n')) {
@@ -37,6 +53,9 @@ export function parseProbe(stdout: string): {
     user: kv.get('user') || '?',
     btrfs: kv.get('btrfs') || null,
     zstd: kv.get('zstd') || null,
+    ...(kv.has('sudo') && {
+      sudo: { code: Number.parseInt(kv.get('sudo')!, 10), lastError: kv.get('sudoerr') ?? '' },
+    }),
   };
 }
 
@@ -59,7 +78,12 @@ export async function probeHost(host: BtrfsHost, signal?: AbortSignal): Promise<
   }
   if (p.uid === 0)
     return { user: p.user, privilege: 'root', btrfsPath: p.btrfs, btrfs: [p.btrfs], zstdPath: p.zstd };
-  const sudo = await host.run(['sudo', '-n', p.btrfs, '--version'], signal ? { signal } : {});
+  // The probe script answers this itself; a separate round trip only if it did not.
+  let sudo: SudoCheck | undefined = p.sudo;
+  if (sudo === undefined) {
+    const r = await host.run(['sudo', '-n', p.btrfs, '--version'], signal ? { signal } : {});
+    sudo = { code: r.code, lastError: r.stderr.trim().split('\n').at(-1) ?? '' };
+  }
   if (sudo.code === 0) {
     return {
       user: p.user,
@@ -72,7 +96,7 @@ export async function probeHost(host: BtrfsHost, signal?: AbortSignal): Promise<
   throw fail(
     host,
     `${host.label}: user ${p.user} cannot run btrfs as root (\`sudo -n ${p.btrfs}\` failed: ${
-      sudo.stderr.trim().split('\n').at(-1) || `exit ${sudo.code}`
+      sudo.lastError || `exit ${sudo.code}`
     }). Connect as root, or allow btrfs alone with this sudoers line:\n  ${p.user} ALL=(root) NOPASSWD: ${p.btrfs}`,
   );
 }

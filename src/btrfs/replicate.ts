@@ -135,8 +135,15 @@ async function replicate(
     }
   }
   const { dir: sourceDir, name } = splitPath(sender.path);
-  const { nameTaken } = await requireReceiveDir(receiver.host, rCaps, receiver.path, name);
-  const atDestination = await subvolumesIn(receiver.host, rCaps, receiver.path);
+  // Both in one round trip's time; the directory's own problem is the one to report.
+  const [dirCheck, listing] = await Promise.allSettled([
+    requireReceiveDir(receiver.host, rCaps, receiver.path, name),
+    subvolumesIn(receiver.host, rCaps, receiver.path),
+  ]);
+  if (dirCheck.status === 'rejected') throw dirCheck.reason;
+  if (listing.status === 'rejected') throw listing.reason;
+  const { nameTaken } = dirCheck.value;
+  const atDestination = listing.value;
   const id = streamUuid(source);
   const target = `${receiver.path.replace(/\/+$/, '')}/${name}`;
   const same = atDestination.find((s) => s.name === name);

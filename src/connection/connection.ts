@@ -21,6 +21,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import { explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
 import { algorithmsFor } from './algorithms.js';
+import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
@@ -163,6 +164,7 @@ export class Connection {
     try {
       const factory = this.#options.socketFactory ?? tcpSocket;
       this.#socket = await factory(host, ac.signal);
+      coalesceWrites(this.#socket);
       pause();
       auth = await this.#options.authProvider(host);
       // An abort that landed meanwhile has no listener yet: honour it before the handshake.

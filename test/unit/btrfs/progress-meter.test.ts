@@ -70,3 +70,27 @@ describe('ProgressMeter', () => {
     );
   });
 });
+
+describe('ProgressMeter.observe', () => {
+  it('counts a stream it is not a stage of, with the final report at its end', async () => {
+    const events: ProgressEvent[] = [];
+    const meter = new ProgressMeter({ onProgress: (e) => events.push(e), intervalMs: 0 });
+    const source = Readable.from([Buffer.alloc(100), Buffer.alloc(200), Buffer.alloc(300)]);
+    meter.observe(source);
+    await pipeline(source, sink());
+    expect(meter.bytes).toBe(600);
+    expect(events.at(-1)).toMatchObject({ bytes: 600, done: true });
+    expect(events.filter((e) => e.done)).toHaveLength(1);
+  });
+
+  it('fails the pipeline of the observed stream when the progress callback throws', async () => {
+    const meter = new ProgressMeter({
+      onProgress: () => {
+        throw new Error('listener broke');
+      },
+    });
+    const source = Readable.from([Buffer.alloc(10)]);
+    meter.observe(source);
+    await expect(pipeline(source, sink())).rejects.toThrow('listener broke');
+  });
+});

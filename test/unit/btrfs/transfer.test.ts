@@ -122,3 +122,31 @@ describe('probeHost privilege', () => {
     );
   });
 });
+
+describe('probeHost in one round trip', () => {
+  const ok = (stdout: string): HostRun => ({ code: 0, signal: null, stdout, stderr: '' });
+  const probed = (sudo: string) =>
+    `uid=1001\nuser=backup\nbtrfs=/usr/sbin/btrfs\n${sudo}zstd=/usr/bin/zstd\n`;
+
+  it('takes the sudo answer from the probe script and runs nothing else', async () => {
+    const calls: (readonly string[])[] = [];
+    const caps = await probeHost(
+      fakeHost((argv) => {
+        calls.push(argv);
+        return ok(probed('sudo=0\nsudoerr=\n'));
+      }),
+    );
+    expect(caps).toMatchObject({ privilege: 'sudo', btrfs: ['sudo', '-n', '/usr/sbin/btrfs'] });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("quotes sudo's last error line from the probe script when sudo refuses", async () => {
+    const host = fakeHost(() => ok(probed('sudo=1\nsudoerr=sudo: a password is required\n')));
+    await expect(probeHost(host)).rejects.toMatchObject({
+      kind: 'remote',
+      message: expect.stringMatching(
+        /`sudo -n \/usr\/sbin\/btrfs` failed: sudo: a password is required\)[\s\S]*backup ALL=\(root\) NOPASSWD: \/usr\/sbin\/btrfs/,
+      ),
+    });
+  });
+});
