@@ -46,8 +46,10 @@ export async function remoteManifest(
 }
 
 export interface LocalManifestOptions {
-  /** Files hashed in parallel. @default 8 */
+  /** Files over 64 KiB hashed in parallel. @default 8 */
   concurrency?: number;
+  /** The longest the walk holds the event loop before yielding, in ms. @default 8 */
+  sliceMs?: number;
   signal?: AbortSignal;
 }
 

@@ -58,6 +58,32 @@ describe('localManifest', () => {
     await expect(localManifest(tree, { concurrency: 0 })).rejects.toThrow(/got `0` \(number\)/);
   });
 
+  it('yields to the event loop while it walks, and an abort during the walk stops it', async () => {
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    try {
+      const m = await localManifest(tree, { sliceMs: 0 });
+      expect(m.size).toBe(600 + 18 + 2);
+      expect(turns).toBeGreaterThan(0);
+    } finally {
+      clearInterval(ticker);
+    }
+    const ac = new AbortController();
+    setImmediate(() => ac.abort(new Error('stop')));
+    await expect(localManifest(tree, { sliceMs: 0, signal: ac.signal })).rejects.toThrow('stop');
+  });
+
+  it('hashes files on both sides of the synchronous limit (64 KiB) alike', async () => {
+    const dir = path.join(path.dirname(tree), 'sizes');
+    mkdirSync(dir, { recursive: true });
+    const sizes = [64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 300 * 1024];
+    for (const n of sizes) writeFileSync(path.join(dir, `f${n}`), Buffer.alloc(n, n % 251));
+    const m = await localManifest(dir);
+    for (const n of sizes) {
+      expect(m.get(`f${n}`)).toEqual({ type: 'file', sha256: sha(Buffer.alloc(n, n % 251)), size: n });
+    }
+  });
+
   it('honours an abort signal', async () => {
     await expect(localManifest(tree, { signal: AbortSignal.abort() })).rejects.toThrow();
   });
