@@ -29,6 +29,60 @@ describe('ChannelProcess', () => {
     expect(released()).toBe(1);
   });
 
+  it('a tracked job the server will not signal is ended from a second channel after 500 ms', async () => {
+    const ch = new FakeChannel('sleep 1000', () => {});
+    // A server that ignores signal requests (OpenSSH for root logins) holds the channel open.
+    ch.close = () => {};
+    const opened: string[] = [];
+    const proc = new ChannelProcess(ch as unknown as ClientChannel, {
+      command: 'sleep 1000',
+      destination: 'u@h:22',
+      connection: { isClosed: false, closeError: undefined },
+      onClose: () => {},
+      job: {
+        id: '0123456789abcdef',
+        open: async (command) => {
+          opened.push(command);
+          const killer = new FakeChannel(command, () => {});
+          setImmediate(() => {
+            ch.finish(null, 'SIGTERM');
+            killer.finish(0);
+          });
+          return killer as unknown as ClientChannel;
+        },
+      },
+    });
+    const started = Date.now();
+    proc.kill();
+    expect(await proc.exited).toEqual({ code: null, signal: 'TERM' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toContain('0123456789abcdef');
+    expect(opened[0]).toMatch(/ TERM'?$/);
+  });
+
+  it('a tracked job that ends on the signal opens no second channel', async () => {
+    const ch = new FakeChannel('sleep 1000', () => {});
+    let opened = 0;
+    const proc = new ChannelProcess(ch as unknown as ClientChannel, {
+      command: 'sleep 1000',
+      destination: 'u@h:22',
+      connection: { isClosed: false, closeError: undefined },
+      onClose: () => {},
+      job: {
+        id: '0123456789abcdef',
+        open: async () => {
+          opened++;
+          throw new Error('not expected');
+        },
+      },
+    });
+    proc.kill('INT');
+    expect(await proc.exited).toEqual({ code: null, signal: 'INT' });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(opened).toBe(0);
+  });
+
   it('reports signals without the SIG prefix', async () => {
     const ch = new FakeChannel('x', () => {});
     const { proc } = processOn(ch);
