@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { registerConfigCommand } from '../../../src/cli/config.js';
 import type { CliContext } from '../../../src/cli/context.js';
 import { ConfigError } from '../../../src/errors.js';
@@ -30,6 +30,7 @@ async function run(args: string[]): Promise<string> {
 
 describe('sshmux config', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-cli-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'config');
   writeFileSync(file, 'Host web\n  HostName web.example.org\n  Port 2201\n', { mode: 0o644 });
 

@@ -1,15 +1,21 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_INCLUDE_DEPTH } from '../../../src/config/config-reader.js';
 import { plainHostConfig } from '../../../src/config/plain.js';
 import { resolveHostConfig } from '../../../src/config/resolve.js';
 import { formatSshG } from '../../../src/config/ssh-g.js';
 import { ConfigError } from '../../../src/errors.js';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-resolve-'));
+  made.push(dir);
   for (const [name, text] of Object.entries(files)) {
     const file = path.join(dir, name);
     mkdirSync(path.dirname(file), { recursive: true });
