@@ -1,0 +1,34 @@
+// Child process for the btrfs scenario: one sendSnapshot over a new pool, timed from the call
+// to its result, with this process's own CPU (not btrfs send's), as the OpenSSH side times the
+// ssh process alone. Prints one JSON line {ms, cpuSec, bytes}.
+// argv[2]: JSON { dist, host, port, user, key, knownHosts, cipher, source, target, parent }.
+import { pathToFileURL } from 'node:url';
+
+const opts = JSON.parse(process.argv[2]);
+const { SshPool, plainHostConfig, sendSnapshot } = await import(pathToFileURL(opts.dist).href);
+const base = plainHostConfig({
+  host: opts.host,
+  port: opts.port,
+  user: opts.user,
+  identityFiles: [opts.key],
+  strictHostKeyChecking: 'yes',
+  userKnownHostsFiles: [opts.knownHosts],
+});
+const host = Object.freeze({
+  ...base,
+  ciphers: [opts.cipher],
+  globalKnownHostsFiles: [],
+  poolKey: `${base.poolKey}|ciphers=${opts.cipher}`,
+});
+
+const pool = new SshPool({ resolve: () => host });
+try {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await sendSnapshot(pool, { source: opts.source, target: opts.target, parent: opts.parent });
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(`${JSON.stringify({ ms, cpuSec: (cpu.user + cpu.system) / 1e6, bytes: r.bytes })}\n`);
+} finally {
+  await pool.close();
+}
