@@ -2,24 +2,11 @@
 // to its result, with this process's own CPU (not btrfs send's), as the OpenSSH side times the
 // ssh process alone. Prints one JSON line {ms, cpuSec, bytes}.
 // argv[2]: JSON { dist, host, port, user, key, knownHosts, cipher, source, target, parent }.
-import { pathToFileURL } from 'node:url';
+import { benchHost } from './bench-host.mjs';
 
 const opts = JSON.parse(process.argv[2]);
-const { SshPool, plainHostConfig, sendSnapshot } = await import(pathToFileURL(opts.dist).href);
-const base = plainHostConfig({
-  host: opts.host,
-  port: opts.port,
-  user: opts.user,
-  identityFiles: [opts.key],
-  strictHostKeyChecking: 'yes',
-  userKnownHostsFiles: [opts.knownHosts],
-});
-const host = Object.freeze({
-  ...base,
-  ciphers: [opts.cipher],
-  globalKnownHostsFiles: [],
-  poolKey: `${base.poolKey}|ciphers=${opts.cipher}`,
-});
+const { sshmux, host } = await benchHost(opts);
+const { SshPool, sendSnapshot } = sshmux;
 
 const pool = new SshPool({ resolve: () => host });
 try {

@@ -3,24 +3,11 @@
 // argv[2]: JSON { dist, host, port, user, key, knownHosts, cipher, bytes }.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pathToFileURL } from 'node:url';
+import { benchHost } from './bench-host.mjs';
 
 const opts = JSON.parse(process.argv[2]);
-const { SshPool, plainHostConfig } = await import(pathToFileURL(opts.dist).href);
-const base = plainHostConfig({
-  host: opts.host,
-  port: opts.port,
-  user: opts.user,
-  identityFiles: [opts.key],
-  strictHostKeyChecking: 'yes',
-  userKnownHostsFiles: [opts.knownHosts],
-});
-const host = Object.freeze({
-  ...base,
-  ciphers: [opts.cipher],
-  globalKnownHostsFiles: [],
-  poolKey: `${base.poolKey}|ciphers=${opts.cipher}`,
-});
+const { sshmux, host } = await benchHost(opts);
+const { SshPool } = sshmux;
 
 const zero = Buffer.alloc(1 << 20);
 let left = opts.bytes;
