@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listenOnLoopback, portOf } from './loopback.js';
 
 /** mulberry32: a small seeded PRNG, so a soak run's fault decisions can be replayed from its seed. */
 export function prng(seed: number): () => number {
@@ -99,20 +100,12 @@ export class FaultProxy implements AsyncDisposable {
 
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
     const proxy = new FaultProxy(options);
-    await new Promise<void>((resolve, reject) => {
-      proxy.#server.once('error', reject);
-      proxy.#server.listen(0, '127.0.0.1', () => {
-        proxy.#server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOnLoopback(proxy.#server);
     return proxy;
   }
 
   get port(): number {
-    const addr = this.#server.address();
-    if (typeof addr !== 'object' || addr === null) throw new Error('FaultProxy is not listening');
-    return addr.port;
+    return portOf(this.#server, 'FaultProxy');
   }
 
   /** Connections currently forwarded. */

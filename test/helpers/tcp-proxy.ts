@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { listenOnLoopback, portOf } from './loopback.js';
 
 interface Pair {
   client: net.Socket;
@@ -36,20 +37,12 @@ export class TcpProxy implements AsyncDisposable {
   /** Listen on a free port of 127.0.0.1. */
   static async start(options: TcpProxyOptions): Promise<TcpProxy> {
     const proxy = new TcpProxy(options);
-    await new Promise<void>((resolve, reject) => {
-      proxy.#server.once('error', reject);
-      proxy.#server.listen(0, '127.0.0.1', () => {
-        proxy.#server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOnLoopback(proxy.#server);
     return proxy;
   }
 
   get port(): number {
-    const addr = this.#server.address();
-    if (typeof addr !== 'object' || addr === null) throw new Error('TcpProxy is not listening');
-    return addr.port;
+    return portOf(this.#server, 'TcpProxy');
   }
 
   /** Connections currently forwarded. */
