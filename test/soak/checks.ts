@@ -4,20 +4,8 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseSubvolumeShow } from '../../src/btrfs/subvolume-show.js';
-import { type ErrorKind, isSshmuxError } from '../../src/errors.js';
-
-const KINDS: ReadonlySet<ErrorKind> = new Set([
-  'auth',
-  'host-key',
-  'network',
-  'timeout',
-  'channel',
-  'remote',
-  'config',
-  'verify',
-  'local',
-  'aborted',
-]);
+import { isSshmuxError } from '../../src/errors.js';
+import { KINDS } from '../helpers/error-kinds.js';
 
 /** True when `err` is an SshmuxError whose kind is one DESIGN.md lists. */
 export function isClassified(err: unknown): boolean {

@@ -1,18 +1,5 @@
-import { type ErrorKind, isSshmuxError } from '../../../src/errors.js';
-
-/** The kinds DESIGN.md lists: anything else thrown by a parser is a bug. */
-export const KINDS: ReadonlySet<ErrorKind> = new Set([
-  'auth',
-  'host-key',
-  'network',
-  'timeout',
-  'channel',
-  'remote',
-  'config',
-  'verify',
-  'local',
-  'aborted',
-]);
+import { isSshmuxError } from '../../../src/errors.js';
+import { KINDS } from '../../helpers/error-kinds.js';
 
 /** Per-call budget: a parser that takes longer on a small input is treated as hanging. */
 export const CALL_BUDGET_MS = 1_000;
