@@ -1,10 +1,14 @@
 import type { ClientChannel } from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { NetworkError } from '../../../src/errors.js';
-import { ChannelProcess } from '../../../src/pool/remote-process.js';
+import { ChannelProcess, type ChannelProcessOptions } from '../../../src/pool/remote-process.js';
 import { FakeChannel } from './fake-connection.js';
 
-function processOn(channel: FakeChannel, connection = { isClosed: false, closeError: undefined }) {
+function processOn(
+  channel: FakeChannel,
+  connection = { isClosed: false, closeError: undefined },
+  job?: ChannelProcessOptions['job'],
+) {
   let released = 0;
   const proc = new ChannelProcess(channel as unknown as ClientChannel, {
     command: 'cmd',
@@ -13,6 +17,7 @@ function processOn(channel: FakeChannel, connection = { isClosed: false, closeEr
     onClose: () => {
       released++;
     },
+    job,
   });
   return { proc, released: () => released };
 }
@@ -34,22 +39,16 @@ describe('ChannelProcess', () => {
     // A server that ignores signal requests (OpenSSH for root logins) holds the channel open.
     ch.close = () => {};
     const opened: string[] = [];
-    const proc = new ChannelProcess(ch as unknown as ClientChannel, {
-      command: 'sleep 1000',
-      destination: 'u@h:22',
-      connection: { isClosed: false, closeError: undefined },
-      onClose: () => {},
-      job: {
-        id: '0123456789abcdef',
-        open: async (command) => {
-          opened.push(command);
-          const killer = new FakeChannel(command, () => {});
-          setImmediate(() => {
-            ch.finish(null, 'SIGTERM');
-            killer.finish(0);
-          });
-          return killer as unknown as ClientChannel;
-        },
+    const { proc } = processOn(ch, undefined, {
+      id: '0123456789abcdef',
+      open: async (command) => {
+        opened.push(command);
+        const killer = new FakeChannel(command, () => {});
+        setImmediate(() => {
+          ch.finish(null, 'SIGTERM');
+          killer.finish(0);
+        });
+        return killer as unknown as ClientChannel;
       },
     });
     const started = Date.now();
@@ -64,17 +63,11 @@ describe('ChannelProcess', () => {
   it('a tracked job that ends on the signal opens no second channel', async () => {
     const ch = new FakeChannel('sleep 1000', () => {});
     let opened = 0;
-    const proc = new ChannelProcess(ch as unknown as ClientChannel, {
-      command: 'sleep 1000',
-      destination: 'u@h:22',
-      connection: { isClosed: false, closeError: undefined },
-      onClose: () => {},
-      job: {
-        id: '0123456789abcdef',
-        open: async () => {
-          opened++;
-          throw new Error('not expected');
-        },
+    const { proc } = processOn(ch, undefined, {
+      id: '0123456789abcdef',
+      open: async () => {
+        opened++;
+        throw new Error('not expected');
       },
     });
     proc.kill('INT');
