@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { shellCommand } from '../quote.js';
+import { withRetry } from './with-retry.js';
 
 /**
  * Ending a remote command for sure.
@@ -52,7 +53,7 @@ export function killJobCommand(id: string, signal = 'TERM'): string {
 /**
  * Run the kill script for job `id` on a connection (a channel outside the pool's accounting:
  * it is short and must not wait behind the work it ends). A refused channel is retried a few
- * times; anything else is given up silently, since the caller's failure is already decided.
+ * times (withRetry); then it is given up silently, since the caller's failure is already decided.
  */
 export async function killJob(
   open: (command: string) => Promise<ClientChannel>,
@@ -60,25 +61,21 @@ export async function killJob(
   signal: string,
 ): Promise<boolean> {
   const command = killJobCommand(id, signal);
-  for (let attempt = 0; attempt < 4; attempt++) {
-    let channel: ClientChannel;
-    try {
-      channel = await open(command);
-    } catch {
-      await new Promise((r) => setTimeout(r, 250 * (attempt + 1)).unref());
-      continue;
-    }
-    return new Promise<boolean>((resolve) => {
-      let code: number | null = null;
-      channel.on('exit', (c: number | null) => {
-        code = c;
-      });
-      channel.on('error', () => {});
-      channel.stderr.resume();
-      channel.resume();
-      channel.once('close', (c?: number | null) => resolve((typeof c === 'number' ? c : code) === 0));
-      channel.end();
-    });
+  let channel: ClientChannel;
+  try {
+    channel = await withRetry(() => open(command), { attempts: 4, minDelay: 250 });
+  } catch {
+    return false;
   }
-  return false;
+  return new Promise<boolean>((resolve) => {
+    let code: number | null = null;
+    channel.on('exit', (c: number | null) => {
+      code = c;
+    });
+    channel.on('error', () => {});
+    channel.stderr.resume();
+    channel.resume();
+    channel.once('close', (c?: number | null) => resolve((typeof c === 'number' ? c : code) === 0));
+    channel.end();
+  });
 }
