@@ -1,28 +1,10 @@
 #!/usr/bin/env node
 /**
  * Entry point of the per-user mux daemon, started detached by `sshmux ssh`:
- * `node daemon.js [--runtime-dir DIR] [--persist SECONDS]`. Not a user command.
+ * `node daemon.js [--runtime-dir DIR] [--persist SECONDS]`. Not a user command. The process is
+ * guarded before anything else loads: the daemon lives for minutes and holds the user's logins.
  */
-import { selectEndpoint } from '../mux/endpoint.js';
-import { runDaemon } from '../mux/run-daemon.js';
-import { VERSION } from './version.js';
+import { guardProcess } from './process-guard.js';
 
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-const argv = process.argv.slice(2);
-const runtimeDir = option(argv, '--runtime-dir');
-if (runtimeDir) process.env.SSHMUX_RUNTIME_DIR = runtimeDir;
-const persist = Number(option(argv, '--persist') ?? '60');
-
-runDaemon({
-  endpoint: selectEndpoint(),
-  version: VERSION,
-  persistMs: Number.isFinite(persist) && persist >= 0 ? persist * 1000 : 60_000,
-  logLevel: process.env.SSHMUX_DAEMON_LOG_LEVEL ?? 'info',
-}).then(
-  (code) => process.exit(code),
-  () => process.exit(1),
-);
+guardProcess();
+await import('./daemon-run.js');

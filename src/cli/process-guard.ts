@@ -1,0 +1,78 @@
+// No imports but Node's own: this module runs before any other code of the CLI or the daemon,
+// so that no signal can reach Node's default handlers while the rest loads.
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+
+/** Run synchronously, newest first, just before the process dies of a signal (restore the terminal, end children). */
+const deathHooks: (() => void)[] = [];
+
+/**
+ * Signals whose default action ends ssh (so it must end us too, by the same signal), but whose
+ * default in Node is something else or skips our clean-up. SIGUSR1 is the one that matters:
+ * Node's default opens the inspector on 127.0.0.1:9229, where any local user could attach and
+ * run code as this user, with their keys and agent.
+ */
+const GUARDED: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+
+/** Inspector flags Node honours in NODE_OPTIONS. */
+const INSPECT_FLAG = /^--(inspect(-brk|-wait)?|inspect-port|debug-port|inspect-publish-uid)(=.*)?$/;
+
+/** Register clean-up for a death by signal; returns a function that removes it. */
+export function onDeathBySignal(hook: () => void): () => void {
+  deathHooks.push(hook);
+  return () => {
+    const i = deathHooks.lastIndexOf(hook);
+    if (i >= 0) deathHooks.splice(i, 1);
+  };
+}
+
+/**
+ * End the process as the default action of `signal` would, after the clean-up hooks: the parent
+ * sees "killed by signal" (128+n in a shell), as with ssh.
+ */
+export function dieBySignal(signal: NodeJS.Signals): void {
+  for (const hook of deathHooks.splice(0).reverse()) {
+    try {
+      hook();
+    } catch {
+      // Dying anyway: one failed clean-up must not keep the others from running.
+    }
+  }
+  // With no listener left, libuv puts the default disposition back, and the signal is delivered
+  // again, this time with its default action (Node's own SIGINT/SIGTERM handler re-raises too).
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // Platforms where that does not end us (Windows emulates few signals): the shell's status.
+  setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 200).unref();
+}
+
+/** NODE_OPTIONS without its inspector flags (space-separated words, as Node splits it). */
+export function withoutInspectFlags(nodeOptions: string): string {
+  return nodeOptions
+    .split(/\s+/)
+    .filter((w) => w !== '' && !INSPECT_FLAG.test(w))
+    .join(' ');
+}
+
+/**
+ * Make the process unreachable by debuggers before anything else runs: SIGUSR1 (and the other
+ * signals in GUARDED) end it as they end ssh instead of opening the inspector, an inspector that
+ * an inherited NODE_OPTIONS opened is closed, and children (the daemon, ProxyCommand, Match exec)
+ * do not inherit those flags. `node --inspect` given explicitly on the command line is left alone:
+ * that is a developer asking for it, not an environment handed down.
+ */
+export function guardProcess(
+  proc: Pick<NodeJS.Process, 'env' | 'platform' | 'on' | 'stderr'> = process,
+): void {
+  if (proc.platform !== 'win32') {
+    for (const signal of GUARDED) proc.on(signal, () => dieBySignal(signal));
+  }
+  const inherited = proc.env.NODE_OPTIONS;
+  if (inherited === undefined || !/--(inspect|debug-port)/.test(inherited)) return;
+  proc.env.NODE_OPTIONS = withoutInspectFlags(inherited);
+  const inspector = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
+  if (inspector.url() !== undefined) {
+    inspector.close();
+    proc.stderr.write('sshmux: closed the Node inspector that NODE_OPTIONS opened; it is never left open\n');
+  }
+}
