@@ -23,10 +23,9 @@ export interface SessionStdio {
   stderr: NodeJS.WritableStream;
 }
 
-/** A session the front waits on and forwards signals to, whichever way it runs. */
+/** A session the front waits on, whichever way it runs. */
 export interface RunningSession {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
-  signal(name: string): void;
   /** Release everything (pool, sockets); `abandon` when leaving a still-running command (signalled). */
   close(abandon?: boolean): Promise<void>;
 }
@@ -63,7 +62,6 @@ export async function startDirectSession(
     ]).then(([, , exit]) => exit);
     return {
       exited,
-      signal: (name) => proc.kill(name),
       close: async (abandon = false) => {
         io.stdin?.unpipe();
         if (!abandon) await pool.close();

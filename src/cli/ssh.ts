@@ -16,6 +16,7 @@ import {
 } from '../mux/mux-client.js';
 import type { PtyOptions } from '../pool/types.js';
 import type { CliContext } from './context.js';
+import { dieBySignal, onDeathBySignal } from './process-guard.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
@@ -24,9 +25,8 @@ import { VERSION } from './version.js';
 /** OpenSSH exits 255 for its own errors and when the remote command was killed by a signal. */
 export const SSH_ERROR_EXIT = 255;
 
-const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-/** How long a signalled client waits for the remote command to end before it leaves anyway. */
-const INTERRUPT_GRACE_MS = 1_000;
+/** The signals ssh's session loop catches (clientloop.c); all others keep their default action. */
+const SESSION_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const;
 
 /** `ssh -V`'s line, on stderr like OpenSSH's. */
 export function sshVersionLine(): string {
@@ -117,47 +117,46 @@ function localTerminal(): PtyOptions {
 }
 
 async function runSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<number> {
-  // A signal while still connecting ends us as it ends ssh: 255 (the daemon drops the half-open session).
-  const onEarlySignal = (): never => process.exit(SSH_ERROR_EXIT);
-  for (const s of FORWARDED_SIGNALS) process.on(s, onEarlySignal);
+  // Until the session runs, a signal ends us by that signal, as it ends ssh (whose handlers are
+  // set only once its session loop starts); the daemon drops a half-open session by itself.
+  const onEarlySignal = (name: NodeJS.Signals): void => dieBySignal(name);
+  for (const s of SESSION_SIGNALS) process.on(s, onEarlySignal);
   let session: RunningSession;
   try {
     session = await startSession(request, io, logger);
   } finally {
-    for (const s of FORWARDED_SIGNALS) process.off(s, onEarlySignal);
+    for (const s of SESSION_SIGNALS) process.off(s, onEarlySignal);
   }
-  let interrupted = false;
-  let graceTimer: NodeJS.Timeout | undefined;
-  let interruptNow: (exit: { code: number | null; signal: string | null }) => void = () => {};
-  const interruptedExit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    interruptNow = resolve;
+  let leaveNow: (why: string) => void = () => {};
+  const left = new Promise<string>((resolve) => {
+    leaveNow = resolve;
   });
+  // Like ssh's session loop: SIGHUP, SIGINT, SIGQUIT and SIGTERM end the client with 255 at once.
+  // Nothing is sent to the remote command: ssh closes the connection and so do we (the channel,
+  // for the daemon), and the remote side sees what it sees with ssh (EOF, EPIPE, SIGHUP on a pty).
   const onSignal = (name: NodeJS.Signals): void => {
-    // Like ssh, a signalled client ends (255); the remote gets the signal, and a moment to flush.
-    interrupted = true;
-    session.signal(name.replace(/^SIG/, ''));
-    graceTimer ??= setTimeout(() => interruptNow({ code: null, signal: name }), INTERRUPT_GRACE_MS);
+    logger.debug(`Killed by signal ${name}.`);
+    leaveNow(name);
   };
-  for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
+  for (const s of SESSION_SIGNALS) process.on(s, onSignal);
   // Our reader went away (EPIPE): like ssh, leave now with 255; dropping the session makes the
   // daemon (or the pool) close the channel. Stays attached: late write errors are expected.
-  let stdoutBroken = false;
-  (io.stdout as NodeJS.WriteStream).on?.('error', () => {
-    if (stdoutBroken) return;
-    stdoutBroken = true;
-    interrupted = true;
-    session.signal('PIPE');
-    interruptNow({ code: null, signal: 'PIPE' });
-  });
+  (io.stdout as NodeJS.WriteStream).on?.('error', () => leaveNow('EPIPE'));
   const raw = request.pty && process.stdin.isTTY && io.stdin ? process.stdin : undefined;
   raw?.setRawMode(true);
+  const restoreOnDeath = raw ? onDeathBySignal(() => raw.setRawMode(false)) : undefined;
+  let interrupted = false;
   try {
-    const exit = await Promise.race([session.exited, interruptedExit]);
-    return interrupted ? SSH_ERROR_EXIT : exitStatusOf(exit);
+    const outcome = await Promise.race([session.exited, left]);
+    if (typeof outcome === 'string') {
+      interrupted = true;
+      return SSH_ERROR_EXIT;
+    }
+    return exitStatusOf(outcome);
   } finally {
-    clearTimeout(graceTimer);
+    restoreOnDeath?.();
     raw?.setRawMode(false);
-    for (const s of FORWARDED_SIGNALS) process.off(s, onSignal);
+    for (const s of SESSION_SIGNALS) process.off(s, onSignal);
     await session.close(interrupted);
   }
 }
@@ -200,7 +199,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       },
       io,
     );
-    return { exited: s.exited, signal: s.signal, close: async () => s.close() };
+    return { exited: s.exited, close: async () => s.close() };
   } catch (err) {
     // The daemon cannot ask questions: with a terminal, this process connects itself and asks.
     if (

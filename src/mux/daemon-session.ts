@@ -114,7 +114,8 @@ export class DaemonSession {
     this.#run(frame.body).then(
       () => this.#end(),
       (err: unknown) => {
-        this.#proc?.kill('TERM');
+        // A client that went away was hung up on (no signal); its broken streams end up here too.
+        if (!this.#conn.closed) this.#proc?.kill('TERM');
         this.#fail(err);
         this.#end();
       },
@@ -127,7 +128,7 @@ export class DaemonSession {
     this.#log.debug({ host: `${host.user}@${host.hostname}:${host.port}` }, 'session');
     const proc = await this.#hooks.runner.spawn(host, open.command, { env: open.env, pty: open.pty });
     if (this.#conn.closed) {
-      proc.kill('TERM');
+      proc.hangUp();
       return;
     }
     this.#proc = proc;
@@ -170,9 +171,10 @@ export class DaemonSession {
   #onClose(err: Error | undefined): void {
     if (err) this.#log.debug({ err }, 'client connection error');
     if (!this.#done) {
-      // The client went away mid-session: hang up on the remote command as sshd would.
+      // The client went away mid-session: close the channel and send no signal, as an OpenSSH
+      // master does for a mux client that went away (and as ssh itself does when it dies).
       this.#done = true;
-      this.#proc?.kill('TERM');
+      this.#proc?.hangUp();
       for (const s of this.#sinks.values()) s.destroy();
     }
   }

@@ -157,6 +157,11 @@ export class ChannelProcess implements RemoteProcess {
     }
   }
 
+  hangUp(): void {
+    if (this.#closed) return;
+    this.#channel.close();
+  }
+
   /** Fail with `err`: kill the remote process and discard its output so the channel can close. */
   fail(err: SshmuxError): void {
     this.#fail(err);

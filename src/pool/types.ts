@@ -62,6 +62,11 @@ export interface RemoteProcess {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** Send a signal to the remote process (`TERM` by default) and close the channel. */
   kill(signal?: string): void;
+  /**
+   * Close the channel without a signal, as ssh leaves a session it is done with: the remote
+   * command sees EOF on stdin and a closed stdout, and a pty session is hung up by sshd.
+   */
+  hangUp(): void;
 }
 
 /** A leased SFTP session; `close()` releases its channel slot. */

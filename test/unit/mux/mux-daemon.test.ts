@@ -22,6 +22,7 @@ class FakeProcess implements RemoteProcess {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   produced = 0;
   killed: string | undefined;
+  hungUp = false;
   stdinText = '';
   #exit!: (v: { code: number | null; signal: string | null }) => void;
 
@@ -58,6 +59,13 @@ class FakeProcess implements RemoteProcess {
     this.stdout.destroy();
     this.stderr.destroy();
     this.#exit({ code: null, signal });
+  }
+
+  hangUp(): void {
+    this.hungUp = true;
+    this.stdout.destroy();
+    this.stderr.destroy();
+    this.#exit({ code: null, signal: null });
   }
 }
 
@@ -193,7 +201,7 @@ describe('MuxDaemon with a fake pool', () => {
     expect(proc.killed).toBe('TERM');
   });
 
-  it('kills the remote command when the client goes away mid-session', async () => {
+  it('hangs up on the remote command, with no signal, when the client goes away mid-session', async () => {
     const runner = new FakeRunner();
     const endpoint = await start(runner);
     const conn = await connectDaemon(endpoint, '9.9.9');
@@ -204,8 +212,10 @@ describe('MuxDaemon with a fake pool', () => {
     });
     conn.conn.destroy();
     await s.exited.catch(() => undefined);
-    for (let i = 0; i < 50 && !runner.procs[0]?.killed; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(runner.procs[0]!.killed).toBe('TERM');
+    for (let i = 0; i < 50 && !runner.procs[0]?.hungUp; i++) await new Promise((r) => setTimeout(r, 10));
+    // As an OpenSSH master does when a mux client dies: the channel closes, no signal is sent.
+    expect(runner.procs[0]!.hungUp).toBe(true);
+    expect(runner.procs[0]!.killed).toBeUndefined();
   });
 
   it('refuses a client of another version with a clear error', async () => {
