@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a Debian host to run sshmux's integration suite, demo and benchmarks.
 # Idempotent: every step checks before it acts, so running it twice is harmless.
-#   - Debian packages: docker.io, btrfs-progs, debootstrap, git, openssh-client, zstd
+#   - Debian packages: docker.io, btrfs-progs, debootstrap, git, openssh-client, zstd, rsync
 #   - a Docker engine (dockerd --bridge=none --iptables=false) when none answers
 #   - the base image debian:bookworm-slim, pulled or else built locally with debootstrap
 #     from the mirror the machine's own apt sources name (read here, never hard-coded)
@@ -13,7 +13,7 @@ need_root
 
 BASE_IMAGE=${SSHMUX_BASE_IMAGE:-debian:bookworm-slim}
 DOCKERD_LOG=${SSHMUX_DOCKERD_LOG:-/var/log/sshmux-dockerd.log}
-PKGS=(docker.io btrfs-progs debootstrap git openssh-client zstd util-linux ca-certificates)
+PKGS=(docker.io btrfs-progs debootstrap git openssh-client zstd util-linux ca-certificates rsync)
 
 missing=()
 for p in "${PKGS[@]}"; do
