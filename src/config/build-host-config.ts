@@ -75,6 +75,10 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   const agentRaw = store.first('identityagent');
   const agent = agentRaw === undefined ? undefined : expand(agentRaw, 'IdentityAgent');
   const jumpRaw = store.first('proxyjump');
+  // `ProxyCommand none` clears it (ssh.c); ProxyJump and ProxyCommand exclude each other in the store.
+  const proxyCommandRaw = store.first('proxycommand');
+  const proxyCommand =
+    proxyCommandRaw === undefined || proxyCommandRaw.toLowerCase() === 'none' ? undefined : proxyCommandRaw;
   const proxyJump = jumpRaw === undefined ? [] : parseProxyJump(jumpRaw, 'ProxyJump').map(formatHop);
   const connectTimeout = first('connecttimeout', 'none');
   // BatchMode raises the keepalive default to 300 s (readconf.c fill_default_options).
@@ -135,6 +139,8 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     identitiesOnly: first('identitiesonly', 'no') === 'yes',
     identityAgent: agentTyped,
     proxyJump,
+    proxyCommand,
+    proxyUseFdpass: ['yes', 'true'].includes(first('proxyusefdpass', 'no').toLowerCase()),
     connectTimeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined,
     serverAliveInterval: Number(aliveInterval),
     serverAliveCountMax: Number(first('serveralivecountmax', '3')),

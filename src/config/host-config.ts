@@ -19,6 +19,15 @@ export interface HostConfig {
   readonly identityAgent: string | undefined;
   /** ProxyJump hops (`[user@]host[:port]` each), empty for none. */
   readonly proxyJump: readonly string[];
+  /**
+   * Each ProxyJump hop resolved through ssh_config as ssh 9.2 resolves it (first hop first), set
+   * by `resolveHostConfig`; when present the connection layer uses these instead of `proxyJump`.
+   */
+  readonly jumpHosts?: readonly HostConfig[];
+  /** ProxyCommand as configured (tokens unexpanded); undefined for none. Excludes ProxyJump. */
+  readonly proxyCommand?: string | undefined;
+  /** ProxyUseFdpass yes: refused when a ProxyCommand would run. */
+  readonly proxyUseFdpass?: boolean;
   /** Milliseconds; undefined = OS default (OpenSSH's `none`). */
   readonly connectTimeoutMs: number | undefined;
   /** Seconds; 0 = off. */

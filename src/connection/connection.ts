@@ -233,13 +233,14 @@ export class Connection {
         });
         this.#client.once('error', (err: Error) => {
           ac.signal.removeEventListener('abort', onAbort);
-          reject(hostKeyError ?? err);
+          reject(hostKeyError ?? this.#transportCloseReason() ?? err);
         });
         // A socket closed after the version exchange but before 'ready' makes ssh2 emit only 'close'.
         this.#client.once('close', () => {
           ac.signal.removeEventListener('abort', onAbort);
           reject(
             hostKeyError ??
+              this.#transportCloseReason() ??
               new NetworkError('connection closed by the peer during the handshake', {
                 destination: this.destination,
               }),
@@ -277,6 +278,14 @@ export class Connection {
     this.unrefIfIdle();
   }
 
+  /** A transport that can say why it ended (a ProxyCommand that exited) explains a failed handshake. */
+  #transportCloseReason(): SshmuxError | undefined {
+    const sock = this.#socket as
+      | { closeReason?: (destination: string) => SshmuxError | undefined }
+      | undefined;
+    return sock?.closeReason?.(this.destination);
+  }
+
   /** Called once when the connection dies or is closed; `err` undefined for a clean close. */
   onClosed(listener: (err: SshmuxError | undefined) => void): void {
     if (this.#state === 'closed') listener(this.#closeError);
@@ -287,6 +296,8 @@ export class Connection {
     if (this.#state === 'closed' && this.#closedListeners.length === 0) return;
     this.#state = 'closed';
     this.#keepalive?.stop();
+    // A ProxyCommand that ignores the end of its stdin must not outlive the connection.
+    this.#socket?.destroy();
     for (const fail of [...this.#pendingOpens]) fail(this.#closeError);
     this.#pendingOpens.clear();
     const listeners = this.#closedListeners;
