@@ -164,7 +164,9 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): Hos
       `the line printed by \`ssh-keyscan -t ${keyType} ${host.port === 22 ? '' : `-p ${host.port} `}${host.hostname}\`` +
       ` to ${userFile ?? '~/.ssh/known_hosts'}.`;
     const unknown = `The ${shown} host key for ${name} (${fingerprint}) is not known (searched ${files.join(', ') || 'no files'}).`;
-    if (mode === 'yes') fail(`${unknown} Refusing to connect: StrictHostKeyChecking is yes. ${hint}`);
+    // ssh's last word here is `Host key verification failed.`: scripts grep for it.
+    if (mode === 'yes')
+      fail(`${unknown} StrictHostKeyChecking is yes: Host key verification failed. ${hint}`);
     if (mode === 'ask') {
       if (host.batchMode) fail(`${unknown} Host key verification failed: BatchMode forbids asking. ${hint}`);
       if (!options.prompt) fail(`${unknown} Host key verification failed: there is no way to ask. ${hint}`);
