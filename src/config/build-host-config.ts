@@ -90,6 +90,10 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     macs: assembleAlgorithms('macs', store.first('macs')),
     hostkeyalgorithms: assembleAlgorithms('hostkeyalgorithms', store.first('hostkeyalgorithms')),
   };
+  // ssh.c checks this after reading the configuration, before -G prints anything.
+  const attempts = Number(first('connectionattempts', '1'));
+  if (!Number.isInteger(attempts) || attempts <= 0)
+    throw new ConfigError('Invalid number of ConnectionAttempts');
   const setEnv: Record<string, string> = {};
   for (const kv of store.get('setenv') ?? []) {
     const eq = kv.indexOf('=');
@@ -162,6 +166,9 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     controlPath,
     controlPersistSeconds:
       persist === 'no' ? undefined : persist === 'yes' ? Number.POSITIVE_INFINITY : Number(persist),
+    connectionAttempts: attempts,
+    bindAddress: store.first('bindaddress'),
+    bindInterface: store.first('bindinterface'),
     addressFamily: first('addressfamily', 'any') as HostConfig['addressFamily'],
     poolKey: '',
     effective,

@@ -52,6 +52,12 @@ export interface HostConfig {
   readonly controlPath: string | undefined;
   /** Seconds a pooled connection stays open idle, from ControlPersist; undefined = pool default. */
   readonly controlPersistSeconds: number | undefined;
+  /** ConnectionAttempts: direct TCP connects tried, 1 s apart. @default 1 */
+  readonly connectionAttempts?: number;
+  /** BindAddress (-b): local address of the direct TCP socket. */
+  readonly bindAddress?: string | undefined;
+  /** BindInterface (-B): bind to an address of this interface (unless BindAddress is set). */
+  readonly bindInterface?: string | undefined;
   /** `any`, `inet` (-4) or `inet6` (-6). */
   readonly addressFamily: 'any' | 'inet' | 'inet6';
   /** A stable key for pooling: equal keys may share connections. */

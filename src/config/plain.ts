@@ -68,6 +68,9 @@ export function plainHostConfig(options: PlainHostOptions): HostConfig {
     controlMaster: 'no',
     controlPath: undefined,
     controlPersistSeconds: undefined,
+    connectionAttempts: 1,
+    bindAddress: undefined,
+    bindInterface: undefined,
     addressFamily: 'any',
     poolKey: '',
   };

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2, {
   type AnyAuthMethod,
@@ -23,6 +23,7 @@ import { knownHostKeyTypes } from '../security/known-host-types.js';
 import { algorithmsFor } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
+import { connectTcp } from './tcp-socket.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
 const { Client } = ssh2;
@@ -50,27 +51,16 @@ export interface ConnectionOptions {
   id?: number;
 }
 
-/** Opens a TCP socket with Nagle off: without TCP_NODELAY every small exec waits ~40 ms on delayed ACKs. */
+/** Opens the direct TCP connection (ConnectionAttempts, BindAddress, AddressFamily): see tcp-socket.ts. */
 export async function tcpSocket(host: HostConfig, signal: AbortSignal): Promise<Duplex> {
-  const family = host.addressFamily === 'inet' ? 4 : host.addressFamily === 'inet6' ? 6 : 0;
-  return new Promise<Duplex>((resolve, reject) => {
-    const sock = net.connect({ host: host.hostname, port: host.port, family, noDelay: true });
-    const onAbort = (): void => {
-      sock.destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      sock.setNoDelay(true);
-      sock.off('error', reject);
-      resolve(sock);
-    });
-    sock.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-  });
+  return connectTcp(host, signal);
+}
+
+/** Whether `host` is reached by a TCP connect of our own (no ProxyCommand, no jump hops). */
+function isDirect(host: HostConfig): boolean {
+  return (
+    host.proxyCommand === undefined && host.proxyJump.length === 0 && (host.jumpHosts?.length ?? 0) === 0
+  );
 }
 
 let nextId = 1;
@@ -142,18 +132,22 @@ export class Connection {
     // a host-key question or typing a passphrase: it stops while a verifier or the auth
     // provider runs (either may prompt) and starts afresh after, as OpenSSH's ConnectTimeout.
     let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
+    const arm = (ms = timeoutMs): void => {
       clearTimeout(timer);
       timer = setTimeout(
         () =>
           ac.abort(
             new TimeoutError(`Connection timed out after ${timeoutMs} ms`, { destination: this.destination }),
           ),
-        timeoutMs,
+        ms,
       );
     };
     const pause = (): void => clearTimeout(timer);
-    arm();
+    // ssh bounds each direct connect() by ConnectTimeout, retries ConnectionAttempts times 1 s
+    // apart, then gives the banner exchange its own ConnectTimeout: the budget covers them all.
+    const direct = isDirect(host);
+    const attempts = direct ? (host.connectionAttempts ?? 1) : 1;
+    arm(attempts * timeoutMs + (attempts - 1) * 1_000);
     const onOuterAbort = (): void =>
       ac.abort(new AbortedError('Connect aborted', { destination: this.destination }));
     signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -164,6 +158,7 @@ export class Connection {
     try {
       const factory = this.#options.socketFactory ?? tcpSocket;
       this.#socket = await factory(host, ac.signal);
+      if (attempts > 1) arm();
       coalesceWrites(this.#socket);
       pause();
       auth = await this.#options.authProvider(host);

@@ -89,7 +89,13 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): Hos
 
     // CheckHostIP is off for literal addresses, loopback and jumped hosts, as in OpenSSH.
     let ipName: string | undefined;
-    if (host.checkHostIp && !isIpAddress(host.hostname) && host.proxyJump.length === 0) {
+    // ssh has no address for a proxied connection ("<no hostip for proxy command>").
+    if (
+      host.checkHostIp &&
+      !isIpAddress(host.hostname) &&
+      host.proxyJump.length === 0 &&
+      host.proxyCommand === undefined
+    ) {
       try {
         const ip = await lookup(host.hostname);
         if (!isLoopback(ip)) ipName = knownHostsName(ip, host.port);
