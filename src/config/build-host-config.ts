@@ -5,7 +5,7 @@ import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
 import { formatHop, parseProxyJump } from './proxy-jump.js';
 import type { NormalizedResolveOptions } from './resolve-options.js';
-import { expandPath, type TokenContext } from './tokens.js';
+import { clientTokens, expandPath, type TokenContext } from './tokens.js';
 
 const DEFAULT_IDENTITY_FILES = [
   'id_rsa',
@@ -90,6 +90,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     macs: assembleAlgorithms('macs', store.first('macs')),
     hostkeyalgorithms: assembleAlgorithms('hostkeyalgorithms', store.first('hostkeyalgorithms')),
   };
+  const knownHostsCommand = store.first('knownhostscommand');
   // ssh.c checks this after reading the configuration, before -G prints anything.
   const attempts = Number(first('connectionattempts', '1'));
   if (!Number.isInteger(attempts) || attempts <= 0)
@@ -166,6 +167,10 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     controlPath,
     controlPersistSeconds:
       persist === 'no' ? undefined : persist === 'yes' ? Number.POSITIVE_INFINITY : Number(persist),
+    knownHostsCommand:
+      knownHostsCommand === undefined || knownHostsCommand.toLowerCase() === 'none'
+        ? undefined
+        : Object.freeze({ command: knownHostsCommand, tokens: Object.freeze(clientTokens(ctx)) }),
     connectionAttempts: attempts,
     bindAddress: store.first('bindaddress'),
     bindInterface: store.first('bindinterface'),

@@ -52,6 +52,13 @@ export interface HostConfig {
   readonly controlPath: string | undefined;
   /** Seconds a pooled connection stays open idle, from ControlPersist; undefined = pool default. */
   readonly controlPersistSeconds: number | undefined;
+  /**
+   * KnownHostsCommand (`none` = undefined), with this host's client tokens (`%C %L %i %k %l %n
+   * %p %d %h %r %u`) for its arguments; run when the host key is checked.
+   */
+  readonly knownHostsCommand?:
+    | { readonly command: string; readonly tokens: Readonly<Record<string, string>> }
+    | undefined;
   /** ConnectionAttempts: direct TCP connects tried, 1 s apart. @default 1 */
   readonly connectionAttempts?: number;
   /** BindAddress (-b): local address of the direct TCP socket. */

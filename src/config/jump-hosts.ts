@@ -14,6 +14,18 @@ export function runsProxyCommand(host: HostConfig): boolean {
   return first !== undefined && runsProxyCommand(first);
 }
 
+/**
+ * Whether connecting to `host` runs a command of the configuration in this process — a
+ * ProxyCommand (its own or its first hop's) or a KnownHostsCommand (its own or any hop's) —
+ * whose environment, directory and stderr must be the invoking process's.
+ */
+export function runsLocalCommand(host: HostConfig): boolean {
+  if (runsProxyCommand(host)) return true;
+  return [host, ...(host.jumpHosts ?? [])].some(
+    (h) => h.knownHostsCommand !== undefined || (h !== host && runsLocalCommand(h)),
+  );
+}
+
 function describeNode(h: HostConfig): string {
   return `${h.user}@${h.originalHost}:${h.port}`;
 }

@@ -20,7 +20,7 @@ import {
 import { type Logger, silentLogger } from '../logger.js';
 import { explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
-import { algorithmsFor } from './algorithms.js';
+import { algorithmsFor, usesKnownHostsOrder } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
 import { connectTcp } from './tcp-socket.js';
@@ -195,7 +195,10 @@ export class Connection {
         // Our own keepalive (unref'ed timer) replaces ssh2's, unless this ssh2 lacks what it needs.
         keepaliveInterval: this.#keepalive.supported ? 0 : keepaliveMs,
         keepaliveCountMax: host.serverAliveCountMax,
-        algorithms: algorithmsFor(host, await knownHostKeyTypes(host)),
+        algorithms: algorithmsFor(
+          host,
+          await knownHostKeyTypes(host, { runCommand: usesKnownHostsOrder(host) }),
+        ),
         // ssh2 asks again at every re-key, and an asynchronous answer during a re-key resets the
         // connection: the key verified at connect is remembered and later checks answer at once.
         // A different key in mid-connection is refused, as OpenSSH does.

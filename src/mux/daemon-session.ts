@@ -199,8 +199,10 @@ export function hostConfigFrom(raw: Record<string, unknown>): HostConfig {
     Array.isArray(raw.userKnownHostsFiles);
   if (!ok) throw new ConfigError('the client sent an incomplete host configuration');
   // A ProxyCommand's environment, directory and stderr are the client's: the client runs it.
-  if (raw.proxyCommand !== undefined) {
-    throw new ConfigError('the daemon does not run ProxyCommand; the client connects in-process');
+  if (raw.proxyCommand !== undefined || raw.knownHostsCommand !== undefined) {
+    throw new ConfigError(
+      'the daemon does not run ProxyCommand or KnownHostsCommand; the client connects in-process',
+    );
   }
   if (raw.jumpHosts !== undefined && !Array.isArray(raw.jumpHosts)) {
     throw new ConfigError('the client sent an incomplete host configuration');

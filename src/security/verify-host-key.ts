@@ -11,6 +11,7 @@ import {
   type KnownHostsEntry,
   knownHostsName,
 } from './known-hosts.js';
+import { runKnownHostsCommand } from './known-hosts-command.js';
 import { appendKnownHostsLines, readKnownHostsFiles } from './known-hosts-file.js';
 
 /** What the user is asked about an unknown host key. */
@@ -37,6 +38,8 @@ export interface HostKeyVerifierOptions {
   logger?: Logger;
   /** Resolves a host name to the address CheckHostIP records. @default dns.lookup */
   lookup?: (hostname: string) => Promise<string>;
+  /** KnownHostsCommand's environment. @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 type Status =
@@ -81,7 +84,18 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): Hos
     const fingerprint = fingerprintSha256(key);
     const name = host.hostKeyAlias ?? knownHostsName(host.hostname, host.port);
     const files = [...host.userKnownHostsFiles, ...host.globalKnownHostsFiles];
-    const entries = await readKnownHostsFiles(files);
+    const fileEntries = await readKnownHostsFiles(files);
+    // KnownHostsCommand's lines count as one more (read-only) known_hosts source, as in sshconnect.c.
+    const fromCommand = async (invocation: 'HOSTNAME' | 'ADDRESS', hostfileName: string) =>
+      host.knownHostsCommand === undefined
+        ? []
+        : runKnownHostsCommand(
+            host.knownHostsCommand,
+            { invocation, hostfileName, keyType, fingerprint, key },
+            log,
+            options.env,
+          );
+    let entries = [...fileEntries, ...(await fromCommand('HOSTNAME', name))];
     const fail = (message: string): never => {
       throw new HostKeyError(message, { destination });
     };
@@ -104,6 +118,7 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): Hos
       }
     }
 
+    if (ipName !== undefined) entries = [...entries, ...(await fromCommand('ADDRESS', ipName))];
     const status = statusOf(entries, name, key, keyType);
     const ipStatus = ipName === undefined ? undefined : statusOf(entries, ipName, key, keyType);
     for (const s of [status, ipStatus]) {

@@ -29,5 +29,7 @@ describe('HostConfig over the wire to the daemon', () => {
     expect(() => hostConfigFrom(wire({ ...target, proxyCommand: 'nc %h %p' }))).toThrow(/ProxyCommand/);
     const hopWithCommand = { ...hop, proxyCommand: 'nc %h %p' };
     expect(() => hostConfigFrom(wire({ ...target, jumpHosts: [hopWithCommand] }))).toThrow(/ProxyCommand/);
+    const khc = { command: '/bin/khc %H', tokens: {} };
+    expect(() => hostConfigFrom(wire({ ...target, knownHostsCommand: khc }))).toThrow(/KnownHostsCommand/);
   });
 });
