@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { startJumpTopology } from './jump-topology.js';
-import { CLIENTS, type Client, runClient } from './proxy-clients.js';
+import { CLIENTS, type Client, pidGone, runClient, writeBridge } from './proxy-clients.js';
 
 /**
  * ProxyJump through ssh_config, differentially: `-J alias` and chains of aliases, each hop
@@ -26,6 +26,7 @@ function env(client: Client): NodeJS.ProcessEnv {
     XDG_RUNTIME_DIR: path.join(dir, `run-${client}`),
     SSH_AUTH_SOCK: '',
     SSHMUX_PERSIST: '2',
+    PROXY_TAG: client,
   };
   delete e.SSHMUX_NO_DAEMON;
   return e;
@@ -47,6 +48,7 @@ beforeAll(async () => {
   );
   const onlyInner = path.join(dir, 'known_inner');
   writeFileSync(onlyInner, sshd.hostKeys.map((k) => `[127.0.0.1]:${innerPort} ${k}\n`).join(''));
+  const bridge = writeBridge(dir);
   cfg = path.join(dir, 'config');
   writeFileSync(
     cfg,
@@ -62,6 +64,11 @@ beforeAll(async () => {
       '  HostName 127.0.0.1',
       `  Port ${jumpPort}`,
       `  UserKnownHostsFile ${onlyInner}`,
+      // A first hop reached through its own ProxyCommand, as ssh's `ssh -W … viaproxy` would.
+      'Host viaproxy',
+      '  HostName 127.0.0.1',
+      `  Port ${jumpPort}`,
+      `  ProxyCommand ${process.execPath} ${bridge} %h %p ${dir}/hop-pid-$PROXY_TAG`,
       'Host inner inner-chain',
       '  HostName 127.0.0.1',
       `  Port ${innerPort}`,
@@ -107,6 +114,14 @@ describe.each(CLIENTS)('ProxyJump through the configuration with %s', (client) =
     const r = await runClient(client, ['-F', cfg, '-J', 'hop1,jump', 'inner', where], { env: env(client) });
     expect(r.code).toBe(0);
     expect(r.stdout.toString().trim().split(' ')[3]).toBe(String(innerPort));
+  });
+
+  it("uses the first hop's own ProxyCommand, and ends it afterwards", async () => {
+    const r = await runClient(client, ['-F', cfg, '-J', 'viaproxy', 'inner', where], { env: env(client) });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString().trim().split(' ')[3]).toBe(String(innerPort));
+    expect((await pidGone(path.join(dir, `hop-pid-${client}`))).gone).toBe(true);
   });
 
   it('refuses a hop whose host key its own known_hosts does not know', async () => {
