@@ -28,6 +28,8 @@ export async function resolveSshHost(args: SshArgs, cwd = process.cwd()): Promis
     ...(args.user !== undefined && { user: args.user }),
     identityFiles: args.identityFiles.map((f) => absolute(f, cwd)),
     ...(args.addressFamily !== 'any' && { addressFamily: args.addressFamily }),
+    // `ssh -G` never resolves the hops: a hop's own configuration cannot fail it.
+    resolveJumpHosts: !args.printConfig,
   });
   return withAbsolutePaths(resolved, cwd);
 }

@@ -25,7 +25,8 @@ export async function resolveHostConfig(
   options: ResolveOptions = {},
 ): Promise<HostConfig> {
   const o = normalizeResolveOptions(options);
-  return resolveJumpHosts(await resolveOne(destination, o), o, resolveOne);
+  const target = await resolveOne(destination, o);
+  return o.resolveJumpHosts ? resolveJumpHosts(target, o, resolveOne) : target;
 }
 
 /** One destination through ssh_config, its ProxyJump hops left unresolved. */

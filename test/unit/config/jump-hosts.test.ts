@@ -154,6 +154,12 @@ describe('ProxyJump hops resolved through the configuration', () => {
     expect((err as Error).message).toMatch(/^ProxyJump loop: loop2 -> loop1 -> loop2/);
   });
 
+  it('is not done for -G, which never looks at a hop (ssh -G prints a looping config fine)', async () => {
+    const t = await resolveHostConfig('loop1', { ...opts(), resolveJumpHosts: false });
+    expect(t.jumpHosts).toBeUndefined();
+    expect(pick(formatSshG(t))).toEqual(opensshG(['loop1']));
+  });
+
   it("keeps ssh's own check: the last hop is the target itself", async () => {
     const err = await resolveHostConfig('self', {
       ...opts(),
