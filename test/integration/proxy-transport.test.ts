@@ -122,6 +122,25 @@ describe.each(CLIENTS)('transport keywords with %s', (client) => {
     }
   });
 
+  it('-B / BindInterface binds to an address of that interface; an unknown one fails', async () => {
+    const lo = await runClient(
+      client,
+      [...common(), '-B', 'lo', '-p', String(sshd.port), '127.0.0.1', 'echo $SSH_CONNECTION'],
+      {
+        env: env(client),
+      },
+    );
+    expect(lo.code).toBe(0);
+    expect(lo.stdout.toString().split(' ')[0]).toBe('127.0.0.1');
+    const none = await runClient(
+      client,
+      [...common(), '-o', 'BindInterface=nosuch0', '-p', String(sshd.port), '127.0.0.1', 'true'],
+      { env: env(client) },
+    );
+    expect(none.code).toBe(255);
+    expect(none.stderr).toContain('getifaddrs: nosuch0: no suitable addresses');
+  });
+
   it('ConnectionAttempts retries 1 s apart and connects once the port opens', async () => {
     const port = await freePort();
     writeFileSync(known, sshd.hostKeys.map((k) => `[127.0.0.1]:${port} ${k}\n`).join(''), { flag: 'a' });
