@@ -64,6 +64,8 @@ function isDirect(host: HostConfig): boolean {
 }
 
 let nextId = 1;
+/** How long a graceful close may take before the transport is destroyed. */
+const CLOSE_GRACE_MS = 2_000;
 
 /**
  * One authenticated ssh2 client. It counts its open channels against a learned capacity
@@ -375,6 +377,9 @@ export class Connection {
     if (this.#state === 'closed') return;
     this.#client.end();
     if (this.#state !== 'ready') this.#markClosed();
+    // A transport that does not finish closing (a ProxyCommand that ignores the end of its
+    // stdin) is ended after a grace period; unref'ed, so it never keeps the process alive.
+    else setTimeout(() => this.#socket?.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   /** Close now, failing whatever runs on it with `err`. Idempotent. */

@@ -7,6 +7,20 @@ const KILL_GRACE_MS = 1_000;
 /** A proxy that closed its stdout is given this long to exit, so its status can explain the close. */
 const EXIT_WAIT_MS = 200;
 
+/** Proxies still running: one `exit` listener ends them all (a listener each would trip MaxListeners). */
+const live = new Set<() => void>();
+let exitHooked = false;
+function killOnExit(kill: () => void): () => void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', () => {
+      for (const k of live) k();
+    });
+  }
+  live.add(kill);
+  return () => live.delete(kill);
+}
+
 /**
  * The SSH transport over a ProxyCommand child: what we write goes to its stdin, what it prints
  * on stdout is what we read. Destroying the stream ends the child (SIGHUP, as ssh does in
@@ -17,9 +31,7 @@ export class ProxyStream extends Duplex {
   readonly #command: string;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #killTimer: NodeJS.Timeout | undefined;
-  readonly #onProcessExit = (): void => {
-    this.#kill('SIGHUP');
-  };
+  readonly #forget: () => void;
 
   constructor(child: ChildProcess, command: string) {
     super({ allowHalfOpen: false });
@@ -27,11 +39,11 @@ export class ProxyStream extends Duplex {
     this.#command = command;
     const { stdin, stdout } = child;
     if (!stdin || !stdout) throw new Error('ProxyStream needs a child with piped stdin and stdout');
-    process.on('exit', this.#onProcessExit);
+    this.#forget = killOnExit(() => this.#kill('SIGHUP'));
     child.once('exit', (code, signal) => {
       this.#exit = { code, signal };
       clearTimeout(this.#killTimer);
-      process.off('exit', this.#onProcessExit);
+      this.#forget();
     });
     stdout.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) stdout.pause();

@@ -1,9 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainHostConfig } from '../../src/config/plain.js';
+import { Connection } from '../../src/connection/connection.js';
+import { proxyJumpSocketFactory } from '../../src/connection/proxy-jump.js';
+import { createAuthProvider } from '../../src/security/auth.js';
+import { createHostKeyVerifier } from '../../src/security/verify-host-key.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
-import { CLIENTS, pidGone, runClient, writeBridge } from './proxy-clients.js';
+import { alive, CLIENTS, pidGone, runClient, writeBridge } from './proxy-clients.js';
 
 /**
  * ProxyCommand, differentially: the same ssh_config and argv given to /usr/bin/ssh and to
@@ -132,5 +137,67 @@ describe.each(CLIENTS)('ProxyCommand with %s', (client) => {
     expect(r.stdout.toString()).toBe('direct\n');
     expect(r.code).toBe(0);
     expect(existsSync(path.join(cwd, `MARK-${client}-proxied`))).toBe(false);
+  });
+});
+
+describe('ProxyCommand in the library', () => {
+  it('ends a proxy that ignores the end of its stdin and SIGHUP when the connection closes', async () => {
+    const stubborn = path.join(dir, 'stubborn.mjs');
+    writeFileSync(
+      stubborn,
+      [
+        "import net from 'node:net';",
+        "import { writeFileSync } from 'node:fs';",
+        'const [host, port, pidFile] = process.argv.slice(2);',
+        'writeFileSync(pidFile, String(process.pid));',
+        "process.on('SIGHUP', () => {});",
+        'setInterval(() => {}, 1000);',
+        'const sock = net.connect({ host, port: Number(port) });',
+        "process.stdin.on('data', (d) => sock.write(d));",
+        "sock.on('data', (d) => process.stdout.write(d));",
+        "sock.on('error', () => {});",
+      ].join('\n'),
+    );
+    const pidFile = path.join(dir, 'stubborn-pid');
+    const host = {
+      ...plainHostConfig({
+        host: '127.0.0.1',
+        port: sshd.port,
+        user: 'root',
+        identityFiles: [sshd.keyPath],
+        strictHostKeyChecking: 'yes',
+        userKnownHostsFiles: [sshd.knownHostsFile],
+      }),
+      globalKnownHostsFiles: [],
+      identityAgent: 'none',
+      proxyCommand: `${process.execPath} ${stubborn} %h %p ${pidFile}`,
+    };
+    const hostKeyVerifier = createHostKeyVerifier();
+    const authProvider = createAuthProvider({ env: {} });
+    const c = new Connection(host, {
+      hostKeyVerifier,
+      authProvider,
+      socketFactory: proxyJumpSocketFactory({
+        hostKeyVerifier,
+        authProvider,
+        proxyCommand: { stderr: 'ignore' },
+      }),
+    });
+    await c.connect();
+    const ch = await c.exec('echo $SSH_CONNECTION');
+    let out = '';
+    ch.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await new Promise((resolve) => ch.on('close', resolve));
+    expect(out.trim().split(' ')[3]).toBe(String(sshd.port));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(pid)).toBe(true);
+    const closedAt = Date.now();
+    c.close();
+    // Grace for the close (2 s), then SIGHUP, ignored, then SIGKILL (1 s).
+    for (let i = 0; i < 60 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(false);
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(2_500);
   });
 });
