@@ -12,7 +12,10 @@ export interface ProxyCommandOptions {
   env?: NodeJS.ProcessEnv;
   /** The proxy's working directory. @default process.cwd() */
   cwd?: string;
-  /** The proxy's stderr: ssh leaves it on the user's terminal. @default 'inherit' */
+  /**
+   * The proxy's stderr. @default as ssh: ours ('inherit'), but /dev/null ('ignore') for a host
+   * with ControlPath and ControlPersist, whose proxy may outlive the terminal (sshconnect.c)
+   */
   stderr?: 'inherit' | 'ignore' | number;
   /** @default child_process.spawn */
   spawn?: (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -75,6 +78,10 @@ export function proxyInvocation(
   };
 }
 
+function defaultStderr(host: HostConfig): 'inherit' | 'ignore' {
+  return host.controlPath !== undefined && host.controlPersistSeconds !== undefined ? 'ignore' : 'inherit';
+}
+
 /** What sshmux cannot honour in a ProxyCommand configuration: refused by name, never ignored. */
 function refuseUnsupported(host: HostConfig, command: string): void {
   if (command === '-') {
@@ -110,7 +117,7 @@ export async function proxyCommandSocket(
     ...inv.options,
     env,
     cwd: options.cwd ?? process.cwd(),
-    stdio: ['pipe', 'pipe', options.stderr ?? 'inherit'],
+    stdio: ['pipe', 'pipe', options.stderr ?? defaultStderr(host)],
     windowsHide: true,
   });
   const stream = new ProxyStream(child, command);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -143,6 +144,30 @@ describe('proxyCommandSocket', () => {
     await expect(
       proxyCommandSocket(host({ proxyCommand: 'nc %h %p', proxyUseFdpass: true }), signal),
     ).rejects.toThrow(/ProxyUseFdpass/);
+  });
+
+  it("leaves the proxy's stderr on ours, except with ControlPath and ControlPersist (/dev/null), as ssh", async () => {
+    const seen: unknown[] = [];
+    const spawnSpy: NonNullable<Parameters<typeof proxyCommandSocket>[2]>['spawn'] = (
+      file,
+      args,
+      options,
+    ) => {
+      seen.push((options.stdio as unknown[])[2]);
+      return spawn(file, args, options);
+    };
+    for (const extra of [
+      {},
+      { controlPath: '/tmp/cp', controlPersistSeconds: 60 },
+      { controlPath: '/tmp/cp' },
+    ]) {
+      const s = await proxyCommandSocket(host({ proxyCommand: 'true', ...extra }), signal, {
+        env: {},
+        spawn: spawnSpy,
+      });
+      s.destroy();
+    }
+    expect(seen).toEqual(['inherit', 'ignore', 'inherit']);
   });
 
   it('does not start the command when already aborted', async () => {
