@@ -29,7 +29,13 @@ import { connectTcp } from './tcp-socket.js';
 const { Client } = ssh2;
 
 /** Decides whether a server host key is acceptable; throws a `HostKeyError` when it is not. */
-export type HostKeyVerifier = (key: Buffer, host: HostConfig) => Promise<void>;
+export type HostKeyVerifier = (key: Buffer, host: HostConfig, peer?: HostKeyPeer) => Promise<void>;
+
+/** Where the key came from: the address we are connected to, when we made the TCP connection ourselves. */
+export interface HostKeyPeer {
+  /** The remote IP address (CheckHostIP checks the key under it, as ssh does with its socket's address). */
+  readonly address?: string | undefined;
+}
 
 /** Produces the ordered list of authentication attempts for a host (ssh2 `authHandler` entries). */
 export type AuthProvider = (host: HostConfig) => Promise<AnyAuthMethod[]>;
@@ -207,7 +213,8 @@ export class Connection {
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void): boolean | undefined => {
           if (this.#verifiedHostKey) return key.equals(this.#verifiedHostKey);
           pause();
-          this.#options.hostKeyVerifier(key, host).then(
+          const peer = direct ? { address: (this.#socket as net.Socket | undefined)?.remoteAddress } : {};
+          this.#options.hostKeyVerifier(key, host, peer).then(
             () => {
               this.#verifiedHostKey = Buffer.from(key);
               arm();

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { HostConfig } from '../config/host-config.js';
-import type { HostKeyVerifier } from '../connection/connection.js';
+import type { HostKeyPeer, HostKeyVerifier } from '../connection/connection.js';
 import { HostKeyError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { displayKeyType, fingerprintSha256, keyTypeOfBlob } from './fingerprint.js';
@@ -77,7 +77,7 @@ function isLoopback(ip: string): boolean {
 export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): HostKeyVerifier {
   const log = options.logger ?? silentLogger();
   const lookup = options.lookup ?? (async (h: string) => (await dnsLookup(h)).address);
-  return async (key: Buffer, host: HostConfig) => {
+  return async (key: Buffer, host: HostConfig, peer: HostKeyPeer = {}) => {
     const destination = `${host.user}@${host.hostname}:${host.port}`;
     const keyType = keyTypeOfBlob(key);
     const shown = displayKeyType(keyType);
@@ -111,7 +111,8 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): Hos
       host.proxyCommand === undefined
     ) {
       try {
-        const ip = await lookup(host.hostname);
+        // The address we are connected to, as ssh uses its socket's; a lookup when not known.
+        const ip = peer.address ?? (await lookup(host.hostname));
         if (!isLoopback(ip)) ipName = knownHostsName(ip, host.port);
       } catch (err) {
         log.debug({ err, host: host.hostname }, 'CheckHostIP: address lookup failed');
