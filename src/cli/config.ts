@@ -46,6 +46,8 @@ export function registerConfigCommand(program: Command, ctx: CliContext): void {
         ...(opts['4'] === true && { addressFamily: 'inet' as const }),
         ...(opts['6'] === true && { addressFamily: 'inet6' as const }),
         allowMatchExec: opts.allowMatchExec === true,
+        // Printed like `ssh -G`, which never resolves the ProxyJump hops.
+        resolveJumpHosts: false,
       });
       ctx.stdout.write(formatSshG(hc));
     });

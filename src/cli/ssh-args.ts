@@ -40,10 +40,16 @@ const OPENSSH_FLAGS = new Set('1246afgknqstvxyACGKMNTVXY'.split(''));
 /** Flags that only turn off features sshmux never uses (X11, agent and GSSAPI forwarding): accepting them is exact. */
 const NO_OP_FLAGS = new Set(['x', 'a', 'k']);
 /** Value options that are spellings of an `-o` option. */
-const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
+const AS_OPTION: Record<string, string> = {
+  J: 'ProxyJump',
+  c: 'Ciphers',
+  m: 'MACs',
+  b: 'BindAddress',
+  B: 'BindInterface',
+};
 
 const SUPPORTED =
-  '-p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
+  '-p -l -i -F -o -J -c -m -b -B -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
 
 function fail(message: string): never {
   throw new ConfigError(`sshmux ssh: ${message}`);

@@ -28,11 +28,19 @@ export async function resolveSshHost(args: SshArgs, cwd = process.cwd()): Promis
     ...(args.user !== undefined && { user: args.user }),
     identityFiles: args.identityFiles.map((f) => absolute(f, cwd)),
     ...(args.addressFamily !== 'any' && { addressFamily: args.addressFamily }),
+    // `ssh -G` never resolves the hops: a hop's own configuration cannot fail it.
+    resolveJumpHosts: !args.printConfig,
   });
+  return withAbsolutePaths(resolved, cwd);
+}
+
+/** The same for a host and each of its resolved ProxyJump hops. */
+function withAbsolutePaths(resolved: HostConfig, cwd: string): HostConfig {
   const host: HostConfig = {
     ...resolved,
     identityFiles: resolved.identityFiles.map((f) => absolute(f, cwd)),
     userKnownHostsFiles: resolved.userKnownHostsFiles.map((f) => absolute(f, cwd)),
+    ...(resolved.jumpHosts && { jumpHosts: resolved.jumpHosts.map((h) => withAbsolutePaths(h, cwd)) }),
   };
   return Object.freeze({ ...host, poolKey: poolKeyOf(host) });
 }
@@ -71,7 +79,15 @@ export function hostForDaemon(
   // `ControlPersist yes` is Infinity, which JSON would turn into null: send the longest timer.
   const persist = host.controlPersistSeconds;
   const persistForWire = persist === undefined || Number.isFinite(persist) ? persist : MAX_PERSIST_SECONDS;
-  if (agent === host.identityAgent && persistForWire === persist) return host;
-  const copy: HostConfig = { ...host, identityAgent: agent, controlPersistSeconds: persistForWire };
+  // Each ProxyJump hop authenticates in the daemon too: its agent is resolved here as well.
+  const hops = host.jumpHosts?.map((h) => hostForDaemon(h, env, platform));
+  const hopsChanged = hops?.some((h, i) => h !== host.jumpHosts?.[i]) ?? false;
+  if (agent === host.identityAgent && persistForWire === persist && !hopsChanged) return host;
+  const copy: HostConfig = {
+    ...host,
+    identityAgent: agent,
+    controlPersistSeconds: persistForWire,
+    ...(hops && { jumpHosts: hops }),
+  };
   return Object.freeze({ ...copy, poolKey: poolKeyOf(copy) });
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
+import { runsLocalCommand } from '../config/jump-hosts.js';
 import { formatSshG } from '../config/ssh-g.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
 import { cliLogger, type Logger, silentLogger } from '../logger.js';
@@ -164,6 +165,11 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
 /** Through the daemon when possible, else in-process; see docs/git-and-windows.md for the rules. */
 async function startSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<RunningSession> {
   if (process.env.SSHMUX_NO_DAEMON === '1') return startDirect(request, io, logger);
+  // A ProxyCommand or KnownHostsCommand belongs to this process (its env, directory, stderr): connect here.
+  if (runsLocalCommand(request.host)) {
+    logger.debug('ProxyCommand or KnownHostsCommand configured; connecting in-process');
+    return startDirect(request, io, logger);
+  }
   let endpoint: MuxEndpoint;
   let daemon: Awaited<ReturnType<typeof ensureDaemon>>;
   try {

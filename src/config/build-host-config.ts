@@ -5,7 +5,7 @@ import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
 import { formatHop, parseProxyJump } from './proxy-jump.js';
 import type { NormalizedResolveOptions } from './resolve-options.js';
-import { expandPath, type TokenContext } from './tokens.js';
+import { clientTokens, expandPath, type TokenContext } from './tokens.js';
 
 const DEFAULT_IDENTITY_FILES = [
   'id_rsa',
@@ -75,6 +75,10 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   const agentRaw = store.first('identityagent');
   const agent = agentRaw === undefined ? undefined : expand(agentRaw, 'IdentityAgent');
   const jumpRaw = store.first('proxyjump');
+  // `ProxyCommand none` clears it (ssh.c); ProxyJump and ProxyCommand exclude each other in the store.
+  const proxyCommandRaw = store.first('proxycommand');
+  const proxyCommand =
+    proxyCommandRaw === undefined || proxyCommandRaw.toLowerCase() === 'none' ? undefined : proxyCommandRaw;
   const proxyJump = jumpRaw === undefined ? [] : parseProxyJump(jumpRaw, 'ProxyJump').map(formatHop);
   const connectTimeout = first('connecttimeout', 'none');
   // BatchMode raises the keepalive default to 300 s (readconf.c fill_default_options).
@@ -86,6 +90,11 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     macs: assembleAlgorithms('macs', store.first('macs')),
     hostkeyalgorithms: assembleAlgorithms('hostkeyalgorithms', store.first('hostkeyalgorithms')),
   };
+  const knownHostsCommand = store.first('knownhostscommand');
+  // ssh.c checks this after reading the configuration, before -G prints anything.
+  const attempts = Number(first('connectionattempts', '1'));
+  if (!Number.isInteger(attempts) || attempts <= 0)
+    throw new ConfigError('Invalid number of ConnectionAttempts');
   const setEnv: Record<string, string> = {};
   for (const kv of store.get('setenv') ?? []) {
     const eq = kv.indexOf('=');
@@ -135,6 +144,8 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     identitiesOnly: first('identitiesonly', 'no') === 'yes',
     identityAgent: agentTyped,
     proxyJump,
+    proxyCommand,
+    proxyUseFdpass: ['yes', 'true'].includes(first('proxyusefdpass', 'no').toLowerCase()),
     connectTimeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined,
     serverAliveInterval: Number(aliveInterval),
     serverAliveCountMax: Number(first('serveralivecountmax', '3')),
@@ -156,6 +167,13 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     controlPath,
     controlPersistSeconds:
       persist === 'no' ? undefined : persist === 'yes' ? Number.POSITIVE_INFINITY : Number(persist),
+    knownHostsCommand:
+      knownHostsCommand === undefined || knownHostsCommand.toLowerCase() === 'none'
+        ? undefined
+        : Object.freeze({ command: knownHostsCommand, tokens: Object.freeze(clientTokens(ctx)) }),
+    connectionAttempts: attempts,
+    bindAddress: store.first('bindaddress'),
+    bindInterface: store.first('bindinterface'),
     addressFamily: first('addressfamily', 'any') as HostConfig['addressFamily'],
     poolKey: '',
     effective,

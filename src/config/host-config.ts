@@ -19,6 +19,15 @@ export interface HostConfig {
   readonly identityAgent: string | undefined;
   /** ProxyJump hops (`[user@]host[:port]` each), empty for none. */
   readonly proxyJump: readonly string[];
+  /**
+   * Each ProxyJump hop resolved through ssh_config as ssh 9.2 resolves it (first hop first), set
+   * by `resolveHostConfig`; when present the connection layer uses these instead of `proxyJump`.
+   */
+  readonly jumpHosts?: readonly HostConfig[];
+  /** ProxyCommand as configured (tokens unexpanded); undefined for none. Excludes ProxyJump. */
+  readonly proxyCommand?: string | undefined;
+  /** ProxyUseFdpass yes: refused when a ProxyCommand would run. */
+  readonly proxyUseFdpass?: boolean;
   /** Milliseconds; undefined = OS default (OpenSSH's `none`). */
   readonly connectTimeoutMs: number | undefined;
   /** Seconds; 0 = off. */
@@ -43,6 +52,19 @@ export interface HostConfig {
   readonly controlPath: string | undefined;
   /** Seconds a pooled connection stays open idle, from ControlPersist; undefined = pool default. */
   readonly controlPersistSeconds: number | undefined;
+  /**
+   * KnownHostsCommand (`none` = undefined), with this host's client tokens (`%C %L %i %k %l %n
+   * %p %d %h %r %u`) for its arguments; run when the host key is checked.
+   */
+  readonly knownHostsCommand?:
+    | { readonly command: string; readonly tokens: Readonly<Record<string, string>> }
+    | undefined;
+  /** ConnectionAttempts: direct TCP connects tried, 1 s apart. @default 1 */
+  readonly connectionAttempts?: number;
+  /** BindAddress (-b): local address of the direct TCP socket. */
+  readonly bindAddress?: string | undefined;
+  /** BindInterface (-B): bind to an address of this interface (unless BindAddress is set). */
+  readonly bindInterface?: string | undefined;
   /** `any`, `inet` (-4) or `inet6` (-6). */
   readonly addressFamily: 'any' | 'inet' | 'inet6';
   /** A stable key for pooling: equal keys may share connections. */

@@ -43,6 +43,8 @@ export function plainHostConfig(options: PlainHostOptions): HostConfig {
     identitiesOnly: options.identityFiles !== undefined,
     identityAgent: undefined,
     proxyJump: [],
+    proxyCommand: undefined,
+    proxyUseFdpass: false,
     connectTimeoutMs: options.connectTimeoutMs,
     serverAliveInterval: options.serverAliveInterval ?? 15,
     serverAliveCountMax: options.serverAliveCountMax ?? 3,
@@ -66,6 +68,9 @@ export function plainHostConfig(options: PlainHostOptions): HostConfig {
     controlMaster: 'no',
     controlPath: undefined,
     controlPersistSeconds: undefined,
+    connectionAttempts: 1,
+    bindAddress: undefined,
+    bindInterface: undefined,
     addressFamily: 'any',
     poolKey: '',
   };
@@ -74,6 +79,9 @@ export function plainHostConfig(options: PlainHostOptions): HostConfig {
 
 /** Connections may be shared only between configs that connect and authenticate identically. */
 export function poolKeyOf(host: HostConfig): string {
-  const { poolKey: _ignored, originalHost: _alias, ...rest } = host;
-  return JSON.stringify(rest);
+  const { poolKey: _ignored, originalHost: _alias, effective: _printed, ...rest } = host;
+  // A ProxyCommand's %n and %k name the alias: then the alias decides what runs.
+  return JSON.stringify(
+    host.proxyCommand === undefined ? rest : { ...rest, originalHost: host.originalHost },
+  );
 }

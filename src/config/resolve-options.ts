@@ -30,6 +30,11 @@ export interface ResolveOptions {
   platform?: NodeJS.Platform;
   /** Environment for `${VAR}` and Match exec. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Resolve each ProxyJump hop through the configuration into `jumpHosts`. `ssh -G` does not
+   * (it never looks at a hop), so `-G` passes false. @default true
+   */
+  resolveJumpHosts?: boolean;
 }
 
 /** Options validated once and fully defaulted. */
@@ -47,6 +52,7 @@ export interface NormalizedResolveOptions {
   readonly uid: string;
   readonly platform: NodeJS.Platform;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly resolveJumpHosts: boolean;
   /** Whether a local file exists (for `-i`). */
   readonly exists: (file: string) => boolean;
 }
@@ -116,6 +122,7 @@ export function normalizeResolveOptions(options: ResolveOptions): NormalizedReso
     uid: String(o.uid ?? process.getuid?.() ?? -1),
     platform,
     env,
+    resolveJumpHosts: o.resolveJumpHosts ?? true,
     exists: existsSync,
   });
 }

@@ -5,8 +5,13 @@ import { configPaths } from './config-paths.js';
 import { processLines, type ReadPass, readConfigFile } from './config-reader.js';
 import { isValidHostname, parseDestination } from './destination.js';
 import type { HostConfig } from './host-config.js';
+import { resolveJumpHosts } from './jump-hosts.js';
 import { OptionStore } from './option-store.js';
-import { normalizeResolveOptions, type ResolveOptions } from './resolve-options.js';
+import {
+  type NormalizedResolveOptions,
+  normalizeResolveOptions,
+  type ResolveOptions,
+} from './resolve-options.js';
 import { expandPercent, expandTilde } from './tokens.js';
 
 export type { ResolveOptions } from './resolve-options.js';
@@ -20,6 +25,12 @@ export async function resolveHostConfig(
   options: ResolveOptions = {},
 ): Promise<HostConfig> {
   const o = normalizeResolveOptions(options);
+  const target = await resolveOne(destination, o);
+  return o.resolveJumpHosts ? resolveJumpHosts(target, o, resolveOne) : target;
+}
+
+/** One destination through ssh_config, its ProxyJump hops left unresolved. */
+async function resolveOne(destination: string, o: NormalizedResolveOptions): Promise<HostConfig> {
   const dest = parseDestination(destination);
   const paths = configPaths(o.platform, o.homeDir, o.env);
   const store = new OptionStore();

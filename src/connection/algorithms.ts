@@ -57,6 +57,15 @@ export function preferKnownKeyTypes(algorithms: readonly string[], known: Readon
  * `knownKeyTypes` (from known_hosts) reorders the host-key algorithms when the config left
  * them at the default, as OpenSSH does.
  */
+/** Whether HostKeyAlgorithms is OpenSSH's default, so known_hosts decides the order (sshconnect2.c). */
+export function usesKnownHostsOrder(host: HostConfig): boolean {
+  return (
+    host.hostKeyAlgorithms.length === 0 ||
+    (host.hostKeyAlgorithms.length === OPENSSH_DEFAULTS.hostkeyalgorithms.length &&
+      host.hostKeyAlgorithms.every((a, i) => a === OPENSSH_DEFAULTS.hostkeyalgorithms[i]))
+  );
+}
+
 export function algorithmsFor(host: HostConfig, knownKeyTypes?: ReadonlySet<string>): Algorithms {
   const pick = (wanted: readonly string[], supported: readonly string[]): string[] | undefined => {
     if (wanted.length === 0) return undefined;
@@ -69,11 +78,7 @@ export function algorithmsFor(host: HostConfig, knownKeyTypes?: ReadonlySet<stri
   const cipher = pick(host.ciphers, SUPPORTED_ALGORITHMS.cipher);
   const hmac = pick(host.macs, SUPPORTED_ALGORITHMS.hmac);
   if (kex) out.kex = kex as Algorithms['kex'];
-  const defaultHostKeys =
-    host.hostKeyAlgorithms.length === 0 ||
-    (host.hostKeyAlgorithms.length === OPENSSH_DEFAULTS.hostkeyalgorithms.length &&
-      host.hostKeyAlgorithms.every((a, i) => a === OPENSSH_DEFAULTS.hostkeyalgorithms[i]));
-  if (knownKeyTypes && knownKeyTypes.size > 0 && defaultHostKeys) {
+  if (knownKeyTypes && knownKeyTypes.size > 0 && usesKnownHostsOrder(host)) {
     const ordered = preferKnownKeyTypes(hostKey ?? DEFAULT_ALGORITHMS.serverHostKey, knownKeyTypes);
     out.serverHostKey = ordered as Algorithms['serverHostKey'];
   } else if (hostKey) out.serverHostKey = hostKey as Algorithms['serverHostKey'];

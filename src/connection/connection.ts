@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2, {
   type AnyAuthMethod,
@@ -20,15 +20,22 @@ import {
 import { type Logger, silentLogger } from '../logger.js';
 import { explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
-import { algorithmsFor } from './algorithms.js';
+import { algorithmsFor, usesKnownHostsOrder } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
+import { connectTcp } from './tcp-socket.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
 const { Client } = ssh2;
 
 /** Decides whether a server host key is acceptable; throws a `HostKeyError` when it is not. */
-export type HostKeyVerifier = (key: Buffer, host: HostConfig) => Promise<void>;
+export type HostKeyVerifier = (key: Buffer, host: HostConfig, peer?: HostKeyPeer) => Promise<void>;
+
+/** Where the key came from: the address we are connected to, when we made the TCP connection ourselves. */
+export interface HostKeyPeer {
+  /** The remote IP address (CheckHostIP checks the key under it, as ssh does with its socket's address). */
+  readonly address?: string | undefined;
+}
 
 /** Produces the ordered list of authentication attempts for a host (ssh2 `authHandler` entries). */
 export type AuthProvider = (host: HostConfig) => Promise<AnyAuthMethod[]>;
@@ -50,30 +57,21 @@ export interface ConnectionOptions {
   id?: number;
 }
 
-/** Opens a TCP socket with Nagle off: without TCP_NODELAY every small exec waits ~40 ms on delayed ACKs. */
+/** Opens the direct TCP connection (ConnectionAttempts, BindAddress, AddressFamily): see tcp-socket.ts. */
 export async function tcpSocket(host: HostConfig, signal: AbortSignal): Promise<Duplex> {
-  const family = host.addressFamily === 'inet' ? 4 : host.addressFamily === 'inet6' ? 6 : 0;
-  return new Promise<Duplex>((resolve, reject) => {
-    const sock = net.connect({ host: host.hostname, port: host.port, family, noDelay: true });
-    const onAbort = (): void => {
-      sock.destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      sock.setNoDelay(true);
-      sock.off('error', reject);
-      resolve(sock);
-    });
-    sock.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-  });
+  return connectTcp(host, signal);
+}
+
+/** Whether `host` is reached by a TCP connect of our own (no ProxyCommand, no jump hops). */
+function isDirect(host: HostConfig): boolean {
+  return (
+    host.proxyCommand === undefined && host.proxyJump.length === 0 && (host.jumpHosts?.length ?? 0) === 0
+  );
 }
 
 let nextId = 1;
+/** How long a graceful close may take before the transport is destroyed. */
+const CLOSE_GRACE_MS = 2_000;
 
 /**
  * One authenticated ssh2 client. It counts its open channels against a learned capacity
@@ -142,18 +140,22 @@ export class Connection {
     // a host-key question or typing a passphrase: it stops while a verifier or the auth
     // provider runs (either may prompt) and starts afresh after, as OpenSSH's ConnectTimeout.
     let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
+    const arm = (ms = timeoutMs): void => {
       clearTimeout(timer);
       timer = setTimeout(
         () =>
           ac.abort(
             new TimeoutError(`Connection timed out after ${timeoutMs} ms`, { destination: this.destination }),
           ),
-        timeoutMs,
+        ms,
       );
     };
     const pause = (): void => clearTimeout(timer);
-    arm();
+    // ssh bounds each direct connect() by ConnectTimeout, retries ConnectionAttempts times 1 s
+    // apart, then gives the banner exchange its own ConnectTimeout: the budget covers them all.
+    const direct = isDirect(host);
+    const attempts = direct ? (host.connectionAttempts ?? 1) : 1;
+    arm(attempts * timeoutMs + (attempts - 1) * 1_000);
     const onOuterAbort = (): void =>
       ac.abort(new AbortedError('Connect aborted', { destination: this.destination }));
     signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -164,6 +166,7 @@ export class Connection {
     try {
       const factory = this.#options.socketFactory ?? tcpSocket;
       this.#socket = await factory(host, ac.signal);
+      if (attempts > 1) arm();
       coalesceWrites(this.#socket);
       pause();
       auth = await this.#options.authProvider(host);
@@ -200,14 +203,18 @@ export class Connection {
         // Our own keepalive (unref'ed timer) replaces ssh2's, unless this ssh2 lacks what it needs.
         keepaliveInterval: this.#keepalive.supported ? 0 : keepaliveMs,
         keepaliveCountMax: host.serverAliveCountMax,
-        algorithms: algorithmsFor(host, await knownHostKeyTypes(host)),
+        algorithms: algorithmsFor(
+          host,
+          await knownHostKeyTypes(host, { runCommand: usesKnownHostsOrder(host) }),
+        ),
         // ssh2 asks again at every re-key, and an asynchronous answer during a re-key resets the
         // connection: the key verified at connect is remembered and later checks answer at once.
         // A different key in mid-connection is refused, as OpenSSH does.
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void): boolean | undefined => {
           if (this.#verifiedHostKey) return key.equals(this.#verifiedHostKey);
           pause();
-          this.#options.hostKeyVerifier(key, host).then(
+          const peer = direct ? { address: (this.#socket as net.Socket | undefined)?.remoteAddress } : {};
+          this.#options.hostKeyVerifier(key, host, peer).then(
             () => {
               this.#verifiedHostKey = Buffer.from(key);
               arm();
@@ -233,13 +240,14 @@ export class Connection {
         });
         this.#client.once('error', (err: Error) => {
           ac.signal.removeEventListener('abort', onAbort);
-          reject(hostKeyError ?? err);
+          reject(hostKeyError ?? this.#transportCloseReason() ?? err);
         });
         // A socket closed after the version exchange but before 'ready' makes ssh2 emit only 'close'.
         this.#client.once('close', () => {
           ac.signal.removeEventListener('abort', onAbort);
           reject(
             hostKeyError ??
+              this.#transportCloseReason() ??
               new NetworkError('connection closed by the peer during the handshake', {
                 destination: this.destination,
               }),
@@ -277,6 +285,14 @@ export class Connection {
     this.unrefIfIdle();
   }
 
+  /** A transport that can say why it ended (a ProxyCommand that exited) explains a failed handshake. */
+  #transportCloseReason(): SshmuxError | undefined {
+    const sock = this.#socket as
+      | { closeReason?: (destination: string) => SshmuxError | undefined }
+      | undefined;
+    return sock?.closeReason?.(this.destination);
+  }
+
   /** Called once when the connection dies or is closed; `err` undefined for a clean close. */
   onClosed(listener: (err: SshmuxError | undefined) => void): void {
     if (this.#state === 'closed') listener(this.#closeError);
@@ -287,6 +303,8 @@ export class Connection {
     if (this.#state === 'closed' && this.#closedListeners.length === 0) return;
     this.#state = 'closed';
     this.#keepalive?.stop();
+    // A ProxyCommand that ignores the end of its stdin must not outlive the connection.
+    this.#socket?.destroy();
     for (const fail of [...this.#pendingOpens]) fail(this.#closeError);
     this.#pendingOpens.clear();
     const listeners = this.#closedListeners;
@@ -366,6 +384,9 @@ export class Connection {
     if (this.#state === 'closed') return;
     this.#client.end();
     if (this.#state !== 'ready') this.#markClosed();
+    // A transport that does not finish closing (a ProxyCommand that ignores the end of its
+    // stdin) is ended after a grace period; unref'ed, so it never keeps the process alive.
+    else setTimeout(() => this.#socket?.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   /** Close now, failing whatever runs on it with `err`. Idempotent. */

@@ -10,6 +10,7 @@ import {
   type SocketFactory,
   tcpSocket,
 } from './connection.js';
+import { type ProxyCommandOptions, proxyCommandSocket } from './proxy-command.js';
 
 /** Resolves one ProxyJump hop (`[user@]host[:port]` or an alias) to its own configuration. */
 export type HopResolver = (hop: string, target: HostConfig) => Promise<HostConfig>;
@@ -21,6 +22,8 @@ export interface ProxyJumpOptions {
   resolve?: HopResolver;
   /** @default silent */
   logger?: Logger;
+  /** How ProxyCommand processes start (the target's or the first hop's). @default their defaults */
+  proxyCommand?: ProxyCommandOptions;
 }
 
 /** Split `[user@]host[:port]` (host may be `[v6]`), as ssh -J accepts it. */
@@ -61,16 +64,22 @@ export const defaultHopResolver: HopResolver = async (hop, target) => {
 };
 
 /**
- * A `SocketFactory` that reaches `host` through each `host.proxyJump` hop in turn: the first
- * hop over TCP, every next one (and the target) over a `direct-tcpip` channel of the previous.
- * Each hop is verified and authenticated with its own config. The hops close when the returned
- * stream closes, i.e. when the final connection closes. Without hops it is plain TCP.
+ * A `SocketFactory` for a host's whole route: its ProxyCommand when it has one; else through
+ * each ProxyJump hop in turn — the first hop over its own route (TCP, or its own ProxyCommand
+ * or hops, as ssh 9.2 lets only the first hop use them), every next one (and the target) over a
+ * `direct-tcpip` channel of the previous. Hops come from `host.jumpHosts` (resolved through
+ * ssh_config) or, for configs built without it, from `resolve`. Each hop is verified and
+ * authenticated with its own config; the hops close when the returned stream closes, i.e. when
+ * the final connection closes. Without either it is plain TCP.
  */
 export function proxyJumpSocketFactory(options: ProxyJumpOptions): SocketFactory {
   const resolve = options.resolve ?? defaultHopResolver;
   const log = options.logger ?? silentLogger();
-  return async (host: HostConfig, signal: AbortSignal): Promise<Duplex> => {
-    if (host.proxyJump.length === 0) return tcpSocket(host, signal);
+  const route = async (host: HostConfig, signal: AbortSignal): Promise<Duplex> => {
+    if (host.proxyCommand !== undefined) return proxyCommandSocket(host, signal, options.proxyCommand);
+    const hopConfigs =
+      host.jumpHosts ?? (await Promise.all(host.proxyJump.map((spec) => resolve(spec, host))));
+    if (hopConfigs.length === 0) return tcpSocket(host, signal);
     const hops: Connection[] = [];
     const closeAll = (): void => {
       for (const c of hops.reverse()) c.close();
@@ -78,31 +87,31 @@ export function proxyJumpSocketFactory(options: ProxyJumpOptions): SocketFactory
     let firstSocket: Duplex | undefined;
     try {
       let previous: Connection | undefined;
-      for (const [i, spec] of host.proxyJump.entries()) {
-        const resolved = await resolve(spec, host);
+      for (const [i, resolved] of hopConfigs.entries()) {
+        const name = host.proxyJump[i] ?? resolved.originalHost;
         // Only the first hop has an address of its own; CheckHostIP means nothing behind a jump.
         const hopConfig = i === 0 ? resolved : Object.freeze({ ...resolved, checkHostIp: false });
         const via = previous;
         const conn = new Connection(hopConfig, {
           hostKeyVerifier: options.hostKeyVerifier,
           authProvider: options.authProvider,
-          logger: log.child({ hop: spec }),
+          logger: log.child({ hop: name }),
           socketFactory: via
             ? async () => via.forwardOut(hopConfig.hostname, hopConfig.port)
             : async (h, s) => {
-                firstSocket = await tcpSocket(h, s);
+                firstSocket = await route(h, s);
                 return firstSocket;
               },
         });
         hops.push(conn);
         await conn.connect(signal);
-        log.debug({ hop: spec, host: `${hopConfig.hostname}:${hopConfig.port}` }, 'jump hop connected');
+        log.debug({ hop: name, host: `${hopConfig.hostname}:${hopConfig.port}` }, 'jump hop connected');
         previous = conn;
       }
       const last = previous as Connection;
       const channel = await last.forwardOut(host.hostname, host.port);
       channel.once('close', closeAll);
-      // Connection (un)refs its socket by activity; forward that to the real TCP socket of hop 1.
+      // Connection (un)refs its socket by activity; forward that to the real transport of hop 1.
       const sock = firstSocket as (Duplex & { ref?: () => void; unref?: () => void }) | undefined;
       return Object.assign(channel, {
         ref: () => sock?.ref?.(),
@@ -113,4 +122,5 @@ export function proxyJumpSocketFactory(options: ProxyJumpOptions): SocketFactory
       throw err;
     }
   };
+  return route;
 }

@@ -200,5 +200,15 @@ export function hostConfigFrom(raw: Record<string, unknown>): HostConfig {
     Array.isArray(raw.identityFiles) &&
     Array.isArray(raw.userKnownHostsFiles);
   if (!ok) throw new ConfigError('the client sent an incomplete host configuration');
-  return Object.freeze({ ...raw }) as unknown as HostConfig;
+  // A ProxyCommand's environment, directory and stderr are the client's: the client runs it.
+  if (raw.proxyCommand !== undefined || raw.knownHostsCommand !== undefined) {
+    throw new ConfigError(
+      'the daemon does not run ProxyCommand or KnownHostsCommand; the client connects in-process',
+    );
+  }
+  if (raw.jumpHosts !== undefined && !Array.isArray(raw.jumpHosts)) {
+    throw new ConfigError('the client sent an incomplete host configuration');
+  }
+  const jumpHosts = (raw.jumpHosts as Record<string, unknown>[] | undefined)?.map(hostConfigFrom);
+  return Object.freeze({ ...raw, ...(jumpHosts && { jumpHosts }) }) as unknown as HostConfig;
 }

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { HostConfig } from '../config/host-config.js';
-import type { HostKeyVerifier } from '../connection/connection.js';
+import type { HostKeyPeer, HostKeyVerifier } from '../connection/connection.js';
 import { HostKeyError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { displayKeyType, fingerprintSha256, keyTypeOfBlob } from './fingerprint.js';
@@ -11,6 +11,7 @@ import {
   type KnownHostsEntry,
   knownHostsName,
 } from './known-hosts.js';
+import { runKnownHostsCommand } from './known-hosts-command.js';
 import { appendKnownHostsLines, readKnownHostsFiles } from './known-hosts-file.js';
 
 /** What the user is asked about an unknown host key. */
@@ -37,6 +38,8 @@ export interface HostKeyVerifierOptions {
   logger?: Logger;
   /** Resolves a host name to the address CheckHostIP records. @default dns.lookup */
   lookup?: (hostname: string) => Promise<string>;
+  /** KnownHostsCommand's environment. @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 type Status =
@@ -74,14 +77,25 @@ function isLoopback(ip: string): boolean {
 export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): HostKeyVerifier {
   const log = options.logger ?? silentLogger();
   const lookup = options.lookup ?? (async (h: string) => (await dnsLookup(h)).address);
-  return async (key: Buffer, host: HostConfig) => {
+  return async (key: Buffer, host: HostConfig, peer: HostKeyPeer = {}) => {
     const destination = `${host.user}@${host.hostname}:${host.port}`;
     const keyType = keyTypeOfBlob(key);
     const shown = displayKeyType(keyType);
     const fingerprint = fingerprintSha256(key);
     const name = host.hostKeyAlias ?? knownHostsName(host.hostname, host.port);
     const files = [...host.userKnownHostsFiles, ...host.globalKnownHostsFiles];
-    const entries = await readKnownHostsFiles(files);
+    const fileEntries = await readKnownHostsFiles(files);
+    // KnownHostsCommand's lines count as one more (read-only) known_hosts source, as in sshconnect.c.
+    const fromCommand = async (invocation: 'HOSTNAME' | 'ADDRESS', hostfileName: string) =>
+      host.knownHostsCommand === undefined
+        ? []
+        : runKnownHostsCommand(
+            host.knownHostsCommand,
+            { invocation, hostfileName, keyType, fingerprint, key },
+            log,
+            options.env,
+          );
+    let entries = [...fileEntries, ...(await fromCommand('HOSTNAME', name))];
     const fail = (message: string): never => {
       throw new HostKeyError(message, { destination });
     };
@@ -89,15 +103,23 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): Hos
 
     // CheckHostIP is off for literal addresses, loopback and jumped hosts, as in OpenSSH.
     let ipName: string | undefined;
-    if (host.checkHostIp && !isIpAddress(host.hostname) && host.proxyJump.length === 0) {
+    // ssh has no address for a proxied connection ("<no hostip for proxy command>").
+    if (
+      host.checkHostIp &&
+      !isIpAddress(host.hostname) &&
+      host.proxyJump.length === 0 &&
+      host.proxyCommand === undefined
+    ) {
       try {
-        const ip = await lookup(host.hostname);
+        // The address we are connected to, as ssh uses its socket's; a lookup when not known.
+        const ip = peer.address ?? (await lookup(host.hostname));
         if (!isLoopback(ip)) ipName = knownHostsName(ip, host.port);
       } catch (err) {
         log.debug({ err, host: host.hostname }, 'CheckHostIP: address lookup failed');
       }
     }
 
+    if (ipName !== undefined) entries = [...entries, ...(await fromCommand('ADDRESS', ipName))];
     const status = statusOf(entries, name, key, keyType);
     const ipStatus = ipName === undefined ? undefined : statusOf(entries, ipName, key, keyType);
     for (const s of [status, ipStatus]) {
@@ -164,7 +186,9 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): Hos
       `the line printed by \`ssh-keyscan -t ${keyType} ${host.port === 22 ? '' : `-p ${host.port} `}${host.hostname}\`` +
       ` to ${userFile ?? '~/.ssh/known_hosts'}.`;
     const unknown = `The ${shown} host key for ${name} (${fingerprint}) is not known (searched ${files.join(', ') || 'no files'}).`;
-    if (mode === 'yes') fail(`${unknown} Refusing to connect: StrictHostKeyChecking is yes. ${hint}`);
+    // ssh's last word here is `Host key verification failed.`: scripts grep for it.
+    if (mode === 'yes')
+      fail(`${unknown} StrictHostKeyChecking is yes: Host key verification failed. ${hint}`);
     if (mode === 'ask') {
       if (host.batchMode) fail(`${unknown} Host key verification failed: BatchMode forbids asking. ${hint}`);
       if (!options.prompt) fail(`${unknown} Host key verification failed: there is no way to ask. ${hint}`);

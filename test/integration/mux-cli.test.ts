@@ -56,7 +56,7 @@ describe('sshmux ssh front', () => {
     const r = await box.run(['-L', '8080:localhost:80', ...box.sshArgs(), 'true']);
     expect(r.code).toBe(255);
     expect(r.stderr).toBe(
-      'sshmux ssh: option -L is not supported by sshmux (supported: -p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port])\n',
+      'sshmux ssh: option -L is not supported by sshmux (supported: -p -l -i -F -o -J -c -m -b -B -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port])\n',
     );
   });
 

@@ -214,6 +214,30 @@ describe('createHostKeyVerifier', () => {
       await createHostKeyVerifier({ lookup })(good.blob, { ...host, strictHostKeyChecking: 'no' });
     });
 
+    it('checks the address the connection is made to, not a fresh lookup, when it is known', async () => {
+      const spy = vi.fn(lookup);
+      const { host, file } = setup({ checkHostIp: true });
+      writeLines(file, [line('server.example')]);
+      await createHostKeyVerifier({ lookup: spy })(
+        good.blob,
+        { ...host, strictHostKeyChecking: 'yes' },
+        { address: '198.51.100.7' },
+      );
+      expect(spy).not.toHaveBeenCalled();
+      expect(readFileSync(file, 'utf8')).toBe(`${line('server.example')}\n${line('198.51.100.7')}\n`);
+    });
+
+    it('is off behind a ProxyCommand, where ssh has no address either', async () => {
+      const spy = vi.fn(lookup);
+      const { host } = setup({ checkHostIp: true });
+      await createHostKeyVerifier({ lookup: spy })(good.blob, {
+        ...host,
+        proxyCommand: 'nc %h %p',
+        strictHostKeyChecking: 'no',
+      });
+      expect(spy).not.toHaveBeenCalled();
+    });
+
     it('is off by default (modern OpenSSH) and for literal addresses', async () => {
       const spy = vi.fn(lookup);
       const { host } = setup();
