@@ -1,10 +1,10 @@
-// No imports but Node's own: this module runs before any other code of the CLI or the daemon,
-// so that no signal can reach Node's default handlers while the rest loads.
+// No imports but Node's own and a leaf module: this runs before any other code of the CLI or the
+// daemon, so that no signal can reach Node's default handlers while the rest loads.
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { runDeathHooks } from '../death-hooks.js';
 
-/** Run synchronously, newest first, just before the process dies of a signal (restore the terminal, end children). */
-const deathHooks: (() => void)[] = [];
+export { onDeathBySignal } from '../death-hooks.js';
 
 /**
  * Signals whose default action ends ssh (so it must end us too, by the same signal), but whose
@@ -17,27 +17,12 @@ const GUARDED: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 /** Inspector flags Node honours in NODE_OPTIONS. */
 const INSPECT_FLAG = /^--(inspect(-brk|-wait)?|inspect-port|debug-port|inspect-publish-uid)(=.*)?$/;
 
-/** Register clean-up for a death by signal; returns a function that removes it. */
-export function onDeathBySignal(hook: () => void): () => void {
-  deathHooks.push(hook);
-  return () => {
-    const i = deathHooks.lastIndexOf(hook);
-    if (i >= 0) deathHooks.splice(i, 1);
-  };
-}
-
 /**
  * End the process as the default action of `signal` would, after the clean-up hooks: the parent
  * sees "killed by signal" (128+n in a shell), as with ssh.
  */
 export function dieBySignal(signal: NodeJS.Signals): void {
-  for (const hook of deathHooks.splice(0).reverse()) {
-    try {
-      hook();
-    } catch {
-      // Dying anyway: one failed clean-up must not keep the others from running.
-    }
-  }
+  runDeathHooks();
   // With no listener left, libuv puts the default disposition back, and the signal is delivered
   // again, this time with its default action (Node's own SIGINT/SIGTERM handler re-raises too).
   process.removeAllListeners(signal);

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
+import { onDeathBySignal } from '../death-hooks.js';
 import { NetworkError } from '../errors.js';
 
 /** After SIGHUP, a proxy that is still alive this long later gets SIGKILL: nothing is left behind. */
@@ -7,15 +8,20 @@ const KILL_GRACE_MS = 1_000;
 /** A proxy that closed its stdout is given this long to exit, so its status can explain the close. */
 const EXIT_WAIT_MS = 200;
 
-/** Proxies still running: one `exit` listener ends them all (a listener each would trip MaxListeners). */
+/**
+ * Proxies still running: one `exit` listener and one death-by-signal hook end them all (a
+ * listener each would trip MaxListeners).
+ */
 const live = new Set<() => void>();
 let exitHooked = false;
 function killOnExit(kill: () => void): () => void {
   if (!exitHooked) {
     exitHooked = true;
-    process.on('exit', () => {
+    const killAll = (): void => {
       for (const k of live) k();
-    });
+    };
+    process.on('exit', killAll);
+    onDeathBySignal(killAll);
   }
   live.add(kill);
   return () => live.delete(kill);

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,40 @@ describe('signals sent to sshmux ssh behave as with ssh', () => {
     } finally {
       silent.close();
     }
+  });
+
+  it('a signal while a ProxyCommand is connecting ends the proxy too: nothing is left running', async () => {
+    const pidFile = path.join(box.home, 'proxy.pid');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'ssh',
+        '-F',
+        'none',
+        '-o',
+        `ProxyCommand=sh -c 'echo $$ > ${pidFile}; exec sleep 30'`,
+        'h',
+        'true',
+      ],
+      { env: box.env(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_c, s) => resolve(s)));
+    let pid = 0;
+    for (let i = 0; i < 100 && pid === 0; i++) {
+      await sleep(50);
+      pid = Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' }).trim() || 0);
+    }
+    expect(pid).toBeGreaterThan(0);
+    await sleep(1_000);
+    child.kill('SIGTERM');
+    expect(await closed).toBe('SIGTERM');
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i++) {
+      await sleep(50);
+      gone = !existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    }
+    expect(gone).toBe(true);
   });
 
   it('SIGUSR1 to the daemon opens no inspector and ends it as it ends an ssh master', async () => {
