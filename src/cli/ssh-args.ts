@@ -26,6 +26,8 @@ export interface SshArgs {
   nullStdin: boolean;
   quiet: boolean;
   verbosity: number;
+  /** LogLevel as -q and -v set it (ssh.c assigns it directly, so it beats the configuration). */
+  logLevel: string | undefined;
   /** `-G`: print the resolved configuration and exit. */
   printConfig: boolean;
   /** `-V`: print the version and exit. */
@@ -44,6 +46,9 @@ const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MA
 
 const SUPPORTED =
   '-p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
+
+/** ssh's log levels, lowest first. */
+const LOG_LEVELS = ['QUIET', 'FATAL', 'ERROR', 'INFO', 'VERBOSE', 'DEBUG1', 'DEBUG2', 'DEBUG3'];
 
 function fail(message: string): never {
   throw new ConfigError(`sshmux ssh: ${message}`);
@@ -69,6 +74,7 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
     nullStdin: false,
     quiet: false,
     verbosity: 0,
+    logLevel: undefined,
     printConfig: false,
     version: false,
     control: undefined,
@@ -149,10 +155,15 @@ function applyFlag(out: SshArgs, flag: string): void {
       return;
     case 'q':
       out.quiet = true;
+      out.logLevel = 'QUIET';
       return;
-    case 'v':
+    case 'v': {
+      // ssh.c: the first -v sets DEBUG1, each later one raises whatever the level is by one, up to DEBUG3.
+      const at = out.logLevel === undefined ? -1 : LOG_LEVELS.indexOf(out.logLevel);
+      out.logLevel = out.verbosity === 0 ? 'DEBUG1' : LOG_LEVELS[Math.min(at + 1, LOG_LEVELS.length - 1)];
       out.verbosity++;
       return;
+    }
     case 'G':
       out.printConfig = true;
       return;

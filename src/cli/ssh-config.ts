@@ -18,12 +18,17 @@ function absolute(file: string, cwd: string): string {
  * are made absolute against our working directory, so the daemon (whose directory is its
  * runtime dir) reads the same identity and known_hosts files.
  */
-export async function resolveSshHost(args: SshArgs, cwd = process.cwd()): Promise<HostConfig> {
+export async function resolveSshHost(
+  args: SshArgs,
+  cwd = process.cwd(),
+  onWarning?: (message: string) => void,
+): Promise<HostConfig> {
   const resolved = await resolveHostConfig(args.destination, {
+    ...(onWarning !== undefined && { onWarning }),
     ...(args.configFile !== undefined && {
       configFile: args.configFile === 'none' ? 'none' : absolute(args.configFile, cwd),
     }),
-    overrides: args.options,
+    overrides: args.logLevel === undefined ? args.options : [['LogLevel', args.logLevel], ...args.options],
     ...(args.port !== undefined && { port: args.port }),
     ...(args.user !== undefined && { user: args.user }),
     identityFiles: args.identityFiles.map((f) => absolute(f, cwd)),

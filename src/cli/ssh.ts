@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
+import { asSshLogLines, isSshConfigError, sshErrorText } from '../config/ssh-error.js';
 import { formatSshG } from '../config/ssh-g.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
 import { cliLogger, type Logger, silentLogger } from '../logger.js';
@@ -19,6 +20,7 @@ import type { CliContext } from './context.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
+import { TTY_REFUSED, ttyRefusedNotice } from './tty-notice.js';
 import { VERSION } from './version.js';
 
 /** OpenSSH exits 255 for its own errors and when the remote command was killed by a signal. */
@@ -57,7 +59,11 @@ function daemonScript(): string {
  * use) or in-process. Exits with the remote status; 255 for sshmux's own errors and for a
  * remote command killed by a signal, as ssh does.
  */
-export async function runSshCli(argv: string[], ctx: CliContext): Promise<number> {
+export async function runSshCli(
+  argv: string[],
+  ctx: CliContext,
+  terminal: { stdinIsTty?: boolean } = {},
+): Promise<number> {
   let args: SshArgs;
   try {
     args = parseSshArgs(argv);
@@ -77,7 +83,11 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
       : ctx.logger;
   try {
     if (args.control) return await runControl(args, ctx);
-    const host = await resolveSshHost(args);
+    const host = await resolveSshHost(args, process.cwd(), (line) => {
+      if (!args.quiet) ctx.stderr.write(asSshLogLines(line));
+    });
+    const stdinIsTty = terminal.stdinIsTty ?? process.stdin.isTTY === true;
+    if (!args.quiet && ttyRefusedNotice(args, host, stdinIsTty)) ctx.stderr.write(asSshLogLines(TTY_REFUSED));
     if (args.printConfig) {
       ctx.stdout.write(formatSshG(host));
       return 0;
@@ -85,7 +95,6 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
     if (args.command.length === 0) {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
-    const stdinIsTty = process.stdin.isTTY === true;
     const request: SshRequest = {
       host,
       command: remoteCommandLine(args),
@@ -99,7 +108,10 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
     };
     return await runSession(request, io, logger);
   } catch (err) {
-    if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
+    if (isSshConfigError(err)) {
+      const text = sshErrorText(err as ConfigError, args.quiet);
+      if (text !== undefined) ctx.stderr.write(asSshLogLines(text));
+    } else if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {

@@ -14,9 +14,9 @@ export interface ConfigLine {
   readonly line: number;
 }
 
-/** `file line N` as OpenSSH words it. */
+/** `file line N` as OpenSSH words it (`command-line line 0` for `-o`). */
 export function where(file: string, line: number): string {
-  return line === 0 ? file : `${file} line ${line}`;
+  return `${file} line ${line}`;
 }
 
 /**

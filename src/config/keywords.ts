@@ -5,7 +5,7 @@ import { where } from './config-lexer.js';
 import { convtime } from './convtime.js';
 import { parsePort } from './destination.js';
 import type { OptionStore } from './option-store.js';
-import { matchPattern } from './pattern.js';
+import { matchPattern, matchPatternList } from './pattern.js';
 import { validateProxyJump } from './proxy-jump.js';
 
 /** Keywords resolved and printed exactly like OpenSSH 9.2 (the `ssh -G` parity set). */
@@ -73,9 +73,23 @@ const ALIASES: Record<string, string> = {
   keepalive: 'tcpkeepalive',
   smartcarddevice: 'pkcs11provider',
   identityfile2: 'identityfile',
-  globalknownhostsfile2: 'globalknownhostsfile',
-  userknownhostsfile2: 'userknownhostsfile',
+  dsaauthentication: 'pubkeyauthentication',
 };
+
+/** readconf.c's oIgnore: accepted without a word. */
+const IGNORED = new Set(['protocol']);
+/** readconf.c's oDeprecated: logged at debug level only, so silent at ssh's default LogLevel. */
+const DEPRECATED = new Set(
+  'cipher fallbacktorsh globalknownhostsfile2 rhostsauthentication userknownhostsfile2 useroaming usersh useprivilegedport'.split(
+    ' ',
+  ),
+);
+/** readconf.c's oUnsupported (in a build with GSSAPI and PKCS#11, as Debian's): a warning, then go on. */
+const UNSUPPORTED = new Set(
+  'afstokenpassing kerberosauthentication kerberostgtpassing rsaauthentication rhostsrsaauthentication compressionlevel'.split(
+    ' ',
+  ),
+);
 
 const FLAG: Record<string, string> = { yes: 'yes', true: 'yes', no: 'no', false: 'no' };
 const STRICT: Record<string, string> = {
@@ -97,6 +111,19 @@ const CONTROL_MASTER: Record<string, string> = {
   autoask: 'autoask',
 };
 const ADDRESS_FAMILY: Record<string, string> = { inet: 'inet', inet6: 'inet6', any: 'any' };
+/** log.c's names → what ssh -G prints (Debian's build spells QUIET `SILENT`, DEBUG1 `DEBUG`). */
+const LOG_LEVEL: Record<string, string> = {
+  SILENT: 'SILENT',
+  QUIET: 'SILENT',
+  FATAL: 'FATAL',
+  ERROR: 'ERROR',
+  INFO: 'INFO',
+  VERBOSE: 'VERBOSE',
+  DEBUG: 'DEBUG',
+  DEBUG1: 'DEBUG',
+  DEBUG2: 'DEBUG2',
+  DEBUG3: 'DEBUG3',
+};
 const MAX_IDENTITY_FILES = 100;
 const MAX_HOSTS_FILES = 16;
 
@@ -105,9 +132,27 @@ export function canonicalKeyword(keyword: string): string {
 }
 
 export function isKnownKeyword(keyword: string): boolean {
+  const kw = canonicalKeyword(keyword);
   return (
-    SUPPORTED_KEYWORDS.includes(keyword) || OTHER_KEYWORDS.has(keyword) || OTHER_ACCUMULATING.has(keyword)
+    SUPPORTED_KEYWORDS.includes(kw) ||
+    OTHER_KEYWORDS.has(kw) ||
+    OTHER_ACCUMULATING.has(kw) ||
+    IGNORED.has(kw) ||
+    DEPRECATED.has(kw) ||
+    UNSUPPORTED.has(kw) ||
+    ['host', 'match', 'include'].includes(kw)
   );
+}
+
+/**
+ * readconf.c's parse_token for a keyword it does not know: ignored when it matches the
+ * IgnoreUnknown patterns in effect *at this line* (set by an earlier active line), else an error
+ * counted against the file, even inside a Host block that does not match.
+ */
+function unknownKeyword(store: OptionStore, line: ConfigLine): void {
+  const patterns = store.first('ignoreunknown');
+  if (patterns !== undefined && matchPatternList(line.keyword, patterns, true) === 1) return;
+  throw new ConfigError(`${line.file}: line ${line.line}: Bad configuration option: ${line.keyword}`);
 }
 
 function one(line: ConfigLine): string {
@@ -134,7 +179,7 @@ function seconds(line: ConfigLine, allowNone: boolean): string {
   const arg = one(line);
   if (allowNone && arg === 'none') return 'none';
   const t = convtime(arg);
-  if (t === undefined) throw new ConfigError(`${where(line.file, line.line)}: invalid time value "${arg}".`);
+  if (t === undefined) throw new ConfigError(`${where(line.file, line.line)}: invalid time value.`);
   return String(t);
 }
 
@@ -194,8 +239,22 @@ function validateIdentityAgent(line: ConfigLine, arg: string): void {
  * Validate one directive (always: a bad value is fatal even in an inactive block, as in OpenSSH)
  * and record it in `store` when `active`. Host, Match and Include are handled by the reader.
  */
-export function applyDirective(store: OptionStore, line: ConfigLine, active: boolean): void {
+export function applyDirective(
+  store: OptionStore,
+  line: ConfigLine,
+  active: boolean,
+  warn: (message: string) => void = () => {},
+): void {
   const kw = canonicalKeyword(line.keyword);
+  if (!isKnownKeyword(kw)) {
+    unknownKeyword(store, line);
+    return;
+  }
+  if (IGNORED.has(kw) || DEPRECATED.has(kw)) return;
+  if (UNSUPPORTED.has(kw)) {
+    warn(`${where(line.file, line.line)}: Unsupported option "${kw}"`);
+    return;
+  }
   const set = (values: string[]) => {
     if (active) store.setFirst(kw, values);
   };
@@ -294,6 +353,15 @@ export function applyDirective(store: OptionStore, line: ConfigLine, active: boo
     case 'proxycommand':
       if (active && !store.has('proxyjump')) store.setFirst(kw, [line.rest]);
       return;
+    case 'loglevel': {
+      const arg = line.args[0] ?? '';
+      const level = LOG_LEVEL[arg.toUpperCase()];
+      if (level === undefined) {
+        throw new ConfigError(`${where(line.file, line.line)}: unsupported log level '${arg}'`);
+      }
+      set([level]);
+      return;
+    }
     case 'sendenv':
       sendEnv(store, line, active);
       return;
@@ -309,7 +377,6 @@ export function applyDirective(store: OptionStore, line: ConfigLine, active: boo
         if (active) store.append(kw, [line.args.join(' ')]);
         return;
       }
-      if (OTHER_KEYWORDS.has(kw)) set([line.args.join(' ')]);
-      else if (active) store.setUnknown(kw, line.args.join(' '));
+      set([line.args.join(' ')]);
   }
 }

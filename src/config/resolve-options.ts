@@ -30,6 +30,8 @@ export interface ResolveOptions {
   platform?: NodeJS.Platform;
   /** Environment for `${VAR}` and Match exec. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Receives the non-fatal messages ssh prints while reading (`Unsupported option "…"`). @default ignore them */
+  onWarning?: (message: string) => void;
 }
 
 /** Options validated once and fully defaulted. */
@@ -47,6 +49,7 @@ export interface NormalizedResolveOptions {
   readonly uid: string;
   readonly platform: NodeJS.Platform;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly onWarning: (message: string) => void;
   /** Whether a local file exists (for `-i`). */
   readonly exists: (file: string) => boolean;
 }
@@ -98,6 +101,9 @@ export function normalizeResolveOptions(options: ResolveOptions): NormalizedReso
       throw new ConfigError(`Expected \`identityFiles\` entries to be paths, got ${describe(f)}`);
     }
   }
+  if (o.onWarning !== undefined && typeof o.onWarning !== 'function') {
+    throw new ConfigError(`Expected \`onWarning\` to be a function, got ${describe(o.onWarning)}`);
+  }
   const platform = o.platform ?? process.platform;
   const env = o.env ?? process.env;
   const me = account();
@@ -116,6 +122,7 @@ export function normalizeResolveOptions(options: ResolveOptions): NormalizedReso
     uid: String(o.uid ?? process.getuid?.() ?? -1),
     platform,
     env,
+    onWarning: o.onWarning ?? (() => {}),
     exists: existsSync,
   });
 }

@@ -7,6 +7,7 @@ import { isValidHostname, parseDestination } from './destination.js';
 import type { HostConfig } from './host-config.js';
 import { OptionStore } from './option-store.js';
 import { normalizeResolveOptions, type ResolveOptions } from './resolve-options.js';
+import { isSshConfigError, sshConfigError } from './ssh-error.js';
 import { expandPercent, expandTilde } from './tokens.js';
 
 export type { ResolveOptions } from './resolve-options.js';
@@ -36,17 +37,24 @@ export async function resolveHostConfig(
     env: o.env,
     systemDir: paths.systemDir,
     platform: o.platform,
+    warn: o.onWarning,
     wantFinalPass: false,
   };
   const userFlags = { userConfig: true, checkPermissions: false, neverMatch: false };
 
   // Command line first: -o, then -l, -p, -i, -4/-6, then the destination's user and port.
-  const cmdline = o.overrides.map(([k, v]) => {
-    const line = lexLine(`${k} ${v}`, 'command-line', 0);
-    if (!line) throw new ConfigError(`command-line: bad option \`${k}=${v}\``);
-    return line;
-  });
-  await processLines(cmdline, pass, userFlags, 0, { value: true }, true);
+  // ssh exits at the first bad -o, with readconf.c's message and nothing after it.
+  try {
+    for (const [k, v] of o.overrides) {
+      const line = lexLine(`${k} ${v}`, 'command-line', 0);
+      if (!line) throw new ConfigError(`command-line: bad option \`${k}=${v}\``);
+      await processLines([line], pass, userFlags, 0, { value: true }, true);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError && !isSshConfigError(err))
+      throw sshConfigError(err.message, { cause: err });
+    throw err;
+  }
   if (o.user !== undefined) store.setFirst('user', [o.user]);
   if (o.port !== undefined) store.force('port', [String(o.port)]);
   for (const file of o.identityFiles) {
