@@ -18,6 +18,7 @@ import {
 import type { PtyOptions } from '../pool/types.js';
 import type { CliContext } from './context.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
+import { applySshChecks } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
 import { TTY_REFUSED, ttyRefusedNotice } from './tty-notice.js';
@@ -83,11 +84,13 @@ export async function runSshCli(
       : ctx.logger;
   try {
     if (args.control) return await runControl(args, ctx);
-    const host = await resolveSshHost(args, process.cwd(), (line) => {
+    const warn = (line: string) => {
       if (!args.quiet) ctx.stderr.write(asSshLogLines(line));
-    });
+    };
     const stdinIsTty = terminal.stdinIsTty ?? process.stdin.isTTY === true;
-    if (!args.quiet && ttyRefusedNotice(args, host, stdinIsTty)) ctx.stderr.write(asSshLogLines(TTY_REFUSED));
+    const host = applySshChecks(args, await resolveSshHost(args, process.cwd(), warn), warn, (h) => {
+      if (!args.quiet && ttyRefusedNotice(args, h, stdinIsTty)) ctx.stderr.write(asSshLogLines(TTY_REFUSED));
+    });
     if (args.printConfig) {
       ctx.stdout.write(formatSshG(host));
       return 0;

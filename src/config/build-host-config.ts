@@ -5,7 +5,7 @@ import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
 import { formatHop, parseProxyJump } from './proxy-jump.js';
 import type { NormalizedResolveOptions } from './resolve-options.js';
-import { expandPath, type TokenContext } from './tokens.js';
+import { clientTokens, expandPath, expandPercent, type TokenContext } from './tokens.js';
 
 const DEFAULT_IDENTITY_FILES = [
   'id_rsa',
@@ -49,7 +49,8 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   const first = (k: string, def: string) => store.first(k) ?? def;
   const user = first('user', c.localUser);
   const port = Number(first('port', '22'));
-  const hostKeyAlias = store.first('hostkeyalias');
+  // ssh.c lowercases HostKeyAlias before using or printing it.
+  const hostKeyAlias = store.first('hostkeyalias')?.toLowerCase();
   const ctx: TokenContext = {
     host: c.host,
     originalHost: c.originalHost,
@@ -102,6 +103,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   put('user', [user]);
   put('hostname', [c.host]);
   put('port', [String(port)]);
+  put('hostkeyalias', hostKeyAlias === undefined ? undefined : [hostKeyAlias]);
   put('serveraliveinterval', [aliveInterval]);
   put('identityfile', identityRaw);
   put('userknownhostsfile', userKnown);
@@ -113,6 +115,25 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     jumpRaw === undefined || proxyJump.length === 0 ? undefined : [printedJump(jumpRaw, proxyJump)],
   );
   for (const [k, v] of Object.entries(algorithms)) put(k, [v.join(',')]);
+  // ssh.c expands RemoteCommand's % tokens before -G prints it.
+  const remoteCommand = store.first('remotecommand');
+  if (remoteCommand !== undefined)
+    put('remotecommand', [expandPercent(remoteCommand, clientTokens(ctx), 'RemoteCommand')]);
+  // fill_default_options: UpdateHostKeys defaults on only without VerifyHostKeyDNS and with the default known_hosts.
+  if (!store.has('updatehostkeys')) {
+    const dns = store.first('verifyhostkeydns');
+    const files = store.get('userknownhostsfile');
+    const defaultFiles = files === undefined || (files.length === 1 && files[0] === '~/.ssh/known_hosts');
+    put('updatehostkeys', [(dns === undefined || dns === 'false') && defaultFiles ? 'true' : 'false']);
+  }
+  // Printed assembled like the four above (fill_default_options runs kex_assemble_names on them).
+  for (const k of [
+    'pubkeyacceptedalgorithms',
+    'hostbasedacceptedalgorithms',
+    'casignaturealgorithms',
+  ] as const) {
+    put(k, [assembleAlgorithms(k, store.first(k)).join(',')]);
+  }
 
   const identityFiles = identityRaw.map((f) => expand(f, 'IdentityFile'));
   const agentTyped =

@@ -4,6 +4,8 @@ import type { ConfigLine } from './config-lexer.js';
 import { where } from './config-lexer.js';
 import { convtime } from './convtime.js';
 import { parsePort } from './destination.js';
+import { type Forward, formatConnect, formatListen, parseForward, printedLocal } from './forward-spec.js';
+import { LAST_WINS, noExtra, VALUE_PARSERS } from './keyword-values.js';
 import type { OptionStore } from './option-store.js';
 import { matchPattern, matchPatternList } from './pattern.js';
 import { validateProxyJump } from './proxy-jump.js';
@@ -235,6 +237,42 @@ function validateIdentityAgent(line: ConfigLine, arg: string): void {
   }
 }
 
+/** readconf.c's LocalForward/RemoteForward/DynamicForward argument handling. */
+function forwardFromLine(line: ConfigLine, kw: string): Forward {
+  const [arg, arg2] = line.args;
+  if (arg === undefined || arg === '')
+    throw new ConfigError(`${where(line.file, line.line)}: Missing argument.`);
+  const remote = kw === 'remoteforward';
+  let dynamic = kw === 'dynamicforward';
+  let spec = arg;
+  if (!dynamic) {
+    if (arg2 === undefined || arg2 === '') {
+      if (!remote) throw new ConfigError(`${where(line.file, line.line)}: Missing target argument.`);
+      dynamic = true;
+    } else spec = `${arg}:${arg2}`;
+  }
+  const fwd = parseForward(spec, dynamic, remote);
+  if (fwd === undefined)
+    throw new ConfigError(`${where(line.file, line.line)}: Bad forwarding specification.`);
+  noExtra(line, kw === 'dynamicforward' ? 1 : 2);
+  return fwd;
+}
+
+/** add_local_forward / add_remote_forward: duplicates are dropped; the printed lines are kept in order. */
+export function addForward(store: OptionStore, list: 'L' | 'R', fwd: Forward): void {
+  const key = `#forwards-${list}`;
+  const id = JSON.stringify(fwd);
+  if (store.get(key)?.includes(id)) return;
+  store.append(key, [id]);
+  if (list === 'R') {
+    store.append('remoteforward', [`${formatListen(fwd)} ${formatConnect(fwd)}`]);
+    return;
+  }
+  const printed = printedLocal(fwd);
+  if (printed.dynamic !== undefined) store.append('dynamicforward', [printed.dynamic]);
+  if (printed.local !== undefined) store.append('localforward', [printed.local]);
+}
+
 /**
  * Validate one directive (always: a bad value is fatal even in an inactive block, as in OpenSSH)
  * and record it in `store` when `active`. Host, Match and Include are handled by the reader.
@@ -368,7 +406,34 @@ export function applyDirective(
     case 'setenv':
       setEnv(store, line, active);
       return;
-    default:
+    case 'localforward':
+    case 'remoteforward':
+    case 'dynamicforward': {
+      const fwd = forwardFromLine(line, kw);
+      if (active) addForward(store, kw === 'remoteforward' ? 'R' : 'L', fwd);
+      return;
+    }
+    case 'pubkeyacceptedalgorithms':
+    case 'hostbasedacceptedalgorithms':
+    case 'casignaturealgorithms': {
+      const arg = one(line);
+      validateAlgorithmSpec(kw, arg, where(line.file, line.line));
+      set([arg]);
+      return;
+    }
+    default: {
+      const parse = VALUE_PARSERS[kw];
+      if (parse !== undefined) {
+        const v = parse(line);
+        if (v !== undefined) set([v]);
+        return;
+      }
+      const last = LAST_WINS[kw];
+      if (last !== undefined) {
+        const v = last(line);
+        if (active) store.force(kw, [v]);
+        return;
+      }
       if (REST_OF_LINE.has(kw)) {
         set([line.rest]);
         return;
@@ -378,5 +443,6 @@ export function applyDirective(
         return;
       }
       set([line.args.join(' ')]);
+    }
   }
 }

@@ -184,7 +184,8 @@ export function formatSshG(host: HostConfig): string {
     else lines.push(`${name} ${v.join(' ')}`);
   }
   for (const [key, v] of values) {
-    if (!known.has(key)) lines.push(`${key} ${v.join(' ')}`);
+    // `#…` keys are sshmux's own bookkeeping (e.g. forwards for duplicate checks), never printed.
+    if (!known.has(key) && !key.startsWith('#')) lines.push(`${key} ${v.join(' ')}`);
   }
   return `${lines.join('\n')}\n`;
 }
