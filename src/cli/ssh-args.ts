@@ -1,4 +1,5 @@
 import { type Destination, parseDestination } from '../config/destination.js';
+import type { CommandLineItem } from '../config/resolve-options.js';
 import { ConfigError } from '../errors.js';
 
 /** `-O` control commands sshmux implements (OpenSSH's names). */
@@ -33,14 +34,58 @@ export interface SshArgs {
   /** `-V`: print the version and exit. */
   version: boolean;
   control: ControlCommand | undefined;
+  /**
+   * Everything the command line sets, in argv order, as ssh.c applies it: `-o`, `-l`, `-p` and
+   * `user@` first-wins like config lines, flags such as -A/-X/-N assigned outright, -L/-R/-D forwards.
+   */
+  items: CommandLineItem[];
+  /** Flags given that `-G` prints but sshmux cannot act on when connecting (refused then). */
+  printOnly: string[];
+  /** `-E file`: ssh's log lines go there instead of stderr. */
+  logFile: string | undefined;
 }
 
 /** Every option letter OpenSSH's getopt string takes a value for (`b:c:e:i:l:m:o:p:B:D:E:F:I:J:L:O:P:Q:R:S:w:W:`). */
-const OPENSSH_WITH_VALUE = new Set('bceilmopBDEFIJLOPQRSwW'.split(''));
+const OPENSSH_WITH_VALUE = new Set('bceilmopBDEFIJLOQRSwW'.split(''));
 /** Flags OpenSSH knows that take no value. */
-const OPENSSH_FLAGS = new Set('1246afgknqstvxyACGKMNTVXY'.split(''));
+const OPENSSH_FLAGS = new Set('1246afgknqstvxyACGKMNPTVXY'.split(''));
 /** Flags that only turn off features sshmux never uses (X11, agent and GSSAPI forwarding): accepting them is exact. */
-const NO_OP_FLAGS = new Set(['x', 'a', 'k']);
+const NO_OP_FLAGS = new Set(['x', 'a', 'k', '2', 'P']);
+/**
+ * Flags ssh.c turns straight into option values (printed by -G). Those sshmux cannot honour when
+ * connecting are in PRINT_ONLY and refused unless -G is given.
+ */
+const FORCED: Record<string, [string, string][]> = {
+  A: [['forwardagent', 'yes']],
+  a: [['forwardagent', 'no']],
+  X: [['forwardx11', 'yes']],
+  x: [['forwardx11', 'no']],
+  Y: [
+    ['forwardx11', 'yes'],
+    ['forwardx11trusted', 'yes'],
+  ],
+  g: [['gatewayports', 'yes']],
+  k: [['gssapidelegatecredentials', 'no']],
+  K: [
+    ['gssapiauthentication', 'yes'],
+    ['gssapidelegatecredentials', 'yes'],
+  ],
+  n: [['stdinnull', 'yes']],
+  f: [
+    ['forkafterauthentication', 'yes'],
+    ['stdinnull', 'yes'],
+  ],
+  N: [
+    ['sessiontype', 'none'],
+    ['requesttty', 'false'],
+  ],
+  s: [['sessiontype', 'subsystem']],
+  T: [['requesttty', 'false']],
+  C: [['compression', 'yes']],
+  '4': [['addressfamily', 'inet']],
+  '6': [['addressfamily', 'inet6']],
+};
+const PRINT_ONLY = new Set('AXYgKfNsMDLRWSewbBIEy'.split(''));
 /** Value options that are spellings of an `-o` option. */
 const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
 
@@ -61,6 +106,7 @@ function fail(message: string): never {
  * OpenSSH has but sshmux does not implement fail with a message naming them.
  */
 export function parseSshArgs(argv: readonly string[]): SshArgs {
+  tMaster = undefined;
   const out: SshArgs = {
     destination: '',
     command: [],
@@ -78,6 +124,9 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
     printConfig: false,
     version: false,
     control: undefined,
+    items: [],
+    printOnly: [],
+    logFile: undefined,
   };
   let destination: string | undefined;
   let i = 0;
@@ -133,7 +182,13 @@ function parseCluster(argv: readonly string[], i: number, out: SshArgs): number 
   return i + 1;
 }
 
+function force(out: SshArgs, key: string, value: string): void {
+  out.items.push({ kind: 'force', key, value });
+}
+
 function applyFlag(out: SshArgs, flag: string): void {
+  for (const [key, value] of FORCED[flag] ?? []) force(out, key, value);
+  if (PRINT_ONLY.has(flag)) out.printOnly.push(`-${flag}`);
   switch (flag) {
     case '4':
       out.addressFamily = 'inet';
@@ -144,11 +199,28 @@ function applyFlag(out: SshArgs, flag: string): void {
     case 'C':
       out.options.push(['Compression', 'yes']);
       return;
+    case 'N':
+    case 's':
+    case 'f':
+    case 'A':
+    case 'X':
+    case 'Y':
+    case 'g':
+    case 'K':
+    case 'y':
+    case '2':
+    case 'P':
+      return;
     case 'T':
       out.requestTty = 'no';
       return;
     case 't':
       out.requestTty = out.requestTty === 'yes' || out.requestTty === 'force' ? 'force' : 'yes';
+      force(out, 'requesttty', out.requestTty === 'force' ? 'force' : 'true');
+      return;
+    case 'M':
+      tMaster = tMaster === 'true' ? 'ask' : 'true';
+      force(out, 'controlmaster', tMaster);
       return;
     case 'n':
       out.nullStdin = true;
@@ -176,19 +248,61 @@ function applyFlag(out: SshArgs, flag: string): void {
   }
 }
 
+// -M toggles with the previous -M (yes, then ask), within one command line.
+let tMaster: string | undefined;
+
 function applyValue(out: SshArgs, flag: string, value: string): void {
+  if (PRINT_ONLY.has(flag)) out.printOnly.push(`-${flag}`);
   switch (flag) {
     case 'p': {
       const port = parsePort(value);
       if (port === undefined) fail(`bad port \`${value}\` for -p (expected 1-65535)`);
       out.port ??= port;
+      out.items.push({ kind: 'option', key: 'Port', value });
       return;
     }
     case 'l':
       out.user ??= value;
+      out.items.push({ kind: 'option', key: 'User', value });
       return;
     case 'i':
       out.identityFiles.push(value);
+      out.items.push({ kind: 'identity', file: value });
+      return;
+    case 'L':
+    case 'R':
+    case 'D':
+      out.items.push({ kind: 'forward', type: flag, spec: value });
+      return;
+    case 'W':
+      // ssh.c: a stdio forward turns the session off; -G does not print the forward itself.
+      force(out, 'requesttty', 'false');
+      force(out, 'sessiontype', 'none');
+      // ssh.c then also sets ClearAllForwardings and ExitOnForwardFailure for a stdio forward.
+      force(out, 'clearallforwardings', 'yes');
+      force(out, 'exitonforwardfailure', 'yes');
+      return;
+    case 'S':
+      force(out, 'controlpath', value);
+      return;
+    case 'b':
+      force(out, 'bindaddress', value);
+      return;
+    case 'B':
+      force(out, 'bindinterface', value);
+      return;
+    case 'I':
+      force(out, 'pkcs11provider', value);
+      return;
+    case 'e':
+      out.items.push({ kind: 'option', key: 'EscapeChar', value, force: true });
+      return;
+    case 'w':
+      out.items.push({ kind: 'option', key: 'TunnelDevice', value, force: true });
+      out.items.push({ kind: 'option', key: 'Tunnel', value: 'yes' });
+      return;
+    case 'E':
+      out.logFile = value;
       return;
     case 'F':
       out.configFile = value;
@@ -197,6 +311,7 @@ function applyValue(out: SshArgs, flag: string, value: string): void {
       const m = /^\s*([A-Za-z0-9]+)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(value);
       if (!m || m[2] === '') fail(`bad -o option \`${value}\` (expected Key=Value)`);
       out.options.push([m[1]!, m[2]!]);
+      out.items.push({ kind: 'option', key: m[1]!, value: m[2]! });
       return;
     }
     case 'O':
@@ -209,6 +324,8 @@ function applyValue(out: SshArgs, flag: string, value: string): void {
       const key = AS_OPTION[flag];
       if (key) {
         out.options.push([key, value]);
+        // -J, -c and -m assign outright in ssh.c; a later -o cannot undo them.
+        out.items.push({ kind: 'option', key, value, force: true });
         return;
       }
       fail(`option -${flag} is not supported by sshmux (supported: ${SUPPORTED})`);
@@ -233,6 +350,9 @@ function applyDestination(out: SshArgs, dest: string): void {
   out.destination = parsed.host;
   if (parsed.user !== undefined) out.user ??= parsed.user;
   if (parsed.port !== undefined) out.port ??= parsed.port;
+  // ssh.c fills user and port from the destination only when nothing earlier set them.
+  if (parsed.user !== undefined) out.items.push({ kind: 'option', key: 'User', value: parsed.user });
+  if (parsed.port !== undefined) out.items.push({ kind: 'option', key: 'Port', value: String(parsed.port) });
 }
 
 /** The remote command line as ssh sends it: the words joined with single spaces. */

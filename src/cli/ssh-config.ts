@@ -13,6 +13,11 @@ function absolute(file: string, cwd: string): string {
   return file.startsWith('~') || path.isAbsolute(file) ? file : path.resolve(cwd, file);
 }
 
+/** log.c's level names as ssh -G prints them (Debian: QUIET is `SILENT`, DEBUG1 `DEBUG`). */
+function printedLevel(level: string): string {
+  return level === 'QUIET' ? 'SILENT' : level === 'DEBUG1' ? 'DEBUG' : level;
+}
+
 /**
  * Resolve the HostConfig for `sshmux ssh` through ssh_config, as `ssh -G` would. File paths
  * are made absolute against our working directory, so the daemon (whose directory is its
@@ -28,11 +33,12 @@ export async function resolveSshHost(
     ...(args.configFile !== undefined && {
       configFile: args.configFile === 'none' ? 'none' : absolute(args.configFile, cwd),
     }),
-    overrides: args.logLevel === undefined ? args.options : [['LogLevel', args.logLevel], ...args.options],
-    ...(args.port !== undefined && { port: args.port }),
-    ...(args.user !== undefined && { user: args.user }),
-    identityFiles: args.identityFiles.map((f) => absolute(f, cwd)),
-    ...(args.addressFamily !== 'any' && { addressFamily: args.addressFamily }),
+    commandLine: [
+      ...(args.logLevel === undefined
+        ? []
+        : [{ kind: 'force' as const, key: 'loglevel', value: printedLevel(args.logLevel) }]),
+      ...args.items.map((i) => (i.kind === 'identity' ? { ...i, file: absolute(i.file, cwd) } : i)),
+    ],
   });
   const host: HostConfig = {
     ...resolved,

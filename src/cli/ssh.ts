@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
@@ -84,12 +85,22 @@ export async function runSshCli(
       : ctx.logger;
   try {
     if (args.control) return await runControl(args, ctx);
+    if (!args.printConfig && args.printOnly.length > 0) {
+      throw new ConfigError(
+        `option ${args.printOnly[0]} is not supported by sshmux when connecting (only with -G); use OpenSSH's ssh for it`,
+      );
+    }
+    // ssh's log lines: to stderr, or appended to the -E file, as log.c does.
+    const log = (line: string) => {
+      if (args.logFile !== undefined) appendFileSync(args.logFile, asSshLogLines(line));
+      else ctx.stderr.write(asSshLogLines(line));
+    };
     const warn = (line: string) => {
-      if (!args.quiet) ctx.stderr.write(asSshLogLines(line));
+      if (!args.quiet) log(line);
     };
     const stdinIsTty = terminal.stdinIsTty ?? process.stdin.isTTY === true;
     const host = applySshChecks(args, await resolveSshHost(args, process.cwd(), warn), warn, (h) => {
-      if (!args.quiet && ttyRefusedNotice(args, h, stdinIsTty)) ctx.stderr.write(asSshLogLines(TTY_REFUSED));
+      if (!args.quiet && ttyRefusedNotice(args, h, stdinIsTty)) log(TTY_REFUSED);
     });
     if (args.printConfig) {
       ctx.stdout.write(formatSshG(host));
@@ -113,7 +124,7 @@ export async function runSshCli(
   } catch (err) {
     if (isSshConfigError(err)) {
       const text = sshErrorText(err as ConfigError, args.quiet);
-      if (text !== undefined) ctx.stderr.write(asSshLogLines(text));
+      if (text !== undefined) ctx.stderr.write(text);
     } else if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;

@@ -13,9 +13,10 @@ export function ttyRefusedNotice(args: SshArgs, host: HostConfig, stdinIsTty: bo
   const e = host.effective;
   const requestTty = e?.get('requesttty')?.[0] ?? 'auto';
   const hasCommand = args.command.length > 0 || e?.get('remotecommand') !== undefined;
-  let tty = requestTty === 'yes' || requestTty === 'force';
-  if (!hasCommand) tty = requestTty !== 'no';
-  if (requestTty === 'no' || e?.get('sessiontype')?.[0] === 'none') tty = false;
+  // Printed forms: RequestTTY yes is `true`, no is `false`.
+  let tty = requestTty === 'true' || requestTty === 'force';
+  if (!hasCommand) tty = requestTty !== 'false';
+  if (requestTty === 'false' || e?.get('sessiontype')?.[0] === 'none') tty = false;
   const stdinNull = args.nullStdin || e?.get('stdinnull')?.[0] === 'yes';
   const level = (e?.get('loglevel')?.[0] ?? 'INFO').toUpperCase();
   return tty && (!stdinIsTty || stdinNull) && requestTty !== 'force' && SHOWS_INFO.has(level);

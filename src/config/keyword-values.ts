@@ -264,11 +264,12 @@ export const VALUE_PARSERS: Readonly<Record<string, (line: ConfigLine) => string
   }),
   verifyhostkeydns: yesNoAsk,
   updatehostkeys: yesNoAsk,
+  // yes/true mean SSH_TUNMODE_DEFAULT, which is point-to-point, and fmt_intarg prints the first name.
   tunnel: multistate({
     ethernet: 'ethernet',
     'point-to-point': 'point-to-point',
-    true: 'true',
-    yes: 'true',
+    true: 'point-to-point',
+    yes: 'point-to-point',
     false: 'false',
     no: 'false',
   }),

@@ -2,12 +2,25 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { ConfigError } from '../errors.js';
 
+/**
+ * One thing ssh's command line sets, in argv order: an `-o`-style option (first one wins, like a
+ * config line; `force` for flags ssh.c assigns outright, such as -J/-c/-m/-e), a printed value
+ * assigned outright (`-A` → `forwardagent yes`), a forward (-L/-R/-D) or an identity (-i).
+ */
+export type CommandLineItem =
+  | { readonly kind: 'option'; readonly key: string; readonly value: string; readonly force?: boolean }
+  | { readonly kind: 'force'; readonly key: string; readonly value: string }
+  | { readonly kind: 'forward'; readonly type: 'L' | 'R' | 'D'; readonly spec: string }
+  | { readonly kind: 'identity'; readonly file: string };
+
 /** Options of `resolveHostConfig`, mirroring ssh's command line. */
 export interface ResolveOptions {
   /** `-F`: the only file read; `'none'` reads none. @default `~/.ssh/config` then the system file */
   configFile?: string;
   /** `-o Key=Value` pairs, in order; applied before any file, so they win. @default [] */
   overrides?: readonly (readonly [string, string])[];
+  /** ssh's command line in argv order (see CommandLineItem); applied before `overrides`. @default [] */
+  commandLine?: readonly CommandLineItem[];
   /** `-p`. */
   port?: number;
   /** `-l`. */
@@ -38,6 +51,7 @@ export interface ResolveOptions {
 export interface NormalizedResolveOptions {
   readonly configFile: string | undefined;
   readonly overrides: readonly (readonly [string, string])[];
+  readonly commandLine: readonly CommandLineItem[];
   readonly port: number | undefined;
   readonly user: string | undefined;
   readonly identityFiles: readonly string[];
@@ -111,6 +125,7 @@ export function normalizeResolveOptions(options: ResolveOptions): NormalizedReso
   return Object.freeze({
     configFile: o.configFile,
     overrides: o.overrides ?? [],
+    commandLine: o.commandLine ?? [],
     port: o.port,
     user: o.user,
     identityFiles: o.identityFiles ?? [],

@@ -200,4 +200,163 @@ export const KEYWORD_CASES: DiffCase[] = PER_KEYWORD.map(([k, v]) => ({
   name: `-o ${k}=${v}`,
   argv: ['-G', '-o', `${k}=${v}`, 'h'],
 }));
-export const CASES: readonly DiffCase[] = [...UNKNOWN, ...KEYWORD_CASES];
+
+/** ssh's own flags with -G, and command-line precedence (ssh.c's getopt loop). */
+const FLAGS: DiffCase[] = [
+  ...[
+    ['-A'],
+    ['-a'],
+    ['-X'],
+    ['-x'],
+    ['-Y'],
+    ['-g'],
+    ['-k'],
+    ['-K'],
+    ['-n'],
+    ['-N'],
+    ['-T'],
+    ['-t'],
+    ['-tt'],
+    ['-C'],
+    ['-4'],
+    ['-6'],
+    ['-M'],
+    ['-MM'],
+    ['-q'],
+    ['-P'],
+    ['-2'],
+    ['-E', '/dev/null'],
+    ['-S', '/tmp/ctl-%h'],
+    ['-b', '192.0.2.7'],
+    ['-B', 'eth0'],
+    ['-I', '/usr/lib/p11.so'],
+    ['-e', '^B'],
+    ['-w', '1:2'],
+    ['-c', 'aes128-ctr'],
+    ['-m', 'hmac-sha2-512'],
+    ['-J', 'a@jump:2222,b@hop'],
+    ['-W', 'target:22'],
+    ['-L', '8080:localhost:80'],
+    ['-L', '127.0.0.1:8080:[::1]:80'],
+    ['-R', '9090:h:90'],
+    ['-R', '1080'],
+    ['-D', '1080'],
+    ['-D', '[::1]:1080'],
+    ['-f', 'h', 'true'],
+    ['-s', 'h', 'sftp'],
+  ].map((flags) => {
+    const hasDest = flags.includes('h');
+    return { name: `flags ${flags.join(' ')}`, argv: ['-G', ...flags, ...(hasDest ? [] : ['h'])] };
+  }),
+  { name: '-c then -o Ciphers: -c wins', argv: ['-G', '-c', 'aes256-ctr', '-o', 'Ciphers=aes128-ctr', 'h'] },
+  { name: '-o ForwardAgent=no then -A: -A wins', argv: ['-G', '-o', 'ForwardAgent=no', '-A', 'h'] },
+  { name: 'user@host then -o User: user@ wins', argv: ['-G', 'alice@h', '-o', 'User=bob'] },
+  { name: '-o User then user@host: -o wins', argv: ['-G', '-o', 'User=bob', 'alice@h'] },
+  { name: '-l then -o User', argv: ['-G', '-l', 'carol', '-o', 'User=bob', 'h'] },
+  { name: '-p then -o Port', argv: ['-G', '-p', '2200', '-o', 'Port=2300', 'h'] },
+  { name: 'ssh:// URL port and user', argv: ['-G', 'ssh://u@h:2022'] },
+  { name: 'options after the destination', argv: ['-G', 'h', '-p', '2022', '-l', 'x'] },
+  { name: 'user with a shell metacharacter', argv: ['-G', 'a;b@h'] },
+  { name: 'user with a backquote from -l', argv: ['-G', '-l', 'a`b', 'h'] },
+  { name: 'user with a leading dash from -o', argv: ['-G', '-o', 'User=-x', 'h'] },
+  {
+    name: 'user with metacharacters from a file is allowed',
+    files: { config: 'User a;b\n' },
+    argv: ['-G', 'h'],
+  },
+  { name: 'bad local forward flag', argv: ['-G', '-L', '8080', 'h'] },
+  { name: 'remote command and RemoteCommand conflict', argv: ['-G', '-o', 'RemoteCommand=ls', 'h', 'pwd'] },
+  { name: 'ConnectionAttempts 0', argv: ['-G', '-o', 'ConnectionAttempts=0', 'h'] },
+  { name: 'UpdateHostKeys ask with a command', argv: ['-G', '-o', 'UpdateHostKeys=ask', 'h', 'true'] },
+  {
+    name: 'UpdateHostKeys ask with ControlPersist',
+    argv: ['-G', '-o', 'UpdateHostKeys=ask', '-o', 'ControlPersist=yes', '-S', '/tmp/x', 'h'],
+  },
+];
+
+/** Configuration files: first-wins, Host patterns, Include, tokens (cfginclude.sh, percent.sh, sshcfgparse.sh). */
+const FILES: DiffCase[] = [
+  {
+    name: 'first value wins across Host blocks',
+    files: { config: 'Host h\n  Port 2001\nHost *\n  Port 2002\n  User u\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'negated and wildcard Host patterns',
+    files: { config: 'Host !h* x?\n  Port 1\nHost h* !hx\n  Port 2\n' },
+    argv: ['-G', 'h1'],
+  },
+  {
+    name: 'Include relative, glob and nested',
+    files: {
+      config: 'Include @DIR@/inc/*.conf\nHost *\n  User fallback\n',
+      'inc/a.conf': 'Host h\n  Port 3001\n  Include @DIR@/inc/b.more\n',
+      'inc/b.more': 'User included\n',
+    },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'Include inside a non-matching Host is not applied',
+    files: { config: 'Host other\n  Include @DIR@/x.conf\nHost *\n  Port 4\n', 'x.conf': 'Port 5\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'tokens in ControlPath, IdentityAgent, UserKnownHostsFile, RemoteCommand',
+    files: {
+      config:
+        'Host h\n  HostName real.example\n  User r\n  Port 2222\n  ControlPath /tmp/%C-%h-%n-%p-%r-%u-%%\n  IdentityAgent /tmp/agent-%d-%i\n  UserKnownHostsFile /tmp/kh-%k-%l-%L\n  RemoteCommand echo %h %n %p %r %u %k\n',
+    },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'HostName %h and case',
+    files: { config: 'Host h\n  HostName %h.Example.COM\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'tilde keeps its trailing slash',
+    files: { config: 'IdentityFile ~/\nControlPath ~/cp\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'equals and quoted arguments',
+    files: { config: 'Host=h\n  User = "spaced name"\n  IdentityFile "/a b" /c\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'ProxyJump then ProxyCommand: first wins',
+    files: { config: 'ProxyJump j\nProxyCommand nc %h %p\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'ProxyCommand then ProxyJump: first wins',
+    files: { config: 'ProxyCommand nc %h %p\nProxyJump j\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'ProxyJump none',
+    files: { config: 'Host h\n  ProxyJump none\nHost *\n  ProxyJump j\n' },
+    argv: ['-G', 'h'],
+  },
+  { name: 'RekeyLimit in a file (rekey.sh)', files: { config: 'RekeyLimit 2G 1h30m\n' }, argv: ['-G', 'h'] },
+  {
+    name: 'hostbased algorithms (hostbased.sh)',
+    files: { config: 'HostbasedAuthentication yes\nHostbasedAcceptedAlgorithms ssh-ed25519,rsa-sha2-256\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    name: 'forwards from a file, duplicates dropped',
+    files: { config: 'LocalForward 1 a:1\nLocalForward 1 a:1\nRemoteForward 2 b:2\nDynamicForward 3\n' },
+    argv: ['-G', 'h'],
+  },
+  { name: 'SendEnv removal with -', files: { config: 'SendEnv A B C*\nSendEnv -C1\n' }, argv: ['-G', 'h'] },
+  {
+    name: 'extra arguments are an error',
+    files: { config: 'BatchMode yes no\nPort 1 2\n' },
+    argv: ['-G', 'h'],
+  },
+  { name: 'unsupported log level', files: { config: 'LogLevel loud\n' }, argv: ['-G', 'h'] },
+];
+
+export const MORE_CASES: readonly DiffCase[] = [...FLAGS, ...FILES];
+export const CASES: readonly DiffCase[] = [...UNKNOWN, ...KEYWORD_CASES, ...MORE_CASES];
