@@ -30,6 +30,8 @@ export async function resolveSshHost(
 ): Promise<HostConfig> {
   const resolved = await resolveHostConfig(args.destination, {
     ...(onWarning !== undefined && { onWarning }),
+    // ssh runs Match exec commands; the library keeps them off unless asked.
+    allowMatchExec: true,
     ...(args.configFile !== undefined && {
       configFile: args.configFile === 'none' ? 'none' : absolute(args.configFile, cwd),
     }),

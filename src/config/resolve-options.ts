@@ -29,7 +29,7 @@ export interface ResolveOptions {
   identityFiles?: readonly string[];
   /** `-4` (`inet`) / `-6` (`inet6`). */
   addressFamily?: 'any' | 'inet' | 'inet6';
-  /** Run `Match exec` commands (via `/bin/sh -c`); when false such a Match fails with a ConfigError. @default false */
+  /** Run `Match exec` commands (`$SHELL -c`, else `/bin/sh -c`, as ssh); when false such a Match fails with a ConfigError. @default false */
   allowMatchExec?: boolean;
   /** @default the account's home directory (`%d`, `~`) */
   homeDir?: string;

@@ -359,4 +359,45 @@ const FILES: DiffCase[] = [
 ];
 
 export const MORE_CASES: readonly DiffCase[] = [...FLAGS, ...FILES];
-export const CASES: readonly DiffCase[] = [...UNKNOWN, ...KEYWORD_CASES, ...MORE_CASES];
+
+/** Match as OpenSSH 9.2's match_cfg_line() (no localnetwork or tagged in 9.2). */
+const MATCH: DiffCase[] = [
+  ['host=h', 'h'],
+  ['host h user=root', 'h'],
+  ['!host h', 'h'],
+  ['host h,!h2', 'h2'],
+  ['originalhost al*', 'alias'],
+  ['host real.example', 'alias'],
+  ['user root', 'h'],
+  ['localuser root', 'h'],
+  ['all', 'h'],
+  ['!all', 'h'],
+  ['host h all', 'h'],
+  ['host h user root all', 'h'],
+  ['canonical', 'h'],
+  ['final', 'h'],
+  ['!final', 'h'],
+  ['canonical host real.example', 'alias'],
+  ['exec true', 'h'],
+  ['exec false', 'h'],
+  ['exec "test %h = real.example"', 'alias'],
+  ['exec "exit 3"', 'h'],
+  ['!exec false', 'h'],
+  ['host nomatch exec "exit 1"', 'h'],
+  ['exec "test %n%p%r = alias22root"', 'alias'],
+  ['host h # comment', 'h'],
+  ['localnetwork 127.0.0.0/8', 'h'],
+  ['tagged x', 'h'],
+  ['host', 'h'],
+  ['frob x', 'h'],
+  ['all host h', 'h'],
+].map(([criteria, dest]) => ({
+  name: `Match ${criteria} (${dest})`,
+  files: {
+    config: `Host alias\n  HostName real.example\nMatch ${criteria}\n  Port 2345\n  User matched\nHost *\n  Port 22\n`,
+  },
+  argv: ['-G', dest!],
+}));
+
+export const MATCH_CASES: readonly DiffCase[] = MATCH;
+export const CASES: readonly DiffCase[] = [...UNKNOWN, ...KEYWORD_CASES, ...MORE_CASES, ...MATCH_CASES];
