@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
+import { assertConnectable } from '../config/keyword-support.js';
 import { asSshLogLines, isSshConfigError, sshErrorText } from '../config/ssh-error.js';
 import { formatSshG } from '../config/ssh-g.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
@@ -78,6 +79,7 @@ export async function runSshCli(
     return 0;
   }
   const verbosity = ctx.verbosity + args.verbosity;
+  let stdinNull = args.nullStdin;
   const logger = args.quiet
     ? silentLogger()
     : verbosity !== ctx.verbosity
@@ -106,6 +108,10 @@ export async function runSshCli(
       ctx.stdout.write(formatSshG(host));
       return 0;
     }
+    // Refuse what sshmux cannot do before connecting (never for -G, which only prints).
+    assertConnectable(host);
+    // RequestTTY and StdinNull as resolved: -t/-T/-n and the config keywords alike.
+    stdinNull = host.effective?.get('stdinnull')?.[0] === 'yes' || args.nullStdin;
     if (args.command.length === 0) {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
@@ -113,10 +119,10 @@ export async function runSshCli(
       host,
       command: remoteCommandLine(args),
       env: environmentToSend(host),
-      pty: args.requestTty === 'force' || (args.requestTty === 'yes' && stdinIsTty) ? localTerminal() : false,
+      pty: wantsPty(host, stdinIsTty) ? localTerminal() : false,
     };
     const io: SessionStdio = {
-      stdin: args.nullStdin ? null : process.stdin,
+      stdin: stdinNull ? null : process.stdin,
       stdout: ctx.stdout,
       stderr: ctx.stderr,
     };
@@ -129,8 +135,14 @@ export async function runSshCli(
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {
-    if (!args.nullStdin && process.stdin.readable) process.stdin.destroy();
+    if (!stdinNull && process.stdin.readable) process.stdin.destroy();
   }
+}
+
+/** ssh's choice with a command: RequestTTY force always, yes (-t) when stdin is a terminal. */
+function wantsPty(host: HostConfig, stdinIsTty: boolean): boolean {
+  const requestTty = host.effective?.get('requesttty')?.[0] ?? 'auto';
+  return requestTty === 'force' || (requestTty === 'true' && stdinIsTty);
 }
 
 /** What ssh sends in its pty request: `$TERM` and the local terminal's size, when known. */

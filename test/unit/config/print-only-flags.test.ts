@@ -37,3 +37,16 @@ describe('flags that only -G can print', () => {
     expect(r.stdout).toContain('\nlocalforward 8080 [h]:80\n');
   });
 });
+
+describe('keywords sshmux cannot honour yet', () => {
+  it('refuses an effective one before connecting, exit 255, and prints it with -G', async () => {
+    const r = await run(['-F', '/dev/null', '-o', 'ForwardX11=yes', 'h', 'true']);
+    expect(r.status).toBe(255);
+    expect(r.stderr).toBe(
+      "sshmux: ForwardX11 yes is not supported (X11 forwarding); remove it or use OpenSSH's ssh\n",
+    );
+    const g = await run(['-G', '-F', '/dev/null', '-o', 'ForwardX11=yes', 'h']);
+    expect(g.status).toBe(0);
+    expect(g.stdout).toContain('\nforwardx11 yes\n');
+  });
+});
