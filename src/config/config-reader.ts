@@ -52,7 +52,8 @@ export async function readConfigFile(
   active = { value: true },
 ): Promise<boolean> {
   if (depth > MAX_INCLUDE_DEPTH) {
-    throw new ConfigError(`${file}: too many recursive configuration includes (max ${MAX_INCLUDE_DEPTH})`);
+    // fatal() in readconf.c: not a bad line of the including file, the end of reading.
+    throw sshConfigError('Too many recursive configuration includes', { logged: true });
   }
   let text: string;
   try {

@@ -53,7 +53,7 @@ describe('resolveHostConfig', () => {
     files[`${MAX_INCLUDE_DEPTH + 1}.conf`] = 'Port 2000\n';
     const dir = tree(files);
     await expect(resolveHostConfig('h', { ...base, configFile: path.join(dir, 'config') })).rejects.toThrow(
-      /too many recursive configuration includes/,
+      /^Too many recursive configuration includes$/,
     );
     files[`${MAX_INCLUDE_DEPTH}.conf`] = 'Port 2001\n';
     const ok = tree(files);
