@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,18 @@ describe('the keyword table', () => {
       expected.add(k);
     }
     expect(Object.keys(KEYWORD_SUPPORT).sort()).toEqual([...expected].sort());
+  });
+
+  it('is the table docs/config.md shows, row for row', () => {
+    const doc = readFileSync(path.join(import.meta.dirname, '../../../docs/config.md'), 'utf8');
+    const rows = doc
+      .split('\n')
+      .filter((l) => /^\| [A-Z][A-Za-z0-9]* \| (honoured|inert|refused unless)/.test(l))
+      .map((l) => l.split(' | ').slice(0, 2).join(' | '));
+    const expected = Object.values(KEYWORD_SUPPORT).map(
+      (r) => `| ${r.name} | ${r.status === 'refused-unless-default' ? 'refused unless' : r.status}`,
+    );
+    expect(rows.map((r) => r.replace(/ unless .*/, ' unless'))).toEqual(expected);
   });
 
   it('is alphabetical and names only keywords the parser knows', () => {
