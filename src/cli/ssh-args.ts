@@ -321,6 +321,15 @@ function applyValue(out: SshArgs, flag: string, value: string): void {
       out.control = value;
       return;
     default: {
+      if (flag === 'J') {
+        // ssh.c hands -J to parse_jump() as typed (no config-line quote removal), once only.
+        if (out.items.some((i) => i.kind === 'jump')) {
+          fail('Only a single -J option is permitted (use commas to separate multiple jump hops)');
+        }
+        out.options.push(['ProxyJump', value]);
+        out.items.push({ kind: 'jump', value });
+        return;
+      }
       const key = AS_OPTION[flag];
       if (key) {
         out.options.push([key, value]);

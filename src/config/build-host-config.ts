@@ -76,7 +76,11 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   const agentRaw = store.first('identityagent');
   const agent = agentRaw === undefined ? undefined : expand(agentRaw, 'IdentityAgent');
   const jumpRaw = store.first('proxyjump');
-  const proxyJump = jumpRaw === undefined ? [] : parseProxyJump(jumpRaw, 'ProxyJump').map(formatHop);
+  // -G prints -J hops as typed; connecting, ssh's generated ProxyCommand goes through a shell,
+  // which removes the quotes.
+  const printedHops = jumpRaw === undefined ? [] : parseProxyJump(jumpRaw, 'ProxyJump').map(formatHop);
+  const proxyJump =
+    jumpRaw === undefined ? [] : parseProxyJump(jumpRaw.replace(/["']/g, ''), 'ProxyJump').map(formatHop);
   const connectTimeout = first('connecttimeout', 'none');
   // BatchMode raises the keepalive default to 300 s (readconf.c fill_default_options).
   const aliveInterval = first('serveraliveinterval', first('batchmode', 'no') === 'yes' ? '300' : '0');
@@ -112,7 +116,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   put('identityagent', agent === undefined ? undefined : [agent]);
   put(
     'proxyjump',
-    jumpRaw === undefined || proxyJump.length === 0 ? undefined : [printedJump(jumpRaw, proxyJump)],
+    jumpRaw === undefined || printedHops.length === 0 ? undefined : [printedJump(jumpRaw, printedHops)],
   );
   for (const [k, v] of Object.entries(algorithms)) put(k, [v.join(',')]);
   // ssh.c expands RemoteCommand's % tokens before -G prints it.

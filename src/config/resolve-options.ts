@@ -11,7 +11,9 @@ export type CommandLineItem =
   | { readonly kind: 'option'; readonly key: string; readonly value: string; readonly force?: boolean }
   | { readonly kind: 'force'; readonly key: string; readonly value: string }
   | { readonly kind: 'forward'; readonly type: 'L' | 'R' | 'D'; readonly spec: string }
-  | { readonly kind: 'identity'; readonly file: string };
+  | { readonly kind: 'identity'; readonly file: string }
+  /** `-J`: the hops as typed (quotes included, as ssh -G prints them). */
+  | { readonly kind: 'jump'; readonly value: string };
 
 /** Options of `resolveHostConfig`, mirroring ssh's command line. */
 export interface ResolveOptions {

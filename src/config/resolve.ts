@@ -8,6 +8,7 @@ import { parseForward } from './forward-spec.js';
 import type { HostConfig } from './host-config.js';
 import { addForward } from './keywords.js';
 import { OptionStore } from './option-store.js';
+import { validateProxyJump } from './proxy-jump.js';
 import {
   type CommandLineItem,
   type NormalizedResolveOptions,
@@ -55,6 +56,15 @@ async function applyCommandLine(
       addForward(store, item.type === 'R' ? 'R' : 'L', fwd);
       return;
     }
+    case 'jump':
+      try {
+        validateProxyJump(item.value, '-J');
+      } catch (err) {
+        throw sshConfigError('Invalid -J argument', { logged: true, cause: err });
+      }
+      // A later ProxyCommand then never applies (ProxyJump and ProxyCommand: first wins).
+      store.force('proxyjump', [item.value]);
+      return;
     case 'identity': {
       const expanded = expandTilde(item.file, o.homeDir, '-i');
       if (o.exists(expanded) && !store.get('identityfile')?.includes(expanded))

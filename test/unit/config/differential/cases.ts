@@ -400,4 +400,20 @@ const MATCH: DiffCase[] = [
 }));
 
 export const MATCH_CASES: readonly DiffCase[] = MATCH;
-export const CASES: readonly DiffCase[] = [...UNKNOWN, ...KEYWORD_CASES, ...MORE_CASES, ...MATCH_CASES];
+
+/** -J keeps quotes as ssh does (parse_jump on the raw argument; -G prints the hops as given). */
+export const JUMP_CASES: readonly DiffCase[] = [
+  '"j1"',
+  "'j1'",
+  'u@"j1":2',
+  'j1,"j2"',
+  'ssh://u@j:2',
+  'j1,j2,u@j3:2200',
+].map((j) => ({ name: `-J ${j}`, argv: ['-G', '-J', j, 'h'] }));
+export const CASES: readonly DiffCase[] = [
+  ...UNKNOWN,
+  ...KEYWORD_CASES,
+  ...MORE_CASES,
+  ...MATCH_CASES,
+  ...JUMP_CASES,
+];
