@@ -308,10 +308,10 @@ function applyValue(out: SshArgs, flag: string, value: string): void {
       out.configFile = value;
       return;
     case 'o': {
+      // The text goes to the config-line parser as is, so a bad -o fails with readconf.c's words.
       const m = /^\s*([A-Za-z0-9]+)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(value);
-      if (!m || m[2] === '') fail(`bad -o option \`${value}\` (expected Key=Value)`);
-      out.options.push([m[1]!, m[2]!]);
-      out.items.push({ kind: 'option', key: m[1]!, value: m[2]! });
+      if (m && m[2] !== '') out.options.push([m[1]!, m[2]!]);
+      out.items.push({ kind: 'line', text: value });
       return;
     }
     case 'O':

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { assembleAlgorithms } from './algorithm-lists.js';
+import { type Forward, formatConnect, formatListen, printedLocal } from './forward-spec.js';
 import type { HostConfig, StrictHostKeyChecking } from './host-config.js';
 import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
@@ -119,6 +120,30 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     jumpRaw === undefined || printedHops.length === 0 ? undefined : [printedJump(jumpRaw, printedHops)],
   );
   for (const [k, v] of Object.entries(algorithms)) put(k, [v.join(',')]);
+  // ssh.c expands the socket paths of forwards with the client tokens before -G prints them.
+  const expandForward = (f: Forward): Forward => ({
+    ...f,
+    listenPath: f.listenPath && expandPercent(f.listenPath, clientTokens(ctx), 'forward path'),
+    connectPath: f.connectPath && expandPercent(f.connectPath, clientTokens(ctx), 'forward path'),
+  });
+  const locals = (store.get('#forwards-L') ?? []).map((j) => expandForward(JSON.parse(j) as Forward));
+  const remotes = (store.get('#forwards-R') ?? []).map((j) => expandForward(JSON.parse(j) as Forward));
+  if (locals.length > 0) {
+    const printed = locals.map(printedLocal);
+    put(
+      'dynamicforward',
+      printed.flatMap((p) => (p.dynamic === undefined ? [] : [p.dynamic])),
+    );
+    put(
+      'localforward',
+      printed.flatMap((p) => (p.local === undefined ? [] : [p.local])),
+    );
+  }
+  if (remotes.length > 0)
+    put(
+      'remoteforward',
+      remotes.map((f) => `${formatListen(f)} ${formatConnect(f)}`),
+    );
   // ssh.c expands RemoteCommand's % tokens before -G prints it.
   const remoteCommand = store.first('remotecommand');
   if (remoteCommand !== undefined)

@@ -98,7 +98,8 @@ export async function processLines(
   for (const line of lines) {
     const at = where(line.file, line.line);
     if (cmdline && (line.keyword === 'host' || line.keyword === 'match' || line.keyword === 'include')) {
-      const name = line.keyword[0]!.toUpperCase() + line.keyword.slice(1);
+      // readconf.c says "Host directive" for Match too.
+      const name = line.keyword === 'include' ? 'Include' : 'Host';
       throw new ConfigError(`${name} directive not supported as a command-line option`);
     }
     if (line.keyword === 'host') {

@@ -10,6 +10,8 @@ import { ConfigError } from '../errors.js';
 export type CommandLineItem =
   | { readonly kind: 'option'; readonly key: string; readonly value: string; readonly force?: boolean }
   | { readonly kind: 'force'; readonly key: string; readonly value: string }
+  /** `-o text`, as typed: parsed like a config line (`Key value`, `Key=value`, quotes). */
+  | { readonly kind: 'line'; readonly text: string }
   | { readonly kind: 'forward'; readonly type: 'L' | 'R' | 'D'; readonly spec: string }
   | { readonly kind: 'identity'; readonly file: string }
   /** `-J`: the hops as typed (quotes included, as ssh -G prints them). */

@@ -44,6 +44,11 @@ async function applyCommandLine(
     case 'force':
       store.force(item.key, [item.value]);
       return;
+    case 'line': {
+      const line = lexLine(item.text, 'command-line', 0);
+      if (line) await processLines([line], pass, USER_FLAGS, 0, { value: true }, true);
+      return;
+    }
     case 'forward': {
       const fwd =
         parseForward(item.spec, item.type === 'D', item.type === 'R') ??

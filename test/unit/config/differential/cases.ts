@@ -402,6 +402,23 @@ const MATCH: DiffCase[] = [
 export const MATCH_CASES: readonly DiffCase[] = MATCH;
 
 /** -J keeps quotes as ssh does (parse_jump on the raw argument; -G prints the hops as given). */
+/** `-o` text as typed: separators, quotes, comments, errors. */
+export const DASH_O_CASES: readonly DiffCase[] = [
+  'Port',
+  'Port=',
+  '=22',
+  ' Port = 2200 ',
+  'Port  2201',
+  '"Port" 2202',
+  'Port=2203 extra',
+  '#Port 3',
+  'Host x',
+  'Match all',
+  'Include /dev/null',
+  'LocalForward=/tmp/%h.sock h:80',
+  'RemoteForward=/tmp/r-%r.sock /tmp/c-%p',
+].map((o) => ({ name: `-o '${o}'`, argv: ['-G', '-o', o, 'h'] }));
+
 export const JUMP_CASES: readonly DiffCase[] = [
   '"j1"',
   "'j1'",
@@ -416,4 +433,5 @@ export const CASES: readonly DiffCase[] = [
   ...MORE_CASES,
   ...MATCH_CASES,
   ...JUMP_CASES,
+  ...DASH_O_CASES,
 ];
