@@ -41,6 +41,8 @@ export interface SshArgs {
   items: CommandLineItem[];
   /** Flags given that `-G` prints but sshmux cannot act on when connecting (refused then). */
   printOnly: string[];
+  /** `-Q what`: print that list and exit, as ssh does at once. */
+  query: string | undefined;
   /** `-E file`: ssh's log lines go there instead of stderr. */
   logFile: string | undefined;
 }
@@ -127,6 +129,7 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
     items: [],
     printOnly: [],
     logFile: undefined,
+    query: undefined,
   };
   let destination: string | undefined;
   let i = 0;
@@ -140,7 +143,7 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
     }
     if (!terminated && a.startsWith('-') && a !== '-') {
       i = parseCluster(argv, i, out);
-      if (out.version) return out;
+      if (out.version || out.query !== undefined) return out;
       continue;
     }
     if (destination !== undefined) break;
@@ -303,6 +306,9 @@ function applyValue(out: SshArgs, flag: string, value: string): void {
       return;
     case 'E':
       out.logFile = value;
+      return;
+    case 'Q':
+      out.query = value;
       return;
     case 'F':
       out.configFile = value;

@@ -23,6 +23,7 @@ import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
 import { applySshChecks } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
+import { sshQuery } from './ssh-query.js';
 import { TTY_REFUSED, ttyRefusedNotice } from './tty-notice.js';
 import { VERSION } from './version.js';
 
@@ -77,6 +78,15 @@ export async function runSshCli(
   if (args.version) {
     ctx.stderr.write(sshVersionLine());
     return 0;
+  }
+  if (args.query !== undefined) {
+    try {
+      ctx.stdout.write(sshQuery(args.query));
+      return 0;
+    } catch (err) {
+      ctx.stderr.write(sshErrorText(err as ConfigError, false) ?? '');
+      return SSH_ERROR_EXIT;
+    }
   }
   const verbosity = ctx.verbosity + args.verbosity;
   let stdinNull = args.nullStdin;

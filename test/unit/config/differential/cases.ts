@@ -419,6 +419,26 @@ export const DASH_O_CASES: readonly DiffCase[] = [
   'RemoteForward=/tmp/r-%r.sock /tmp/c-%p',
 ].map((o) => ({ name: `-o '${o}'`, argv: ['-G', '-o', o, 'h'] }));
 
+/** `-Q`: ssh prints the list and exits before anything else (no destination needed). */
+export const QUERY_CASES: readonly DiffCase[] = [
+  'cipher',
+  'cipher-auth',
+  'compression',
+  'kex',
+  'kex-gss',
+  'key',
+  'key-cert',
+  'key-plain',
+  'key-sig',
+  'mac',
+  'protocol-version',
+  'sig',
+  'help',
+  'Ciphers',
+  'PubkeyAcceptedAlgorithms',
+  'bogus',
+].map((q) => ({ name: `-Q ${q}`, argv: ['-Q', q] }));
+
 export const JUMP_CASES: readonly DiffCase[] = [
   '"j1"',
   "'j1'",
@@ -434,4 +454,5 @@ export const CASES: readonly DiffCase[] = [
   ...MATCH_CASES,
   ...JUMP_CASES,
   ...DASH_O_CASES,
+  ...QUERY_CASES,
 ];
