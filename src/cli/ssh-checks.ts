@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import os from 'node:os';
 import type { HostConfig } from '../config/host-config.js';
 import { sshConfigError } from '../config/ssh-error.js';
+import { expandTilde } from '../config/tokens.js';
 import type { SshArgs } from './ssh-args.js';
 
 const BELOW_INFO = new Set(['SILENT', 'FATAL', 'ERROR']);
@@ -67,4 +69,32 @@ function updateHostKeysChecked(
   const effective = new Map(e);
   effective.set('updatehostkeys', Object.freeze(['false']));
   return Object.freeze({ ...host, effective });
+}
+
+const STRERROR: Readonly<Record<string, string>> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  ENOTDIR: 'Not a directory',
+};
+
+/** ssh.c's -i check while parsing: a file it cannot stat is skipped with this warning (stderr, even with -q). */
+export function warnMissingIdentities(args: SshArgs, stderr: NodeJS.WritableStream): void {
+  for (const item of args.items) {
+    if (item.kind !== 'identity') continue;
+    const file = item.file.startsWith('~') ? expandTilde(item.file, os.userInfo().homedir, '-i') : item.file;
+    try {
+      statSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      stderr.write(
+        `Warning: Identity file ${file} not accessible: ${STRERROR[code] ?? (err as Error).message}.\n`,
+      );
+    }
+  }
+}
+
+/** ssh's choice with a command: RequestTTY force always, yes (-t) when stdin is a terminal. */
+export function wantsPty(host: HostConfig, stdinIsTty: boolean): boolean {
+  const requestTty = host.effective?.get('requesttty')?.[0] ?? 'auto';
+  return requestTty === 'force' || (requestTty === 'true' && stdinIsTty);
 }

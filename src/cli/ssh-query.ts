@@ -1,5 +1,7 @@
 import { ALL_ALGORITHMS } from '../config/algorithm-lists.js';
-import { sshConfigError } from '../config/ssh-error.js';
+import { sshConfigError, sshErrorText } from '../config/ssh-error.js';
+import type { ConfigError } from '../errors.js';
+import type { CliContext } from './context.js';
 
 const SIG = ALL_ALGORITHMS.hostkeyalgorithms;
 // Key types are the signature algorithms without the rsa-sha2 and webauthn signature-only names.
@@ -51,4 +53,15 @@ export function sshQuery(what: string): string {
   const list = key === undefined ? undefined : QUERIES[key];
   if (list === undefined) throw sshConfigError(`Unsupported query "${what}"`);
   return `${list.join('\n')}\n`;
+}
+
+/** `sshmux ssh -Q what`: the list on stdout and 0, or ssh's error and 255. */
+export function runQuery(what: string, ctx: Pick<CliContext, 'stdout' | 'stderr'>): number {
+  try {
+    ctx.stdout.write(sshQuery(what));
+    return 0;
+  } catch (err) {
+    ctx.stderr.write(sshErrorText(err as ConfigError, false) ?? '');
+    return 255;
+  }
 }

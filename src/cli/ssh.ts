@@ -20,10 +20,10 @@ import {
 import type { PtyOptions } from '../pool/types.js';
 import type { CliContext } from './context.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
-import { applySshChecks } from './ssh-checks.js';
+import { applySshChecks, wantsPty, warnMissingIdentities } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
-import { sshQuery } from './ssh-query.js';
+import { runQuery } from './ssh-query.js';
 import { TTY_REFUSED, ttyRefusedNotice } from './tty-notice.js';
 import { VERSION } from './version.js';
 
@@ -72,22 +72,16 @@ export async function runSshCli(
   try {
     args = parseSshArgs(argv);
   } catch (err) {
-    ctx.stderr.write(`${(err as Error).message}\n`);
+    ctx.stderr.write(
+      isSshConfigError(err) ? (sshErrorText(err as ConfigError, false) ?? '') : `${(err as Error).message}\n`,
+    );
     return SSH_ERROR_EXIT;
   }
   if (args.version) {
     ctx.stderr.write(sshVersionLine());
     return 0;
   }
-  if (args.query !== undefined) {
-    try {
-      ctx.stdout.write(sshQuery(args.query));
-      return 0;
-    } catch (err) {
-      ctx.stderr.write(sshErrorText(err as ConfigError, false) ?? '');
-      return SSH_ERROR_EXIT;
-    }
-  }
+  if (args.query !== undefined) return runQuery(args.query, ctx);
   const verbosity = ctx.verbosity + args.verbosity;
   let stdinNull = args.nullStdin;
   const logger = args.quiet
@@ -110,6 +104,7 @@ export async function runSshCli(
     const warn = (line: string) => {
       if (!args.quiet) log(line);
     };
+    warnMissingIdentities(args, ctx.stderr);
     const stdinIsTty = terminal.stdinIsTty ?? process.stdin.isTTY === true;
     const host = applySshChecks(args, await resolveSshHost(args, process.cwd(), warn), warn, (h) => {
       if (!args.quiet && ttyRefusedNotice(args, h, stdinIsTty)) log(TTY_REFUSED);
@@ -147,12 +142,6 @@ export async function runSshCli(
   } finally {
     if (!stdinNull && process.stdin.readable) process.stdin.destroy();
   }
-}
-
-/** ssh's choice with a command: RequestTTY force always, yes (-t) when stdin is a terminal. */
-function wantsPty(host: HostConfig, stdinIsTty: boolean): boolean {
-  const requestTty = host.effective?.get('requesttty')?.[0] ?? 'auto';
-  return requestTty === 'force' || (requestTty === 'true' && stdinIsTty);
 }
 
 /** What ssh sends in its pty request: `$TERM` and the local terminal's size, when known. */

@@ -4,94 +4,22 @@ import type { ConfigLine } from './config-lexer.js';
 import { where } from './config-lexer.js';
 import { convtime } from './convtime.js';
 import { parsePort } from './destination.js';
-import { type Forward, formatConnect, formatListen, parseForward, printedLocal } from './forward-spec.js';
-import { LAST_WINS, noExtra, VALUE_PARSERS } from './keyword-values.js';
+import { sendEnv, setEnv, validateIdentityAgent } from './env-directives.js';
+import { addForward, forwardFromLine } from './forward-directive.js';
+import {
+  canonicalKeyword,
+  DEPRECATED,
+  IGNORED,
+  isKnownKeyword,
+  OTHER_ACCUMULATING,
+  REST_OF_LINE,
+  UNSUPPORTED,
+} from './keyword-names.js';
+import { LAST_WINS, VALUE_PARSERS } from './keyword-values.js';
+import { logLevel } from './log-level.js';
 import type { OptionStore } from './option-store.js';
-import { matchPattern, matchPatternList } from './pattern.js';
+import { matchPatternList } from './pattern.js';
 import { validateProxyJump } from './proxy-jump.js';
-
-/** Keywords resolved and printed exactly like OpenSSH 9.2 (the `ssh -G` parity set). */
-export const SUPPORTED_KEYWORDS: readonly string[] = [
-  'host',
-  'user',
-  'hostname',
-  'port',
-  'addressfamily',
-  'batchmode',
-  'checkhostip',
-  'compression',
-  'controlmaster',
-  'hashknownhosts',
-  'identitiesonly',
-  'stricthostkeychecking',
-  'serveralivecountmax',
-  'serveraliveinterval',
-  'ciphers',
-  'controlpath',
-  'hostkeyalgorithms',
-  'hostkeyalias',
-  'identityagent',
-  'kexalgorithms',
-  'macs',
-  'identityfile',
-  'globalknownhostsfile',
-  'userknownhostsfile',
-  'sendenv',
-  'setenv',
-  'connecttimeout',
-  'controlpersist',
-  'proxyjump',
-];
-
-/** Other OpenSSH 9.2 client keywords: kept first-wins (raw) and printed, but not interpreted. */
-const OTHER_KEYWORDS = new Set(
-  `addkeystoagent batchmode bindaddress bindinterface canonicaldomains canonicalizefallbacklocal
-  canonicalizehostname canonicalizemaxdots canonicalizepermittedcnames casignaturealgorithms
-  clearallforwardings connectionattempts enableescapecommandline enablesshkeysign escapechar
-  exitonforwardfailure fingerprinthash forkafterauthentication forwardagent forwardx11
-  forwardx11timeout forwardx11trusted gatewayports gssapiauthentication gssapidelegatecredentials
-  gssapikeyexchange gssapitrustdns gssapirenewalforcesrekey gssapikexalgorithms gssapiclientidentity
-  gssapiserveridentity hostbasedacceptedalgorithms hostbasedauthentication ignoreunknown ipqos
-  kbdinteractiveauthentication kbdinteractivedevices knownhostscommand localcommand loglevel logverbose
-  nohostauthenticationforlocalhost numberofpasswordprompts passwordauthentication permitlocalcommand
-  permitremoteopen pkcs11provider preferredauthentications proxycommand proxyusefdpass
-  pubkeyacceptedalgorithms pubkeyauthentication rekeylimit remotecommand requesttty requiredrsasize
-  revokedhostkeys securitykeyprovider sessiontype stdinnull streamlocalbindmask streamlocalbindunlink
-  syslogfacility tcpkeepalive tunnel tunneldevice updatehostkeys verifyhostkeydns visualhostkey
-  xauthlocation`.split(/\s+/),
-);
-
-/** Accumulating keywords among the others. */
-const OTHER_ACCUMULATING = new Set(['localforward', 'remoteforward', 'dynamicforward', 'certificatefile']);
-/** Keywords whose argument is the rest of the line, unsplit. */
-const REST_OF_LINE = new Set(['proxycommand', 'localcommand', 'remotecommand', 'knownhostscommand']);
-
-const ALIASES: Record<string, string> = {
-  pubkeyacceptedkeytypes: 'pubkeyacceptedalgorithms',
-  hostbasedkeytypes: 'hostbasedacceptedalgorithms',
-  challengeresponseauthentication: 'kbdinteractiveauthentication',
-  skeyauthentication: 'kbdinteractiveauthentication',
-  tisauthentication: 'kbdinteractiveauthentication',
-  keepalive: 'tcpkeepalive',
-  smartcarddevice: 'pkcs11provider',
-  identityfile2: 'identityfile',
-  dsaauthentication: 'pubkeyauthentication',
-};
-
-/** readconf.c's oIgnore: accepted without a word. */
-const IGNORED = new Set(['protocol']);
-/** readconf.c's oDeprecated: logged at debug level only, so silent at ssh's default LogLevel. */
-const DEPRECATED = new Set(
-  'cipher fallbacktorsh globalknownhostsfile2 rhostsauthentication userknownhostsfile2 useroaming usersh useprivilegedport'.split(
-    ' ',
-  ),
-);
-/** readconf.c's oUnsupported (in a build with GSSAPI and PKCS#11, as Debian's): a warning, then go on. */
-const UNSUPPORTED = new Set(
-  'afstokenpassing kerberosauthentication kerberostgtpassing rsaauthentication rhostsrsaauthentication compressionlevel'.split(
-    ' ',
-  ),
-);
 
 const FLAG: Record<string, string> = { yes: 'yes', true: 'yes', no: 'no', false: 'no' };
 const STRICT: Record<string, string> = {
@@ -113,38 +41,11 @@ const CONTROL_MASTER: Record<string, string> = {
   autoask: 'autoask',
 };
 const ADDRESS_FAMILY: Record<string, string> = { inet: 'inet', inet6: 'inet6', any: 'any' };
-/** log.c's names → what ssh -G prints (Debian's build spells QUIET `SILENT`, DEBUG1 `DEBUG`). */
-const LOG_LEVEL: Record<string, string> = {
-  SILENT: 'SILENT',
-  QUIET: 'SILENT',
-  FATAL: 'FATAL',
-  ERROR: 'ERROR',
-  INFO: 'INFO',
-  VERBOSE: 'VERBOSE',
-  DEBUG: 'DEBUG',
-  DEBUG1: 'DEBUG',
-  DEBUG2: 'DEBUG2',
-  DEBUG3: 'DEBUG3',
-};
 const MAX_IDENTITY_FILES = 100;
 const MAX_HOSTS_FILES = 16;
 
-export function canonicalKeyword(keyword: string): string {
-  return ALIASES[keyword] ?? keyword;
-}
-
-export function isKnownKeyword(keyword: string): boolean {
-  const kw = canonicalKeyword(keyword);
-  return (
-    SUPPORTED_KEYWORDS.includes(kw) ||
-    OTHER_KEYWORDS.has(kw) ||
-    OTHER_ACCUMULATING.has(kw) ||
-    IGNORED.has(kw) ||
-    DEPRECATED.has(kw) ||
-    UNSUPPORTED.has(kw) ||
-    ['host', 'match', 'include'].includes(kw)
-  );
-}
+export { addForward } from './forward-directive.js';
+export { canonicalKeyword, isKnownKeyword, SUPPORTED_KEYWORDS } from './keyword-names.js';
 
 /**
  * readconf.c's parse_token for a keyword it does not know: ignored when it matches the
@@ -201,76 +102,6 @@ function fileList(line: ConfigLine): string[] {
     );
   }
   return [...line.args];
-}
-
-function sendEnv(store: OptionStore, line: ConfigLine, active: boolean): void {
-  for (const arg of line.args) {
-    if (arg === '' || (arg.startsWith('-') && arg.length === 1)) {
-      throw new ConfigError(`${where(line.file, line.line)}: Invalid environment name.`);
-    }
-    if (!active) continue;
-    if (arg.startsWith('-')) {
-      const pattern = arg.slice(1);
-      store.replace(
-        'sendenv',
-        (store.get('sendenv') ?? []).filter((v) => !matchPattern(v, pattern)),
-      );
-    } else store.append('sendenv', [arg]);
-  }
-}
-
-function setEnv(store: OptionStore, line: ConfigLine, active: boolean): void {
-  const values: string[] = [];
-  for (const arg of line.args) {
-    if (!arg.includes('=') || arg.startsWith('=')) {
-      throw new ConfigError(`${where(line.file, line.line)}: Invalid SetEnv "${arg}".`);
-    }
-    const name = arg.slice(0, arg.indexOf('='));
-    if (!values.some((v) => v.startsWith(`${name}=`))) values.push(arg);
-  }
-  if (active) store.setFirst('setenv', values);
-}
-
-function validateIdentityAgent(line: ConfigLine, arg: string): void {
-  if (arg.startsWith('$') && !arg.startsWith('${') && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(arg.slice(1))) {
-    throw new ConfigError(`${where(line.file, line.line)}: Invalid environment name ${arg}.`);
-  }
-}
-
-/** readconf.c's LocalForward/RemoteForward/DynamicForward argument handling. */
-function forwardFromLine(line: ConfigLine, kw: string): Forward {
-  const [arg, arg2] = line.args;
-  if (arg === undefined || arg === '')
-    throw new ConfigError(`${where(line.file, line.line)}: Missing argument.`);
-  const remote = kw === 'remoteforward';
-  let dynamic = kw === 'dynamicforward';
-  let spec = arg;
-  if (!dynamic) {
-    if (arg2 === undefined || arg2 === '') {
-      if (!remote) throw new ConfigError(`${where(line.file, line.line)}: Missing target argument.`);
-      dynamic = true;
-    } else spec = `${arg}:${arg2}`;
-  }
-  const fwd = parseForward(spec, dynamic, remote);
-  if (fwd === undefined)
-    throw new ConfigError(`${where(line.file, line.line)}: Bad forwarding specification.`);
-  noExtra(line, kw === 'dynamicforward' ? 1 : 2);
-  return fwd;
-}
-
-/** add_local_forward / add_remote_forward: duplicates are dropped; the printed lines are kept in order. */
-export function addForward(store: OptionStore, list: 'L' | 'R', fwd: Forward): void {
-  const key = `#forwards-${list}`;
-  const id = JSON.stringify(fwd);
-  if (store.get(key)?.includes(id)) return;
-  store.append(key, [id]);
-  if (list === 'R') {
-    store.append('remoteforward', [`${formatListen(fwd)} ${formatConnect(fwd)}`]);
-    return;
-  }
-  const printed = printedLocal(fwd);
-  if (printed.dynamic !== undefined) store.append('dynamicforward', [printed.dynamic]);
-  if (printed.local !== undefined) store.append('localforward', [printed.local]);
 }
 
 /**
@@ -391,15 +222,9 @@ export function applyDirective(
     case 'proxycommand':
       if (active && !store.has('proxyjump')) store.setFirst(kw, [line.rest]);
       return;
-    case 'loglevel': {
-      const arg = line.args[0] ?? '';
-      const level = LOG_LEVEL[arg.toUpperCase()];
-      if (level === undefined) {
-        throw new ConfigError(`${where(line.file, line.line)}: unsupported log level '${arg}'`);
-      }
-      set([level]);
+    case 'loglevel':
+      set([logLevel(line)]);
       return;
-    }
     case 'sendenv':
       sendEnv(store, line, active);
       return;

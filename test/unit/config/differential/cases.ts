@@ -439,6 +439,26 @@ export const QUERY_CASES: readonly DiffCase[] = [
   'bogus',
 ].map((q) => ({ name: `-Q ${q}`, argv: ['-Q', q] }));
 
+/** ssh.c's own checks of flag arguments, with its words. */
+export const FLAG_ERROR_CASES: readonly DiffCase[] = [
+  ['-p', 'x'],
+  ['-p', '0'],
+  ['-p', '22', '-p', 'x'],
+  ['-e', 'ab'],
+  ['-w', 'x'],
+  ['-c', 'bogus'],
+  ['-c', '+aes128-cbc'],
+  ['-c', '-aes128-ctr'],
+  ['-m', 'bogus'],
+  ['-W', 'bad'],
+  ['-1'],
+  ['-L', '8080'],
+  ['-R', 'x'],
+  ['-D', 'x'],
+  ['-J', 'a', '-J', 'b'],
+  ['-i', '/nonexistent'],
+].map((a) => ({ name: `bad flag ${a.join(' ')}`, argv: ['-G', ...a, 'h'] }));
+
 export const JUMP_CASES: readonly DiffCase[] = [
   '"j1"',
   "'j1'",
@@ -455,4 +475,5 @@ export const CASES: readonly DiffCase[] = [
   ...JUMP_CASES,
   ...DASH_O_CASES,
   ...QUERY_CASES,
+  ...FLAG_ERROR_CASES,
 ];
