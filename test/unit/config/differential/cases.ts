@@ -108,6 +108,12 @@ const PER_KEYWORD: [string, string][] = [
   ['GlobalKnownHostsFile', '/etc/a /etc/b'],
   ['GSSAPIAuthentication', 'yes'],
   ['GSSAPIDelegateCredentials', 'yes'],
+  ['GSSAPIClientIdentity', 'me@EXAMPLE.ORG'],
+  ['GSSAPIServerIdentity', 'host@EXAMPLE.ORG'],
+  ['GSSAPIKeyExchange', 'yes'],
+  ['GSSAPIKexAlgorithms', 'gss-group14-sha256-'],
+  ['GSSAPIRenewalForcesRekey', 'yes'],
+  ['GSSAPITrustDns', 'yes'],
   ['HashKnownHosts', 'yes'],
   ['HostbasedAcceptedAlgorithms', '-ssh-ed25519*'],
   ['HostbasedAuthentication', 'yes'],
@@ -331,6 +337,12 @@ const FILES: DiffCase[] = [
   {
     name: 'ProxyCommand then ProxyJump: first wins',
     files: { config: 'ProxyCommand nc %h %p\nProxyJump j\n' },
+    argv: ['-G', 'h'],
+  },
+  {
+    // With a ProxyJump ssh skips the CNAME lookup, so this needs no DNS.
+    name: 'CanonicalizePermittedCNAMEs with ProxyJump',
+    files: { config: 'ProxyJump j\nCanonicalizePermittedCNAMEs *.a.example:*.b.example,*.c.example\n' },
     argv: ['-G', 'h'],
   },
   {
