@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEYWORD_SUPPORT } from '../../../src/config/keyword-support.js';
 import { CASES } from './differential/cases.js';
 import {
   type Outcome,
@@ -32,5 +33,14 @@ describe.runIf(live).each(CASES.map((c) => [c.name, c] as const))('ssh -G differ
       stderr: openssh.stderr,
       stdout: openssh.stdout,
     });
+  });
+});
+
+describe('the differential cases', () => {
+  it('name every keyword of the keyword table at least once', () => {
+    const text = CASES.map((c) => [...c.argv, ...Object.values(c.files ?? {})].join('\n').toLowerCase()).join(
+      '\n',
+    );
+    expect(Object.keys(KEYWORD_SUPPORT).filter((k) => !text.includes(k))).toEqual([]);
   });
 });
