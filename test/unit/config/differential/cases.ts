@@ -367,6 +367,11 @@ const FILES: DiffCase[] = [
     files: { config: 'BatchMode yes no\nPort 1 2\n' },
     argv: ['-G', 'h'],
   },
+  {
+    name: 'the default files (~/.ssh/config, /etc/ssh/ssh_config and its Includes)',
+    systemFiles: true,
+    argv: ['-G', 'h'],
+  },
   { name: 'unsupported log level', files: { config: 'LogLevel loud\n' }, argv: ['-G', 'h'] },
 ];
 

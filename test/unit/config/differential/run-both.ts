@@ -17,6 +17,8 @@ export interface DiffCase {
   /** File name → content; `config` is passed as `-F` unless argv has its own `-F`. */
   readonly files?: Readonly<Record<string, string>>;
   readonly argv: readonly string[];
+  /** Read the real ~/.ssh/config and /etc/ssh/ssh_config (no `-F`), as both clients do by default. */
+  readonly systemFiles?: boolean;
 }
 
 export interface Outcome {
@@ -47,7 +49,7 @@ export function stage(c: DiffCase): Staged {
   const config = c.files?.config !== undefined ? path.join(dir, 'config') : '/dev/null';
   return {
     dir,
-    argv: hasF ? argv : ['-F', config, ...argv],
+    argv: hasF || c.systemFiles ? argv : ['-F', config, ...argv],
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
