@@ -35,7 +35,7 @@ export function registerConfigCommand(program: Command, ctx: CliContext): void {
     .option('-i <file>', 'identity file (repeatable)', collect, [])
     .option('-4', 'IPv4 only')
     .option('-6', 'IPv6 only')
-    .option('--allow-match-exec', 'run the commands of `Match exec` lines')
+    .option('--no-match-exec', 'do not run the commands of `Match exec` lines (such a Match then fails)')
     .action(async (dest: string, opts: Record<string, unknown>) => {
       const hc = await resolveHostConfig(dest, {
         ...(typeof opts.F === 'string' && { configFile: opts.F }),
@@ -45,7 +45,8 @@ export function registerConfigCommand(program: Command, ctx: CliContext): void {
         identityFiles: opts.i as string[],
         ...(opts['4'] === true && { addressFamily: 'inet' as const }),
         ...(opts['6'] === true && { addressFamily: 'inet6' as const }),
-        allowMatchExec: opts.allowMatchExec === true,
+        // Like ssh -G, Match exec runs unless --no-match-exec.
+        allowMatchExec: opts.matchExec !== false,
         // Printed like `ssh -G`, which never resolves the ProxyJump hops.
         resolveJumpHosts: false,
       });

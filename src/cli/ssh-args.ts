@@ -1,5 +1,14 @@
 import { type Destination, parseDestination } from '../config/destination.js';
-import { ConfigError } from '../errors.js';
+import type { CommandLineItem } from '../config/resolve-options.js';
+import {
+  applyFlag,
+  applyValue,
+  fail,
+  OPENSSH_FLAGS,
+  OPENSSH_WITH_VALUE,
+  resetFlagState,
+  SUPPORTED,
+} from './ssh-flags.js';
 
 /** `-O` control commands sshmux implements (OpenSSH's names). */
 export type ControlCommand = 'check' | 'exit' | 'stop';
@@ -26,33 +35,24 @@ export interface SshArgs {
   nullStdin: boolean;
   quiet: boolean;
   verbosity: number;
+  /** LogLevel as -q and -v set it (ssh.c assigns it directly, so it beats the configuration). */
+  logLevel: string | undefined;
   /** `-G`: print the resolved configuration and exit. */
   printConfig: boolean;
   /** `-V`: print the version and exit. */
   version: boolean;
   control: ControlCommand | undefined;
-}
-
-/** Every option letter OpenSSH's getopt string takes a value for (`b:c:e:i:l:m:o:p:B:D:E:F:I:J:L:O:P:Q:R:S:w:W:`). */
-const OPENSSH_WITH_VALUE = new Set('bceilmopBDEFIJLOPQRSwW'.split(''));
-/** Flags OpenSSH knows that take no value. */
-const OPENSSH_FLAGS = new Set('1246afgknqstvxyACGKMNTVXY'.split(''));
-/** Flags that only turn off features sshmux never uses (X11, agent and GSSAPI forwarding): accepting them is exact. */
-const NO_OP_FLAGS = new Set(['x', 'a', 'k']);
-/** Value options that are spellings of an `-o` option. */
-const AS_OPTION: Record<string, string> = {
-  J: 'ProxyJump',
-  c: 'Ciphers',
-  m: 'MACs',
-  b: 'BindAddress',
-  B: 'BindInterface',
-};
-
-const SUPPORTED =
-  '-p -l -i -F -o -J -c -m -b -B -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
-
-function fail(message: string): never {
-  throw new ConfigError(`sshmux ssh: ${message}`);
+  /**
+   * Everything the command line sets, in argv order, as ssh.c applies it: `-o`, `-l`, `-p` and
+   * `user@` first-wins like config lines, flags such as -A/-X/-N assigned outright, -L/-R/-D forwards.
+   */
+  items: CommandLineItem[];
+  /** Flags given that `-G` prints but sshmux cannot act on when connecting (refused then). */
+  printOnly: string[];
+  /** `-Q what`: print that list and exit, as ssh does at once. */
+  query: string | undefined;
+  /** `-E file`: ssh's log lines go there instead of stderr. */
+  logFile: string | undefined;
 }
 
 /**
@@ -62,6 +62,7 @@ function fail(message: string): never {
  * OpenSSH has but sshmux does not implement fail with a message naming them.
  */
 export function parseSshArgs(argv: readonly string[]): SshArgs {
+  resetFlagState();
   const out: SshArgs = {
     destination: '',
     command: [],
@@ -75,9 +76,14 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
     nullStdin: false,
     quiet: false,
     verbosity: 0,
+    logLevel: undefined,
     printConfig: false,
     version: false,
     control: undefined,
+    items: [],
+    printOnly: [],
+    logFile: undefined,
+    query: undefined,
   };
   let destination: string | undefined;
   let i = 0;
@@ -91,7 +97,7 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
     }
     if (!terminated && a.startsWith('-') && a !== '-') {
       i = parseCluster(argv, i, out);
-      if (out.version) return out;
+      if (out.version || out.query !== undefined) return out;
       continue;
     }
     if (destination !== undefined) break;
@@ -133,90 +139,6 @@ function parseCluster(argv: readonly string[], i: number, out: SshArgs): number 
   return i + 1;
 }
 
-function applyFlag(out: SshArgs, flag: string): void {
-  switch (flag) {
-    case '4':
-      out.addressFamily = 'inet';
-      return;
-    case '6':
-      out.addressFamily = 'inet6';
-      return;
-    case 'C':
-      out.options.push(['Compression', 'yes']);
-      return;
-    case 'T':
-      out.requestTty = 'no';
-      return;
-    case 't':
-      out.requestTty = out.requestTty === 'yes' || out.requestTty === 'force' ? 'force' : 'yes';
-      return;
-    case 'n':
-      out.nullStdin = true;
-      return;
-    case 'q':
-      out.quiet = true;
-      return;
-    case 'v':
-      out.verbosity++;
-      return;
-    case 'G':
-      out.printConfig = true;
-      return;
-    case 'V':
-      out.version = true;
-      return;
-    default:
-      if (NO_OP_FLAGS.has(flag)) return;
-      fail(`option -${flag} is not supported by sshmux (supported: ${SUPPORTED})`);
-  }
-}
-
-function applyValue(out: SshArgs, flag: string, value: string): void {
-  switch (flag) {
-    case 'p': {
-      const port = parsePort(value);
-      if (port === undefined) fail(`bad port \`${value}\` for -p (expected 1-65535)`);
-      out.port ??= port;
-      return;
-    }
-    case 'l':
-      out.user ??= value;
-      return;
-    case 'i':
-      out.identityFiles.push(value);
-      return;
-    case 'F':
-      out.configFile = value;
-      return;
-    case 'o': {
-      const m = /^\s*([A-Za-z0-9]+)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(value);
-      if (!m || m[2] === '') fail(`bad -o option \`${value}\` (expected Key=Value)`);
-      out.options.push([m[1]!, m[2]!]);
-      return;
-    }
-    case 'O':
-      if (value !== 'check' && value !== 'exit' && value !== 'stop') {
-        fail(`unsupported control command -O ${value} (supported: check, exit, stop)`);
-      }
-      out.control = value;
-      return;
-    default: {
-      const key = AS_OPTION[flag];
-      if (key) {
-        out.options.push([key, value]);
-        return;
-      }
-      fail(`option -${flag} is not supported by sshmux (supported: ${SUPPORTED})`);
-    }
-  }
-}
-
-function parsePort(value: string): number | undefined {
-  if (!/^\d+$/.test(value)) return undefined;
-  const port = Number(value);
-  return port >= 1 && port <= 65535 ? port : undefined;
-}
-
 /** `[user@]host` or `ssh://[user@]host[:port]` (config/destination's rules); -l and -p given before it win, as in OpenSSH. */
 function applyDestination(out: SshArgs, dest: string): void {
   let parsed: Destination;
@@ -228,6 +150,9 @@ function applyDestination(out: SshArgs, dest: string): void {
   out.destination = parsed.host;
   if (parsed.user !== undefined) out.user ??= parsed.user;
   if (parsed.port !== undefined) out.port ??= parsed.port;
+  // ssh.c fills user and port from the destination only when nothing earlier set them.
+  if (parsed.user !== undefined) out.items.push({ kind: 'option', key: 'User', value: parsed.user });
+  if (parsed.port !== undefined) out.items.push({ kind: 'option', key: 'Port', value: String(parsed.port) });
 }
 
 /** The remote command line as ssh sends it: the words joined with single spaces. */

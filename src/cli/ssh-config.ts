@@ -13,21 +13,34 @@ function absolute(file: string, cwd: string): string {
   return file.startsWith('~') || path.isAbsolute(file) ? file : path.resolve(cwd, file);
 }
 
+/** log.c's level names as ssh -G prints them (Debian: QUIET is `SILENT`, DEBUG1 `DEBUG`). */
+function printedLevel(level: string): string {
+  return level === 'QUIET' ? 'SILENT' : level === 'DEBUG1' ? 'DEBUG' : level;
+}
+
 /**
  * Resolve the HostConfig for `sshmux ssh` through ssh_config, as `ssh -G` would. File paths
  * are made absolute against our working directory, so the daemon (whose directory is its
  * runtime dir) reads the same identity and known_hosts files.
  */
-export async function resolveSshHost(args: SshArgs, cwd = process.cwd()): Promise<HostConfig> {
+export async function resolveSshHost(
+  args: SshArgs,
+  cwd = process.cwd(),
+  onWarning?: (message: string) => void,
+): Promise<HostConfig> {
   const resolved = await resolveHostConfig(args.destination, {
+    ...(onWarning !== undefined && { onWarning }),
+    // ssh runs Match exec commands; the library keeps them off unless asked.
+    allowMatchExec: true,
     ...(args.configFile !== undefined && {
       configFile: args.configFile === 'none' ? 'none' : absolute(args.configFile, cwd),
     }),
-    overrides: args.options,
-    ...(args.port !== undefined && { port: args.port }),
-    ...(args.user !== undefined && { user: args.user }),
-    identityFiles: args.identityFiles.map((f) => absolute(f, cwd)),
-    ...(args.addressFamily !== 'any' && { addressFamily: args.addressFamily }),
+    commandLine: [
+      ...(args.logLevel === undefined
+        ? []
+        : [{ kind: 'force' as const, key: 'loglevel', value: printedLevel(args.logLevel) }]),
+      ...args.items.map((i) => (i.kind === 'identity' ? { ...i, file: absolute(i.file, cwd) } : i)),
+    ],
     // `ssh -G` never resolves the hops: a hop's own configuration cannot fail it.
     resolveJumpHosts: !args.printConfig,
   });

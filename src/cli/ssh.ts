@@ -1,7 +1,10 @@
+import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
 import { runsLocalCommand } from '../config/jump-hosts.js';
+import { assertConnectable } from '../config/keyword-support.js';
+import { asSshLogLines, isSshConfigError, sshErrorText } from '../config/ssh-error.js';
 import { formatSshG } from '../config/ssh-g.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
 import { cliLogger, type Logger, silentLogger } from '../logger.js';
@@ -19,8 +22,11 @@ import type { PtyOptions } from '../pool/types.js';
 import type { CliContext } from './context.js';
 import { dieBySignal, onDeathBySignal } from './process-guard.js';
 import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
+import { applySshChecks, wantsPty, warnMissingIdentities } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
+import { runQuery } from './ssh-query.js';
+import { TTY_REFUSED, ttyRefusedNotice } from './tty-notice.js';
 import { VERSION } from './version.js';
 
 /** OpenSSH exits 255 for its own errors and when the remote command was killed by a signal. */
@@ -58,19 +64,27 @@ function daemonScript(): string {
  * use) or in-process. Exits with the remote status; 255 for sshmux's own errors and for a
  * remote command killed by a signal, as ssh does.
  */
-export async function runSshCli(argv: string[], ctx: CliContext): Promise<number> {
+export async function runSshCli(
+  argv: string[],
+  ctx: CliContext,
+  terminal: { stdinIsTty?: boolean } = {},
+): Promise<number> {
   let args: SshArgs;
   try {
     args = parseSshArgs(argv);
   } catch (err) {
-    ctx.stderr.write(`${(err as Error).message}\n`);
+    ctx.stderr.write(
+      isSshConfigError(err) ? (sshErrorText(err as ConfigError, false) ?? '') : `${(err as Error).message}\n`,
+    );
     return SSH_ERROR_EXIT;
   }
   if (args.version) {
     ctx.stderr.write(sshVersionLine());
     return 0;
   }
+  if (args.query !== undefined) return runQuery(args.query, ctx);
   const verbosity = ctx.verbosity + args.verbosity;
+  let stdinNull = args.nullStdin;
   const logger = args.quiet
     ? silentLogger()
     : verbosity !== ctx.verbosity
@@ -78,33 +92,56 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
       : ctx.logger;
   try {
     if (args.control) return await runControl(args, ctx);
-    const host = await resolveSshHost(args);
+    if (!args.printConfig && args.printOnly.length > 0) {
+      throw new ConfigError(
+        `option ${args.printOnly[0]} is not supported by sshmux when connecting (only with -G); use OpenSSH's ssh for it`,
+      );
+    }
+    // ssh's log lines: to stderr, or appended to the -E file, as log.c does.
+    const log = (line: string) => {
+      if (args.logFile !== undefined) appendFileSync(args.logFile, asSshLogLines(line));
+      else ctx.stderr.write(asSshLogLines(line));
+    };
+    const warn = (line: string) => {
+      if (!args.quiet) log(line);
+    };
+    warnMissingIdentities(args, ctx.stderr);
+    const stdinIsTty = terminal.stdinIsTty ?? process.stdin.isTTY === true;
+    const host = applySshChecks(args, await resolveSshHost(args, process.cwd(), warn), warn, (h) => {
+      if (!args.quiet && ttyRefusedNotice(args, h, stdinIsTty)) log(TTY_REFUSED);
+    });
     if (args.printConfig) {
       ctx.stdout.write(formatSshG(host));
       return 0;
     }
+    // Refuse what sshmux cannot do before connecting (never for -G, which only prints).
+    assertConnectable(host);
+    // RequestTTY and StdinNull as resolved: -t/-T/-n and the config keywords alike.
+    stdinNull = host.effective?.get('stdinnull')?.[0] === 'yes' || args.nullStdin;
     if (args.command.length === 0) {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
-    const stdinIsTty = process.stdin.isTTY === true;
     const request: SshRequest = {
       host,
       command: remoteCommandLine(args),
       env: environmentToSend(host),
-      pty: args.requestTty === 'force' || (args.requestTty === 'yes' && stdinIsTty) ? localTerminal() : false,
+      pty: wantsPty(host, stdinIsTty) ? localTerminal() : false,
     };
     const io: SessionStdio = {
-      stdin: args.nullStdin ? null : process.stdin,
+      stdin: stdinNull ? null : process.stdin,
       stdout: ctx.stdout,
       stderr: ctx.stderr,
     };
     return await runSession(request, io, logger);
   } catch (err) {
-    if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
+    if (isSshConfigError(err)) {
+      const text = sshErrorText(err as ConfigError, args.quiet);
+      if (text !== undefined) ctx.stderr.write(text);
+    } else if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {
-    if (!args.nullStdin && process.stdin.readable) process.stdin.destroy();
+    if (!stdinNull && process.stdin.readable) process.stdin.destroy();
   }
 }
 

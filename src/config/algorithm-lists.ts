@@ -2,7 +2,26 @@ import { ConfigError } from '../errors.js';
 import { matchPatternList } from './pattern.js';
 
 /** The algorithm keywords and, per keyword, OpenSSH 9.2's client default and full lists. */
-export type AlgorithmKeyword = 'ciphers' | 'kexalgorithms' | 'macs' | 'hostkeyalgorithms';
+export type AlgorithmKeyword =
+  | 'ciphers'
+  | 'kexalgorithms'
+  | 'macs'
+  | 'hostkeyalgorithms'
+  | 'pubkeyacceptedalgorithms'
+  | 'hostbasedacceptedalgorithms'
+  | 'casignaturealgorithms';
+
+/** SSH_ALLOWED_CA_SIGALGS: the CA signature algorithms ssh accepts by default. */
+const CA_DEFAULT = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'sk-ssh-ed25519@openssh.com',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+];
 
 const HOSTKEY_DEFAULT = [
   'ssh-ed25519-cert-v01@openssh.com',
@@ -59,7 +78,35 @@ export const DEFAULT_ALGORITHMS: Readonly<Record<AlgorithmKeyword, readonly stri
     'hmac-sha1',
   ],
   hostkeyalgorithms: HOSTKEY_DEFAULT,
+  pubkeyacceptedalgorithms: HOSTKEY_DEFAULT,
+  hostbasedacceptedalgorithms: HOSTKEY_DEFAULT,
+  casignaturealgorithms: CA_DEFAULT,
 };
+
+/** `ssh -Q HostKeyAlgorithms` of OpenSSH 9.2. */
+const HOSTKEY_ALL = [
+  'ssh-ed25519',
+  'ssh-ed25519-cert-v01@openssh.com',
+  'sk-ssh-ed25519@openssh.com',
+  'sk-ssh-ed25519-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp384-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp521',
+  'ecdsa-sha2-nistp521-cert-v01@openssh.com',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+  'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'webauthn-sk-ecdsa-sha2-nistp256@openssh.com',
+  'ssh-dss',
+  'ssh-dss-cert-v01@openssh.com',
+  'ssh-rsa',
+  'ssh-rsa-cert-v01@openssh.com',
+  'rsa-sha2-256',
+  'rsa-sha2-256-cert-v01@openssh.com',
+  'rsa-sha2-512',
+  'rsa-sha2-512-cert-v01@openssh.com',
+];
 
 /** Every name OpenSSH 9.2 knows (`ssh -Q cipher|kex|mac|HostKeyAlgorithms`), in its order. */
 export const ALL_ALGORITHMS: Readonly<Record<AlgorithmKeyword, readonly string[]>> = {
@@ -109,29 +156,10 @@ export const ALL_ALGORITHMS: Readonly<Record<AlgorithmKeyword, readonly string[]
     'umac-64-etm@openssh.com',
     'umac-128-etm@openssh.com',
   ],
-  hostkeyalgorithms: [
-    'ssh-ed25519',
-    'ssh-ed25519-cert-v01@openssh.com',
-    'sk-ssh-ed25519@openssh.com',
-    'sk-ssh-ed25519-cert-v01@openssh.com',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp256-cert-v01@openssh.com',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp384-cert-v01@openssh.com',
-    'ecdsa-sha2-nistp521',
-    'ecdsa-sha2-nistp521-cert-v01@openssh.com',
-    'sk-ecdsa-sha2-nistp256@openssh.com',
-    'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com',
-    'webauthn-sk-ecdsa-sha2-nistp256@openssh.com',
-    'ssh-dss',
-    'ssh-dss-cert-v01@openssh.com',
-    'ssh-rsa',
-    'ssh-rsa-cert-v01@openssh.com',
-    'rsa-sha2-256',
-    'rsa-sha2-256-cert-v01@openssh.com',
-    'rsa-sha2-512',
-    'rsa-sha2-512-cert-v01@openssh.com',
-  ],
+  hostkeyalgorithms: HOSTKEY_ALL,
+  pubkeyacceptedalgorithms: HOSTKEY_ALL,
+  hostbasedacceptedalgorithms: HOSTKEY_ALL,
+  casignaturealgorithms: HOSTKEY_ALL.filter((n) => !n.includes('-cert-')),
 };
 
 const SPEC_ERROR: Record<AlgorithmKeyword, string> = {
@@ -139,6 +167,9 @@ const SPEC_ERROR: Record<AlgorithmKeyword, string> = {
   kexalgorithms: 'Bad SSH2 KexAlgorithms',
   macs: 'Bad SSH2 MAC spec',
   hostkeyalgorithms: 'Bad key types',
+  pubkeyacceptedalgorithms: 'Bad key types',
+  hostbasedacceptedalgorithms: 'Bad key types',
+  casignaturealgorithms: 'Bad key types',
 };
 
 /**
@@ -151,7 +182,7 @@ export function validateAlgorithmSpec(keyword: AlgorithmKeyword, spec: string, w
   const known = ALL_ALGORITHMS[keyword];
   const ok = body.split(',').every((name) => {
     if (name === '') return false;
-    if (keyword === 'hostkeyalgorithms' && /[*?]/.test(name)) return !name.startsWith('!');
+    if (SPEC_ERROR[keyword] === 'Bad key types' && /[*?]/.test(name)) return !name.startsWith('!');
     return known.includes(name);
   });
   if (!ok) throw new ConfigError(`${where}: ${SPEC_ERROR[keyword]} '${spec}'.`);

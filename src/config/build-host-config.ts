@@ -1,11 +1,12 @@
 import { ConfigError } from '../errors.js';
 import { assembleAlgorithms } from './algorithm-lists.js';
+import { type Forward, formatConnect, formatListen, printedLocal } from './forward-spec.js';
 import type { HostConfig, StrictHostKeyChecking } from './host-config.js';
 import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
 import { formatHop, parseProxyJump } from './proxy-jump.js';
 import type { NormalizedResolveOptions } from './resolve-options.js';
-import { clientTokens, expandPath, type TokenContext } from './tokens.js';
+import { clientTokens, expandPath, expandPercent, type TokenContext } from './tokens.js';
 
 const DEFAULT_IDENTITY_FILES = [
   'id_rsa',
@@ -49,7 +50,8 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   const first = (k: string, def: string) => store.first(k) ?? def;
   const user = first('user', c.localUser);
   const port = Number(first('port', '22'));
-  const hostKeyAlias = store.first('hostkeyalias');
+  // ssh.c lowercases HostKeyAlias before using or printing it.
+  const hostKeyAlias = store.first('hostkeyalias')?.toLowerCase();
   const ctx: TokenContext = {
     host: c.host,
     originalHost: c.originalHost,
@@ -79,7 +81,11 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   const proxyCommandRaw = store.first('proxycommand');
   const proxyCommand =
     proxyCommandRaw === undefined || proxyCommandRaw.toLowerCase() === 'none' ? undefined : proxyCommandRaw;
-  const proxyJump = jumpRaw === undefined ? [] : parseProxyJump(jumpRaw, 'ProxyJump').map(formatHop);
+  // -G prints -J hops as typed; connecting, ssh's generated ProxyCommand goes through a shell,
+  // which removes the quotes.
+  const printedHops = jumpRaw === undefined ? [] : parseProxyJump(jumpRaw, 'ProxyJump').map(formatHop);
+  const proxyJump =
+    jumpRaw === undefined ? [] : parseProxyJump(jumpRaw.replace(/["']/g, ''), 'ProxyJump').map(formatHop);
   const connectTimeout = first('connecttimeout', 'none');
   // BatchMode raises the keepalive default to 300 s (readconf.c fill_default_options).
   const aliveInterval = first('serveraliveinterval', first('batchmode', 'no') === 'yes' ? '300' : '0');
@@ -111,6 +117,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   put('user', [user]);
   put('hostname', [c.host]);
   put('port', [String(port)]);
+  put('hostkeyalias', hostKeyAlias === undefined ? undefined : [hostKeyAlias]);
   put('serveraliveinterval', [aliveInterval]);
   put('identityfile', identityRaw);
   put('userknownhostsfile', userKnown);
@@ -119,9 +126,52 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   put('identityagent', agent === undefined ? undefined : [agent]);
   put(
     'proxyjump',
-    jumpRaw === undefined || proxyJump.length === 0 ? undefined : [printedJump(jumpRaw, proxyJump)],
+    jumpRaw === undefined || printedHops.length === 0 ? undefined : [printedJump(jumpRaw, printedHops)],
   );
   for (const [k, v] of Object.entries(algorithms)) put(k, [v.join(',')]);
+  // ssh.c expands the socket paths of forwards with the client tokens before -G prints them.
+  const expandForward = (f: Forward): Forward => ({
+    ...f,
+    listenPath: f.listenPath && expandPercent(f.listenPath, clientTokens(ctx), 'forward path'),
+    connectPath: f.connectPath && expandPercent(f.connectPath, clientTokens(ctx), 'forward path'),
+  });
+  const locals = (store.get('#forwards-L') ?? []).map((j) => expandForward(JSON.parse(j) as Forward));
+  const remotes = (store.get('#forwards-R') ?? []).map((j) => expandForward(JSON.parse(j) as Forward));
+  if (locals.length > 0) {
+    const printed = locals.map(printedLocal);
+    put(
+      'dynamicforward',
+      printed.flatMap((p) => (p.dynamic === undefined ? [] : [p.dynamic])),
+    );
+    put(
+      'localforward',
+      printed.flatMap((p) => (p.local === undefined ? [] : [p.local])),
+    );
+  }
+  if (remotes.length > 0)
+    put(
+      'remoteforward',
+      remotes.map((f) => `${formatListen(f)} ${formatConnect(f)}`),
+    );
+  // ssh.c expands RemoteCommand's % tokens before -G prints it.
+  const remoteCommand = store.first('remotecommand');
+  if (remoteCommand !== undefined)
+    put('remotecommand', [expandPercent(remoteCommand, clientTokens(ctx), 'RemoteCommand')]);
+  // fill_default_options: UpdateHostKeys defaults on only without VerifyHostKeyDNS and with the default known_hosts.
+  if (!store.has('updatehostkeys')) {
+    const dns = store.first('verifyhostkeydns');
+    const files = store.get('userknownhostsfile');
+    const defaultFiles = files === undefined || (files.length === 1 && files[0] === '~/.ssh/known_hosts');
+    put('updatehostkeys', [(dns === undefined || dns === 'false') && defaultFiles ? 'true' : 'false']);
+  }
+  // Printed assembled like the four above (fill_default_options runs kex_assemble_names on them).
+  for (const k of [
+    'pubkeyacceptedalgorithms',
+    'hostbasedacceptedalgorithms',
+    'casignaturealgorithms',
+  ] as const) {
+    put(k, [assembleAlgorithms(k, store.first(k)).join(',')]);
+  }
 
   const identityFiles = identityRaw.map((f) => expand(f, 'IdentityFile'));
   const agentTyped =

@@ -14,9 +14,9 @@ export interface ConfigLine {
   readonly line: number;
 }
 
-/** `file line N` as OpenSSH words it. */
+/** `file line N` as OpenSSH words it (`command-line line 0` for `-o`). */
 export function where(file: string, line: number): string {
-  return line === 0 ? file : `${file} line ${line}`;
+  return `${file} line ${line}`;
 }
 
 /**
@@ -72,10 +72,12 @@ function keywordOf(text: string): string | undefined {
  * merges quoted and unquoted words (`IdentityFile "/a b" /c` becomes one value `/a b /c`).
  */
 export function lexLine(text: string, file: string, line: number): ConfigLine | undefined {
-  const trimmed = text.replace(/[ \t\r\n\f]+$/, '');
+  let trimmed = text.replace(/[ \t\r\n\f]+$/, '');
+  // strdelim() reads an empty first word before a leading `=`; readconf.c then takes the next word.
+  if (/^[ \t\f]*=/.test(trimmed)) trimmed = trimmed.replace(/^[ \t\f]*=[ \t\f]*/, '');
   const head = HEAD.exec(trimmed);
   if (!head || head[2] === '' || head[2]!.startsWith('#')) return undefined;
-  const keyword = (keywordOf(trimmed) ?? head[2]!).toLowerCase();
+  const keyword = (keywordOf(trimmed) ?? head[2]!).replace(/^"(.*)"$/, '$1').toLowerCase();
   const rest = trimmed.slice(head[0].length);
   if (rest === '') {
     throw new ConfigError(`${where(file, line)}: no argument after keyword "${keyword}"`);

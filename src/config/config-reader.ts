@@ -3,12 +3,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ConfigLine } from './config-lexer.js';
-import { lexConfig, where } from './config-lexer.js';
+import { lexLine, where } from './config-lexer.js';
 import { globPaths } from './include-glob.js';
 import { applyDirective } from './keywords.js';
 import { evaluateMatch, type MatchEnvironment } from './match-criteria.js';
 import type { OptionStore } from './option-store.js';
 import { matchHostPatterns } from './pattern.js';
+import { isSshConfigError, sshConfigError } from './ssh-error.js';
 import { expandTilde } from './tokens.js';
 
 /** OpenSSH's READCONF_MAX_DEPTH. */
@@ -20,6 +21,8 @@ export interface ReadPass extends MatchEnvironment {
   /** Directory relative Includes of the system file are taken from (`/etc/ssh`). */
   readonly systemDir: string;
   readonly platform: NodeJS.Platform;
+  /** Where readconf.c's non-fatal error() lines go (e.g. `Unsupported option`). */
+  readonly warn: (message: string) => void;
   /** Set when a `Match final` was seen: the caller must run a final pass. */
   wantFinalPass: boolean;
 }
@@ -36,7 +39,7 @@ function checkPermissions(file: string, pass: ReadPass): void {
   const st = statSync(file);
   const uid = process.getuid();
   if ((st.uid !== 0 && st.uid !== uid) || (st.mode & 0o022) !== 0) {
-    throw new ConfigError(`Bad owner or permissions on ${file}`);
+    throw sshConfigError(`Bad owner or permissions on ${file}`, { logged: true });
   }
 }
 
@@ -49,7 +52,8 @@ export async function readConfigFile(
   active = { value: true },
 ): Promise<boolean> {
   if (depth > MAX_INCLUDE_DEPTH) {
-    throw new ConfigError(`${file}: too many recursive configuration includes (max ${MAX_INCLUDE_DEPTH})`);
+    // fatal() in readconf.c: not a bad line of the including file, the end of reading.
+    throw sshConfigError('Too many recursive configuration includes', { logged: true });
   }
   let text: string;
   try {
@@ -59,7 +63,26 @@ export async function readConfigFile(
     throw new ConfigError(`Can't open user config file ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (flags.checkPermissions) checkPermissions(file, pass);
-  await processLines(lexConfig(text, file), pass, flags, depth, active);
+  // As readconf.c: a bad line is reported and counted, reading goes on, and the file then fails as a whole.
+  const bad: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      const line = lexLine(lines[i]!, file, i + 1);
+      if (line) await processLines([line], pass, flags, depth, active);
+    } catch (err) {
+      if (!(err instanceof ConfigError) || isSshConfigError(err)) throw err;
+      bad.push(err.message);
+    }
+  }
+  if (bad.length > 0) {
+    throw sshConfigError(
+      [...bad, `${file}: terminating, ${bad.length} bad configuration options`].join('\n'),
+      {
+        logged: true,
+      },
+    );
+  }
   return true;
 }
 
@@ -75,7 +98,9 @@ export async function processLines(
   for (const line of lines) {
     const at = where(line.file, line.line);
     if (cmdline && (line.keyword === 'host' || line.keyword === 'match' || line.keyword === 'include')) {
-      throw new ConfigError(`${at}: ${line.keyword} directive not supported as a command-line option`);
+      // readconf.c says "Host directive" for Match too.
+      const name = line.keyword === 'include' ? 'Include' : 'Host';
+      throw new ConfigError(`${name} directive not supported as a command-line option`);
     }
     if (line.keyword === 'host') {
       if (line.args.some((a) => a === '')) throw new ConfigError(`${at}: keyword host empty argument`);
@@ -87,7 +112,7 @@ export async function processLines(
     } else if (line.keyword === 'include') {
       await include(line, pass, flags, depth, active);
     } else {
-      applyDirective(pass.store, line, active.value);
+      applyDirective(pass.store, line, active.value, pass.warn);
     }
   }
 }

@@ -60,6 +60,7 @@ export async function resolveJumpHosts(
   const hopOptions = (hop: JumpHop, before: readonly JumpHop[]): NormalizedResolveOptions =>
     Object.freeze({
       ...options,
+      commandLine: [],
       overrides: before.length === 0 ? [] : [['ProxyJump', before.map(formatHop).join(',')] as const],
       port: hop.port,
       user: hop.user,

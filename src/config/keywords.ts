@@ -4,78 +4,22 @@ import type { ConfigLine } from './config-lexer.js';
 import { where } from './config-lexer.js';
 import { convtime } from './convtime.js';
 import { parsePort } from './destination.js';
+import { sendEnv, setEnv, validateIdentityAgent } from './env-directives.js';
+import { addForward, forwardFromLine } from './forward-directive.js';
+import {
+  canonicalKeyword,
+  DEPRECATED,
+  IGNORED,
+  isKnownKeyword,
+  OTHER_ACCUMULATING,
+  REST_OF_LINE,
+  UNSUPPORTED,
+} from './keyword-names.js';
+import { LAST_WINS, VALUE_PARSERS } from './keyword-values.js';
+import { logLevel } from './log-level.js';
 import type { OptionStore } from './option-store.js';
-import { matchPattern } from './pattern.js';
+import { matchPatternList } from './pattern.js';
 import { validateProxyJump } from './proxy-jump.js';
-
-/** Keywords resolved and printed exactly like OpenSSH 9.2 (the `ssh -G` parity set). */
-export const SUPPORTED_KEYWORDS: readonly string[] = [
-  'host',
-  'user',
-  'hostname',
-  'port',
-  'addressfamily',
-  'batchmode',
-  'checkhostip',
-  'compression',
-  'controlmaster',
-  'hashknownhosts',
-  'identitiesonly',
-  'stricthostkeychecking',
-  'serveralivecountmax',
-  'serveraliveinterval',
-  'ciphers',
-  'controlpath',
-  'hostkeyalgorithms',
-  'hostkeyalias',
-  'identityagent',
-  'kexalgorithms',
-  'macs',
-  'identityfile',
-  'globalknownhostsfile',
-  'userknownhostsfile',
-  'sendenv',
-  'setenv',
-  'connecttimeout',
-  'controlpersist',
-  'proxyjump',
-];
-
-/** Other OpenSSH 9.2 client keywords: kept first-wins (raw) and printed, but not interpreted. */
-const OTHER_KEYWORDS = new Set(
-  `addkeystoagent batchmode bindaddress bindinterface canonicaldomains canonicalizefallbacklocal
-  canonicalizehostname canonicalizemaxdots canonicalizepermittedcnames casignaturealgorithms
-  clearallforwardings connectionattempts enableescapecommandline enablesshkeysign escapechar
-  exitonforwardfailure fingerprinthash forkafterauthentication forwardagent forwardx11
-  forwardx11timeout forwardx11trusted gatewayports gssapiauthentication gssapidelegatecredentials
-  gssapikeyexchange gssapitrustdns gssapirenewalforcesrekey gssapikexalgorithms gssapiclientidentity
-  gssapiserveridentity hostbasedacceptedalgorithms hostbasedauthentication ignoreunknown ipqos
-  kbdinteractiveauthentication kbdinteractivedevices knownhostscommand localcommand loglevel logverbose
-  nohostauthenticationforlocalhost numberofpasswordprompts passwordauthentication permitlocalcommand
-  permitremoteopen pkcs11provider preferredauthentications proxycommand proxyusefdpass
-  pubkeyacceptedalgorithms pubkeyauthentication rekeylimit remotecommand requesttty requiredrsasize
-  revokedhostkeys securitykeyprovider sessiontype stdinnull streamlocalbindmask streamlocalbindunlink
-  syslogfacility tcpkeepalive tunnel tunneldevice updatehostkeys verifyhostkeydns visualhostkey
-  xauthlocation`.split(/\s+/),
-);
-
-/** Accumulating keywords among the others. */
-const OTHER_ACCUMULATING = new Set(['localforward', 'remoteforward', 'dynamicforward', 'certificatefile']);
-/** Keywords whose argument is the rest of the line, unsplit. */
-const REST_OF_LINE = new Set(['proxycommand', 'localcommand', 'remotecommand', 'knownhostscommand']);
-
-const ALIASES: Record<string, string> = {
-  pubkeyacceptedkeytypes: 'pubkeyacceptedalgorithms',
-  hostbasedkeytypes: 'hostbasedacceptedalgorithms',
-  challengeresponseauthentication: 'kbdinteractiveauthentication',
-  skeyauthentication: 'kbdinteractiveauthentication',
-  tisauthentication: 'kbdinteractiveauthentication',
-  keepalive: 'tcpkeepalive',
-  smartcarddevice: 'pkcs11provider',
-  identityfile2: 'identityfile',
-  globalknownhostsfile2: 'globalknownhostsfile',
-  userknownhostsfile2: 'userknownhostsfile',
-};
 
 const FLAG: Record<string, string> = { yes: 'yes', true: 'yes', no: 'no', false: 'no' };
 const STRICT: Record<string, string> = {
@@ -100,14 +44,18 @@ const ADDRESS_FAMILY: Record<string, string> = { inet: 'inet', inet6: 'inet6', a
 const MAX_IDENTITY_FILES = 100;
 const MAX_HOSTS_FILES = 16;
 
-export function canonicalKeyword(keyword: string): string {
-  return ALIASES[keyword] ?? keyword;
-}
+export { addForward } from './forward-directive.js';
+export { canonicalKeyword, isKnownKeyword, SUPPORTED_KEYWORDS } from './keyword-names.js';
 
-export function isKnownKeyword(keyword: string): boolean {
-  return (
-    SUPPORTED_KEYWORDS.includes(keyword) || OTHER_KEYWORDS.has(keyword) || OTHER_ACCUMULATING.has(keyword)
-  );
+/**
+ * readconf.c's parse_token for a keyword it does not know: ignored when it matches the
+ * IgnoreUnknown patterns in effect *at this line* (set by an earlier active line), else an error
+ * counted against the file, even inside a Host block that does not match.
+ */
+function unknownKeyword(store: OptionStore, line: ConfigLine): void {
+  const patterns = store.first('ignoreunknown');
+  if (patterns !== undefined && matchPatternList(line.keyword, patterns, true) === 1) return;
+  throw new ConfigError(`${line.file}: line ${line.line}: Bad configuration option: ${line.keyword}`);
 }
 
 function one(line: ConfigLine): string {
@@ -134,7 +82,7 @@ function seconds(line: ConfigLine, allowNone: boolean): string {
   const arg = one(line);
   if (allowNone && arg === 'none') return 'none';
   const t = convtime(arg);
-  if (t === undefined) throw new ConfigError(`${where(line.file, line.line)}: invalid time value "${arg}".`);
+  if (t === undefined) throw new ConfigError(`${where(line.file, line.line)}: invalid time value.`);
   return String(t);
 }
 
@@ -156,46 +104,26 @@ function fileList(line: ConfigLine): string[] {
   return [...line.args];
 }
 
-function sendEnv(store: OptionStore, line: ConfigLine, active: boolean): void {
-  for (const arg of line.args) {
-    if (arg === '' || (arg.startsWith('-') && arg.length === 1)) {
-      throw new ConfigError(`${where(line.file, line.line)}: Invalid environment name.`);
-    }
-    if (!active) continue;
-    if (arg.startsWith('-')) {
-      const pattern = arg.slice(1);
-      store.replace(
-        'sendenv',
-        (store.get('sendenv') ?? []).filter((v) => !matchPattern(v, pattern)),
-      );
-    } else store.append('sendenv', [arg]);
-  }
-}
-
-function setEnv(store: OptionStore, line: ConfigLine, active: boolean): void {
-  const values: string[] = [];
-  for (const arg of line.args) {
-    if (!arg.includes('=') || arg.startsWith('=')) {
-      throw new ConfigError(`${where(line.file, line.line)}: Invalid SetEnv "${arg}".`);
-    }
-    const name = arg.slice(0, arg.indexOf('='));
-    if (!values.some((v) => v.startsWith(`${name}=`))) values.push(arg);
-  }
-  if (active) store.setFirst('setenv', values);
-}
-
-function validateIdentityAgent(line: ConfigLine, arg: string): void {
-  if (arg.startsWith('$') && !arg.startsWith('${') && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(arg.slice(1))) {
-    throw new ConfigError(`${where(line.file, line.line)}: Invalid environment name ${arg}.`);
-  }
-}
-
 /**
  * Validate one directive (always: a bad value is fatal even in an inactive block, as in OpenSSH)
  * and record it in `store` when `active`. Host, Match and Include are handled by the reader.
  */
-export function applyDirective(store: OptionStore, line: ConfigLine, active: boolean): void {
+export function applyDirective(
+  store: OptionStore,
+  line: ConfigLine,
+  active: boolean,
+  warn: (message: string) => void = () => {},
+): void {
   const kw = canonicalKeyword(line.keyword);
+  if (!isKnownKeyword(kw)) {
+    unknownKeyword(store, line);
+    return;
+  }
+  if (IGNORED.has(kw) || DEPRECATED.has(kw)) return;
+  if (UNSUPPORTED.has(kw)) {
+    warn(`${where(line.file, line.line)}: Unsupported option "${kw}"`);
+    return;
+  }
   const set = (values: string[]) => {
     if (active) store.setFirst(kw, values);
   };
@@ -294,13 +222,43 @@ export function applyDirective(store: OptionStore, line: ConfigLine, active: boo
     case 'proxycommand':
       if (active && !store.has('proxyjump')) store.setFirst(kw, [line.rest]);
       return;
+    case 'loglevel':
+      set([logLevel(line)]);
+      return;
     case 'sendenv':
       sendEnv(store, line, active);
       return;
     case 'setenv':
       setEnv(store, line, active);
       return;
-    default:
+    case 'localforward':
+    case 'remoteforward':
+    case 'dynamicforward': {
+      const fwd = forwardFromLine(line, kw);
+      if (active) addForward(store, kw === 'remoteforward' ? 'R' : 'L', fwd);
+      return;
+    }
+    case 'pubkeyacceptedalgorithms':
+    case 'hostbasedacceptedalgorithms':
+    case 'casignaturealgorithms': {
+      const arg = one(line);
+      validateAlgorithmSpec(kw, arg, where(line.file, line.line));
+      set([arg]);
+      return;
+    }
+    default: {
+      const parse = VALUE_PARSERS[kw];
+      if (parse !== undefined) {
+        const v = parse(line);
+        if (v !== undefined) set([v]);
+        return;
+      }
+      const last = LAST_WINS[kw];
+      if (last !== undefined) {
+        const v = last(line);
+        if (active) store.force(kw, [v]);
+        return;
+      }
       if (REST_OF_LINE.has(kw)) {
         set([line.rest]);
         return;
@@ -309,7 +267,7 @@ export function applyDirective(store: OptionStore, line: ConfigLine, active: boo
         if (active) store.append(kw, [line.args.join(' ')]);
         return;
       }
-      if (OTHER_KEYWORDS.has(kw)) set([line.args.join(' ')]);
-      else if (active) store.setUnknown(kw, line.args.join(' '));
+      set([line.args.join(' ')]);
+    }
   }
 }

@@ -4,6 +4,7 @@ import type { ConfigLine } from './config-lexer.js';
 import { where } from './config-lexer.js';
 import type { OptionStore } from './option-store.js';
 import { matchPatternList } from './pattern.js';
+import { sshConfigError } from './ssh-error.js';
 import { connectionHash, expandPercent, type TokenContext } from './tokens.js';
 
 /** What `Match` criteria look at. */
@@ -28,20 +29,69 @@ export interface MatchResult {
   readonly final: boolean;
 }
 
+/** The criteria OpenSSH 9.2 knows besides all/canonical/final (no localnetwork or tagged: those came later). */
 const NEEDS_ARGUMENT = new Set(['host', 'originalhost', 'user', 'localuser', 'exec']);
 
+/**
+ * misc.c's strdelim() applied until the words run out: words end at blanks or at one `=`
+ * (so `host=b` is `host b`), and `"…"` quotes a word.
+ */
+export function matchWords(rest: string): string[] {
+  const out: string[] = [];
+  let s: string | undefined = rest;
+  while (s !== undefined) {
+    const cut: number = s.search(/[ \t\r\n"=]/);
+    if (cut === -1) {
+      if (s !== '') out.push(s);
+      break;
+    }
+    let word: string;
+    if (s[cut] === '"') {
+      const body: string = s.slice(0, cut) + s.slice(cut + 1);
+      const close = body.indexOf('"', cut);
+      if (close === -1) break;
+      word = body.slice(0, close);
+      s = body.slice(close + 1).replace(/^[ \t\r\n]*/, '');
+    } else {
+      const equals = s[cut] === '=';
+      word = s.slice(0, cut);
+      s = s.slice(cut + 1).replace(/^[ \t\r\n]*/, '');
+      if (!equals && s.startsWith('=')) s = s.slice(1).replace(/^[ \t\r\n]*/, '');
+    }
+    if (word === '') break;
+    out.push(word);
+  }
+  return out;
+}
+
+/**
+ * readconf.c's execute_in_shell(): `$SHELL -c command` (else /bin/sh), stdin and stdout on
+ * /dev/null, stderr passed through; the exit status, or undefined when killed by a signal.
+ */
 function runShell(
   command: string,
   env: Readonly<Record<string, string | undefined>>,
   at: string,
-): Promise<boolean> {
+): Promise<number | undefined> {
+  const shell = env.SHELL === undefined || env.SHELL === '' ? '/bin/sh' : env.SHELL;
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { stdio: 'ignore', env: { ...env } });
+    const child = spawn(shell, ['-c', command], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...env } });
     child.on('error', (err) =>
-      reject(new ConfigError(`${at}: match exec '${command}' error: ${err.message}`, { cause: err })),
+      reject(
+        sshConfigError(`Shell "${shell}" is not executable: ${err.message}`, { logged: true, cause: err }),
+      ),
     );
-    child.on('exit', (code) => resolve(code === 0));
+    child.on('exit', (code) => resolve(code ?? undefined));
+  }).then((code) => {
+    if (code === undefined)
+      throw sshConfigError(`${at}: match exec '${command.slice(0, 100)}' error`, { logged: true });
+    return code as number;
   });
+}
+
+/** A Match line that cannot be evaluated: readconf.c reports the reason, then "Bad Match condition". */
+function badMatch(reason: string, at: string): ConfigError {
+  return new ConfigError(`${reason}\n${at}: Bad Match condition`);
 }
 
 /** `Match host` sees HostName (with `%h` expanded) once set, else the current host. */
@@ -57,17 +107,19 @@ export async function evaluateMatch(
   mayExec: boolean,
 ): Promise<MatchResult> {
   const at = where(line.file, line.line);
-  const args = [...line.args];
+  const args = matchWords(line.rest);
   let result = true;
   let attributes = 0;
   let final = false;
   while (args.length > 0) {
     const original = args.shift()!;
+    if (original.startsWith('#')) break;
     const negate = original.startsWith('!');
     const attrib = (negate ? original.slice(1) : original).toLowerCase();
     if (attrib === 'all') {
-      if (attributes > 1 || args.length > 0) {
-        throw new ConfigError(`${at}: '${original}' cannot be combined with other Match attributes`);
+      const next = args[0];
+      if (attributes > 1 || (next !== undefined && !next.startsWith('#'))) {
+        throw badMatch(`${at}: '${original}' cannot be combined with other Match attributes`, at);
       }
       return { matched: result && !negate, final };
     }
@@ -77,10 +129,10 @@ export async function evaluateMatch(
       if (m.postCanonical === negate) result = false;
       continue;
     }
-    if (!NEEDS_ARGUMENT.has(attrib)) throw new ConfigError(`${at}: Unsupported Match attribute ${original}`);
     const arg = args.shift();
-    if (arg === undefined || arg === '')
-      throw new ConfigError(`${at}: Missing Match criteria for ${original}`);
+    if (arg === undefined || arg === '' || arg.startsWith('#'))
+      throw badMatch(`Missing Match criteria for ${attrib}`, at);
+    if (!NEEDS_ARGUMENT.has(attrib)) throw badMatch(`Unsupported Match attribute ${attrib}`, at);
     const user = m.store.first('user') ?? m.localUser;
     let r: boolean;
     if (attrib === 'host') r = matchPatternList(matchHost(m), arg, true) === 1;
@@ -90,7 +142,8 @@ export async function evaluateMatch(
     else {
       const host = matchHost(m);
       const port = Number(m.store.first('port') ?? 22);
-      const ctx: TokenContext = { ...m, host, port, user, hostKeyAlias: undefined };
+      const keyAlias = m.store.first('hostkeyalias');
+      const ctx: TokenContext = { ...m, host, port, user, hostKeyAlias: keyAlias };
       const dot = m.localHostname.indexOf('.');
       const command = expandPercent(
         arg,
@@ -99,6 +152,8 @@ export async function evaluateMatch(
           L: dot === -1 ? m.localHostname : m.localHostname.slice(0, dot),
           d: m.homeDir,
           h: host,
+          k: keyAlias ?? host,
+          i: m.uid,
           l: m.localHostname,
           n: m.originalHost,
           p: String(port),
@@ -112,10 +167,10 @@ export async function evaluateMatch(
       if (mustRun && !m.allowMatchExec) {
         throw new ConfigError(`${at}: Match exec is disabled; allow it to run \`${command}\``);
       }
-      r = mustRun ? await runShell(command, m.env, at) : false;
+      r = mustRun ? (await runShell(command, m.env, at)) === 0 : false;
     }
     if (r === negate) result = false;
   }
-  if (attributes === 0) throw new ConfigError(`${at}: One or more attributes required for Match`);
+  if (attributes === 0) throw badMatch('One or more attributes required for Match', at);
   return { matched: result, final };
 }

@@ -2,12 +2,29 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { ConfigError } from '../errors.js';
 
+/**
+ * One thing ssh's command line sets, in argv order: an `-o`-style option (first one wins, like a
+ * config line; `force` for flags ssh.c assigns outright, such as -J/-c/-m/-e), a printed value
+ * assigned outright (`-A` → `forwardagent yes`), a forward (-L/-R/-D) or an identity (-i).
+ */
+export type CommandLineItem =
+  | { readonly kind: 'option'; readonly key: string; readonly value: string; readonly force?: boolean }
+  | { readonly kind: 'force'; readonly key: string; readonly value: string }
+  /** `-o text`, as typed: parsed like a config line (`Key value`, `Key=value`, quotes). */
+  | { readonly kind: 'line'; readonly text: string }
+  | { readonly kind: 'forward'; readonly type: 'L' | 'R' | 'D'; readonly spec: string }
+  | { readonly kind: 'identity'; readonly file: string }
+  /** `-J`: the hops as typed (quotes included, as ssh -G prints them). */
+  | { readonly kind: 'jump'; readonly value: string };
+
 /** Options of `resolveHostConfig`, mirroring ssh's command line. */
 export interface ResolveOptions {
   /** `-F`: the only file read; `'none'` reads none. @default `~/.ssh/config` then the system file */
   configFile?: string;
   /** `-o Key=Value` pairs, in order; applied before any file, so they win. @default [] */
   overrides?: readonly (readonly [string, string])[];
+  /** ssh's command line in argv order (see CommandLineItem); applied before `overrides`. @default [] */
+  commandLine?: readonly CommandLineItem[];
   /** `-p`. */
   port?: number;
   /** `-l`. */
@@ -16,7 +33,7 @@ export interface ResolveOptions {
   identityFiles?: readonly string[];
   /** `-4` (`inet`) / `-6` (`inet6`). */
   addressFamily?: 'any' | 'inet' | 'inet6';
-  /** Run `Match exec` commands (via `/bin/sh -c`); when false such a Match fails with a ConfigError. @default false */
+  /** Run `Match exec` commands (`$SHELL -c`, else `/bin/sh -c`, as ssh); when false such a Match fails with a ConfigError. @default false */
   allowMatchExec?: boolean;
   /** @default the account's home directory (`%d`, `~`) */
   homeDir?: string;
@@ -35,12 +52,15 @@ export interface ResolveOptions {
    * (it never looks at a hop), so `-G` passes false. @default true
    */
   resolveJumpHosts?: boolean;
+  /** Receives the non-fatal messages ssh prints while reading (`Unsupported option "…"`). @default ignore them */
+  onWarning?: (message: string) => void;
 }
 
 /** Options validated once and fully defaulted. */
 export interface NormalizedResolveOptions {
   readonly configFile: string | undefined;
   readonly overrides: readonly (readonly [string, string])[];
+  readonly commandLine: readonly CommandLineItem[];
   readonly port: number | undefined;
   readonly user: string | undefined;
   readonly identityFiles: readonly string[];
@@ -53,6 +73,7 @@ export interface NormalizedResolveOptions {
   readonly platform: NodeJS.Platform;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly resolveJumpHosts: boolean;
+  readonly onWarning: (message: string) => void;
   /** Whether a local file exists (for `-i`). */
   readonly exists: (file: string) => boolean;
 }
@@ -104,6 +125,9 @@ export function normalizeResolveOptions(options: ResolveOptions): NormalizedReso
       throw new ConfigError(`Expected \`identityFiles\` entries to be paths, got ${describe(f)}`);
     }
   }
+  if (o.onWarning !== undefined && typeof o.onWarning !== 'function') {
+    throw new ConfigError(`Expected \`onWarning\` to be a function, got ${describe(o.onWarning)}`);
+  }
   const platform = o.platform ?? process.platform;
   const env = o.env ?? process.env;
   const me = account();
@@ -111,6 +135,7 @@ export function normalizeResolveOptions(options: ResolveOptions): NormalizedReso
   return Object.freeze({
     configFile: o.configFile,
     overrides: o.overrides ?? [],
+    commandLine: o.commandLine ?? [],
     port: o.port,
     user: o.user,
     identityFiles: o.identityFiles ?? [],
@@ -123,6 +148,7 @@ export function normalizeResolveOptions(options: ResolveOptions): NormalizedReso
     platform,
     env,
     resolveJumpHosts: o.resolveJumpHosts ?? true,
+    onWarning: o.onWarning ?? (() => {}),
     exists: existsSync,
   });
 }

@@ -4,17 +4,83 @@ import { lexLine } from './config-lexer.js';
 import { configPaths } from './config-paths.js';
 import { processLines, type ReadPass, readConfigFile } from './config-reader.js';
 import { isValidHostname, parseDestination } from './destination.js';
+import { parseForward } from './forward-spec.js';
 import type { HostConfig } from './host-config.js';
 import { resolveJumpHosts } from './jump-hosts.js';
+import { addForward } from './keywords.js';
 import { OptionStore } from './option-store.js';
+import { validateProxyJump } from './proxy-jump.js';
 import {
+  type CommandLineItem,
   type NormalizedResolveOptions,
   normalizeResolveOptions,
   type ResolveOptions,
 } from './resolve-options.js';
+import { isSshConfigError, sshConfigError } from './ssh-error.js';
 import { expandPercent, expandTilde } from './tokens.js';
 
-export type { ResolveOptions } from './resolve-options.js';
+export type { CommandLineItem, ResolveOptions } from './resolve-options.js';
+
+const FORWARD_NAME = { L: 'local', R: 'remote', D: 'dynamic' } as const;
+
+/** One command-line item, as ssh.c's getopt loop applies it. */
+async function applyCommandLine(
+  item: CommandLineItem,
+  pass: ReadPass,
+  o: NormalizedResolveOptions,
+): Promise<void> {
+  const store = pass.store;
+  switch (item.kind) {
+    case 'option': {
+      const line = lexLine(`${item.key} ${item.value}`, 'command-line', 0);
+      if (!line) throw new ConfigError(`command-line: bad option \`${item.key}=${item.value}\``);
+      if (item.force) {
+        // Assigned outright: parse into a scratch store, then overwrite.
+        const scratch = new OptionStore();
+        await processLines([line], { ...pass, store: scratch }, USER_FLAGS, 0, { value: true }, true);
+        for (const [k, v] of scratch.snapshot()) store.force(k, v);
+      } else await processLines([line], pass, USER_FLAGS, 0, { value: true }, true);
+      return;
+    }
+    case 'force':
+      store.force(item.key, [item.value]);
+      return;
+    case 'line': {
+      const line = lexLine(item.text, 'command-line', 0);
+      if (line) await processLines([line], pass, USER_FLAGS, 0, { value: true }, true);
+      return;
+    }
+    case 'forward': {
+      const fwd =
+        parseForward(item.spec, item.type === 'D', item.type === 'R') ??
+        (item.type === 'R' ? parseForward(item.spec, true, true) : undefined);
+      if (fwd === undefined) {
+        throw sshConfigError(`Bad ${FORWARD_NAME[item.type]} forwarding specification '${item.spec}'`, {
+          plain: true,
+        });
+      }
+      addForward(store, item.type === 'R' ? 'R' : 'L', fwd);
+      return;
+    }
+    case 'jump':
+      try {
+        validateProxyJump(item.value, '-J');
+      } catch (err) {
+        throw sshConfigError('Invalid -J argument', { logged: true, cause: err });
+      }
+      // A later ProxyCommand then never applies (ProxyJump and ProxyCommand: first wins).
+      store.force('proxyjump', [item.value]);
+      return;
+    case 'identity': {
+      const expanded = expandTilde(item.file, o.homeDir, '-i');
+      if (o.exists(expanded) && !store.get('identityfile')?.includes(expanded))
+        store.append('identityfile', [expanded]);
+      return;
+    }
+  }
+}
+
+const USER_FLAGS = { userConfig: true, checkPermissions: false, neverMatch: false };
 
 /**
  * Resolve a destination (`host`, `user@host`, `ssh://user@host:port`, or an alias) through
@@ -47,17 +113,27 @@ async function resolveOne(destination: string, o: NormalizedResolveOptions): Pro
     env: o.env,
     systemDir: paths.systemDir,
     platform: o.platform,
+    warn: o.onWarning,
     wantFinalPass: false,
   };
   const userFlags = { userConfig: true, checkPermissions: false, neverMatch: false };
 
   // Command line first: -o, then -l, -p, -i, -4/-6, then the destination's user and port.
-  const cmdline = o.overrides.map(([k, v]) => {
-    const line = lexLine(`${k} ${v}`, 'command-line', 0);
-    if (!line) throw new ConfigError(`command-line: bad option \`${k}=${v}\``);
-    return line;
-  });
-  await processLines(cmdline, pass, userFlags, 0, { value: true }, true);
+  // ssh exits at the first bad -o, with readconf.c's message and nothing after it.
+  try {
+    for (const item of o.commandLine) await applyCommandLine(item, pass, o);
+    for (const [k, v] of o.overrides) {
+      const line = lexLine(`${k} ${v}`, 'command-line', 0);
+      if (!line) throw new ConfigError(`command-line: bad option \`${k}=${v}\``);
+      await processLines([line], pass, userFlags, 0, { value: true }, true);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError && !isSshConfigError(err))
+      throw sshConfigError(err.message, { cause: err });
+    throw err;
+  }
+  // A user from the command line is checked for shell metacharacters once resolved (ssh.c, CVE-2023-51385).
+  const userFromCommandLine = store.has('user') || o.user !== undefined;
   if (o.user !== undefined) store.setFirst('user', [o.user]);
   if (o.port !== undefined) store.force('port', [String(o.port)]);
   for (const file of o.identityFiles) {
@@ -96,10 +172,26 @@ async function resolveOne(destination: string, o: NormalizedResolveOptions): Pro
     await readAll({ ...pass, host, postCanonical: true });
   }
   if (!isValidHostname(host)) throw new ConfigError(`hostname contains invalid characters: \`${host}\``);
-  return buildHostConfig(store, {
+  const built = buildHostConfig(store, {
     ...o,
     host,
     originalHost: dest.host,
     globalKnownHosts: paths.globalKnownHosts,
   });
+  if (userFromCommandLine && !validRemoteUser(built.user)) {
+    throw sshConfigError('remote username contains invalid characters', { logged: true });
+  }
+  return built;
+}
+
+/** ssh.c's valid_ruser(): no quote, `;&<>|(){}`, no leading `-` (also after a blank), no trailing `\`. */
+export function validRemoteUser(user: string): boolean {
+  if (user.startsWith('-')) return false;
+  for (let i = 0; i < user.length; i++) {
+    const c = user[i]!;
+    if ('\'`";&<>|(){}'.includes(c)) return false;
+    if (/\s/.test(c) && user[i + 1] === '-') return false;
+    if (c === '\\' && i === user.length - 1) return false;
+  }
+  return true;
 }

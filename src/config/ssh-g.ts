@@ -5,7 +5,7 @@ import type { HostConfig } from './host-config.js';
 const ORDER = `host user hostname port addressfamily batchmode canonicalizefallbacklocal canonicalizehostname
 checkhostip compression controlmaster enablesshkeysign clearallforwardings exitonforwardfailure fingerprinthash
 forwardx11 forwardx11trusted gatewayports gssapiauthentication gssapikeyexchange gssapidelegatecredentials
-gssapitrustdns gssapirenewalforcesrekey gssapikexalgorithms hashknownhosts hostbasedauthentication identitiesonly
+gssapitrustdns gssapirenewalforcesrekey gssapiclientidentity gssapiserveridentity gssapikexalgorithms hashknownhosts hostbasedauthentication identitiesonly
 kbdinteractiveauthentication nohostauthenticationforlocalhost passwordauthentication permitlocalcommand
 proxyusefdpass pubkeyauthentication requesttty sessiontype stdinnull forkafterauthentication streamlocalbindunlink
 stricthostkeychecking tcpkeepalive tunnel verifyhostkeydns visualhostkey updatehostkeys enableescapecommandline
@@ -184,7 +184,8 @@ export function formatSshG(host: HostConfig): string {
     else lines.push(`${name} ${v.join(' ')}`);
   }
   for (const [key, v] of values) {
-    if (!known.has(key)) lines.push(`${key} ${v.join(' ')}`);
+    // `#…` keys are sshmux's own bookkeeping (e.g. forwards for duplicate checks), never printed.
+    if (!known.has(key) && !key.startsWith('#')) lines.push(`${key} ${v.join(' ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

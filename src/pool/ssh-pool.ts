@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { HostConfig } from '../config/host-config.js';
+import { assertConnectable } from '../config/keyword-support.js';
 import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
 import { shellCommand } from '../quote.js';
 import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
@@ -273,6 +274,9 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       );
     }
     if (this.closed) throw this.#closedError();
+    // A HostConfig from resolveHostConfig may ask for what sshmux cannot do: refuse it here, so
+    // library callers get the same refusal as `sshmux ssh`.
+    assertConnectable(config);
     return config;
   }
 

@@ -55,8 +55,9 @@ describe('sshmux ssh front', () => {
   it('refuses an unsupported option by name with 255', async () => {
     const r = await box.run(['-L', '8080:localhost:80', ...box.sshArgs(), 'true']);
     expect(r.code).toBe(255);
+    // -G prints -L as ssh does; connecting with it is refused, naming it.
     expect(r.stderr).toBe(
-      'sshmux ssh: option -L is not supported by sshmux (supported: -p -l -i -F -o -J -c -m -b -B -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port])\n',
+      "sshmux: option -L is not supported by sshmux when connecting (only with -G); use OpenSSH's ssh for it\n",
     );
   });
 

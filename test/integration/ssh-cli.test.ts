@@ -45,6 +45,31 @@ describe('sshmux ssh (in-process, no daemon)', () => {
     expect(r.code).toBe(0);
   });
 
+  it('honours RequestTTY and StdinNull from the configuration, as -tt and -n', async () => {
+    const tty = await runCli([...base(), '-o', 'RequestTTY=force', 'backup@127.0.0.1', 'tty'], { env });
+    expect(tty.stdout.toString()).toMatch(/^\/dev\/pts\/\d+\r?\n$/);
+    const noTty = await runCli([...base(), 'backup@127.0.0.1', 'tty'], { env });
+    expect(noTty.stdout.toString()).toBe('not a tty\n');
+    const nullIn = await runCli([...base(), '-o', 'StdinNull=yes', 'backup@127.0.0.1', 'wc -c'], {
+      env,
+      input: 'x'.repeat(1000),
+    });
+    expect(nullIn.stdout.toString().trim()).toBe('0');
+  });
+
+  it('refuses a keyword sshmux cannot honour yet, naming it, before connecting', async () => {
+    const logins = await sshd.countLogins();
+    const r = await runCli([...base(), '-o', 'ForwardAgent=yes', 'backup@127.0.0.1', 'echo should-not-run'], {
+      env,
+    });
+    expect(r.code).toBe(255);
+    expect(r.stdout.toString()).toBe('');
+    expect(r.stderr).toBe(
+      "sshmux: ForwardAgent yes is not supported (agent forwarding); remove it or use OpenSSH's ssh\n",
+    );
+    expect(await sshd.countLogins()).toBe(logins);
+  });
+
   it('relays stdin to the remote command', async () => {
     const r = await runCli([...base(), 'backup@127.0.0.1', 'wc -c'], { env, input: 'x'.repeat(100_000) });
     expect(r.stdout.toString().trim()).toBe('100000');

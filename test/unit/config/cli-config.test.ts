@@ -50,4 +50,12 @@ describe('sshmux config', () => {
     await expect(run(['-F', 'none', '-o', 'Port', 'h'])).rejects.toBeInstanceOf(ConfigError);
     await expect(run(['-F', 'none', '-p', '0', 'h'])).rejects.toBeInstanceOf(ConfigError);
   });
+
+  it('runs Match exec like ssh -G does, unless --no-match-exec', async () => {
+    const execFile = path.join(dir, 'exec-config');
+    writeFileSync(execFile, 'Match exec "test %h = web"\n  User ran\n', { mode: 0o644 });
+    expect(await run(['-F', execFile, 'web'])).toContain('\nuser ran\n');
+    expect(await run(['-F', execFile, 'other'])).not.toContain('\nuser ran\n');
+    await expect(run(['-F', execFile, '--no-match-exec', 'web'])).rejects.toThrow(/Match exec is disabled/);
+  });
 });

@@ -34,7 +34,10 @@ describe('resolveHostConfig', () => {
       (e) => e,
     );
     expect(err).toBeInstanceOf(ConfigError);
-    expect(err.message).toBe(`${path.join(dir, 'config')} line 3: Bad port '0'.`);
+    const file = path.join(dir, 'config');
+    expect(err.message).toBe(
+      `${file} line 3: Bad port '0'.\n${file}: terminating, 1 bad configuration options`,
+    );
   });
 
   it('rejects bad values even inside a block that does not apply, like OpenSSH', async () => {
@@ -50,7 +53,7 @@ describe('resolveHostConfig', () => {
     files[`${MAX_INCLUDE_DEPTH + 1}.conf`] = 'Port 2000\n';
     const dir = tree(files);
     await expect(resolveHostConfig('h', { ...base, configFile: path.join(dir, 'config') })).rejects.toThrow(
-      /too many recursive configuration includes/,
+      /^Too many recursive configuration includes$/,
     );
     files[`${MAX_INCLUDE_DEPTH}.conf`] = 'Port 2001\n';
     const ok = tree(files);
@@ -95,7 +98,7 @@ describe('resolveHostConfig', () => {
   it('maps typed fields and keeps a frozen result with a pool key', async () => {
     const dir = tree({
       config:
-        'Host h\n  ProxyJump ssh://j@jump:2200,k@[::1]:22\n  ControlPersist 10m\n  ConnectTimeout 5\n  SetEnv A=1\n  Frob 1\n',
+        'Host h\n  ProxyJump ssh://j@jump:2200,k@[::1]:22\n  ControlPersist 10m\n  ConnectTimeout 5\n  SetEnv A=1\n',
     });
     const hc = await resolveHostConfig('h', { ...base, configFile: path.join(dir, 'config') });
     expect(Object.isFrozen(hc)).toBe(true);
@@ -104,7 +107,18 @@ describe('resolveHostConfig', () => {
     expect(hc.connectTimeoutMs).toBe(5000);
     expect(hc.setEnv).toEqual({ A: '1' });
     expect(hc.poolKey).not.toBe('');
-    expect(formatSshG(hc)).toMatch(/\nfrob 1\n$/);
+  });
+
+  it('fails on an unknown keyword as ssh does, unless IgnoreUnknown names it first', async () => {
+    const dir = tree({ config: 'Frob 1\nIgnoreUnknown frob\nFrob 2\nPort 2022\n' });
+    const file = path.join(dir, 'config');
+    await expect(resolveHostConfig('h', { ...base, configFile: file })).rejects.toThrow(
+      `${file}: line 1: Bad configuration option: frob\n${file}: terminating, 1 bad configuration options`,
+    );
+    const ok = tree({ config: 'IgnoreUnknown Fr*\nFrob 2\nPort 2022\n' });
+    const hc = await resolveHostConfig('h', { ...base, configFile: path.join(ok, 'config') });
+    expect(hc.port).toBe(2022);
+    expect(formatSshG(hc)).not.toMatch(/frob/);
   });
 
   it('formats a plain HostConfig too', () => {
