@@ -97,10 +97,8 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     hostkeyalgorithms: assembleAlgorithms('hostkeyalgorithms', store.first('hostkeyalgorithms')),
   };
   const knownHostsCommand = store.first('knownhostscommand');
-  // ssh.c checks this after reading the configuration, before -G prints anything.
+  // `sshmux ssh` refuses 0 or less with ssh's words (cli/ssh-checks.ts); the socket, for everyone.
   const attempts = Number(first('connectionattempts', '1'));
-  if (!Number.isInteger(attempts) || attempts <= 0)
-    throw new ConfigError('Invalid number of ConnectionAttempts');
   const setEnv: Record<string, string> = {};
   for (const kv of store.get('setenv') ?? []) {
     const eq = kv.indexOf('=');

@@ -87,8 +87,8 @@ describe('assertConnectable', () => {
     expect(() => assertConnectable(h)).toThrow(
       "ForwardX11 yes is not supported (X11 forwarding); remove it or use OpenSSH's ssh",
     );
-    const p = await resolve('', [['ProxyCommand', 'nc %h %p']]);
-    expect(() => assertConnectable(p)).toThrow(/^ProxyCommand nc %h %p is not supported/);
+    const p = await resolve('', [['ForwardAgent', 'yes']]);
+    expect(() => assertConnectable(p)).toThrow(/^ForwardAgent yes is not supported/);
     const f = await resolve('LocalForward 8080 localhost:80\n');
     expect(() => assertConnectable(f)).toThrow(/^LocalForward 8080 \[localhost\]:80 is not supported/);
   });
