@@ -220,6 +220,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
         ? undefined
         : Object.freeze({ command: knownHostsCommand, tokens: Object.freeze(clientTokens(ctx)) }),
     connectionAttempts: attempts,
+    tcpKeepAlive: first('tcpkeepalive', 'yes') === 'yes',
     bindAddress: store.first('bindaddress'),
     bindInterface: store.first('bindinterface'),
     addressFamily: first('addressfamily', 'any') as HostConfig['addressFamily'],

@@ -61,6 +61,8 @@ export interface HostConfig {
     | undefined;
   /** ConnectionAttempts: direct TCP connects tried, 1 s apart. @default 1 */
   readonly connectionAttempts?: number;
+  /** TCPKeepAlive: SO_KEEPALIVE on the TCP socket, with the system's timings. @default true */
+  readonly tcpKeepAlive?: boolean;
   /** BindAddress (-b): local address of the direct TCP socket. */
   readonly bindAddress?: string | undefined;
   /** BindInterface (-B): bind to an address of this interface (unless BindAddress is set). */

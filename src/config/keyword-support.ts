@@ -178,7 +178,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   streamlocalbindunlink: inert('StreamLocalBindUnlink', 'only used by forwardings'),
   stricthostkeychecking: honoured('StrictHostKeyChecking', 'host key policy'),
   syslogfacility: inert('SyslogFacility', 'only used with -y (syslog)'),
-  tcpkeepalive: refused('TCPKeepAlive', ['yes', 'no'], 'TCP keepalives (sshmux sets none: `no` is exact)'),
+  tcpkeepalive: honoured('TCPKeepAlive', 'SO_KEEPALIVE on the TCP socket'),
   tunnel: refused('Tunnel', ['false'], 'tun device forwarding'),
   tunneldevice: inert('TunnelDevice', 'only used by Tunnel'),
   updatehostkeys: refused(

@@ -69,6 +69,7 @@ export function plainHostConfig(options: PlainHostOptions): HostConfig {
     controlPath: undefined,
     controlPersistSeconds: undefined,
     connectionAttempts: 1,
+    tcpKeepAlive: true,
     bindAddress: undefined,
     bindInterface: undefined,
     addressFamily: 'any',

@@ -116,6 +116,8 @@ function connectOnce(
     sock.once('connect', () => {
       done();
       sock.setNoDelay(true);
+      // TCPKeepAlive (default yes): SO_KEEPALIVE with the system's timings, as ssh sets it.
+      if (host.tcpKeepAlive !== false) sock.setKeepAlive(true);
       sock.removeAllListeners('error');
       resolve(sock);
     });

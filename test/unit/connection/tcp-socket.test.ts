@@ -11,14 +11,21 @@ import { ConfigError, NetworkError, TimeoutError } from '../../../src/errors.js'
 function fakeDeps(
   outcomes: ('ok' | 'refused' | 'hang')[],
   extra: Partial<TcpDeps> = {},
-): TcpDeps & { connects: net.NetConnectOpts[]; pauses: number[]; lookups: [string, number][] } {
+): TcpDeps & {
+  connects: net.NetConnectOpts[];
+  pauses: number[];
+  lookups: [string, number][];
+  keepAlive: boolean[];
+} {
   const connects: net.NetConnectOpts[] = [];
+  const keepAlive: boolean[] = [];
   const pauses: number[] = [];
   const lookups: [string, number][] = [];
   return {
     connects,
     pauses,
     lookups,
+    keepAlive,
     lookup: async (host, family) => {
       lookups.push([host, family]);
       return family === 4
@@ -36,6 +43,10 @@ function fakeDeps(
       connects.push(options);
       const sock = Object.assign(new EventEmitter(), {
         setNoDelay: () => sock,
+        setKeepAlive: (on: boolean) => {
+          keepAlive.push(on);
+          return sock;
+        },
         destroy: () => sock,
       }) as unknown as net.Socket;
       const outcome = outcomes[connects.length - 1] ?? 'refused';
@@ -57,6 +68,15 @@ const host = (extra: Partial<HostConfig> = {}): HostConfig => ({
 });
 
 describe('connectTcp', () => {
+  it('sets SO_KEEPALIVE unless TCPKeepAlive is no, as ssh does', async () => {
+    const on = fakeDeps(['ok']);
+    await connectTcp(host(), signal, on);
+    expect(on.keepAlive).toEqual([true]);
+    const off = fakeDeps(['ok']);
+    await connectTcp(host({ tcpKeepAlive: false }), signal, off);
+    expect(off.keepAlive).toEqual([]);
+  });
+
   it('tries every address, ConnectionAttempts times, 1 s apart, then reports the last error', async () => {
     const deps = fakeDeps([]);
     const err = await connectTcp(host({ connectionAttempts: 3 }), signal, deps).catch((e: unknown) => e);
