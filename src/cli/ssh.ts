@@ -91,6 +91,7 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
       command: remoteCommandLine(args),
       env: environmentToSend(host),
       pty: args.requestTty === 'force' || (args.requestTty === 'yes' && stdinIsTty) ? localTerminal() : false,
+      quiet: args.quiet,
     };
     const io: SessionStdio = {
       stdin: args.nullStdin ? null : process.stdin,
@@ -203,11 +204,14 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     return { exited: s.exited, signal: s.signal, close: async () => s.close() };
   } catch (err) {
     // The daemon cannot ask questions: with a terminal, this process connects itself and asks.
+    // A password or keyboard-interactive turn always comes here: ssh asks (or, with nobody to
+    // ask, sends empty answers) and this process does exactly that.
     if (
       err instanceof DaemonReportedError &&
-      (err.remote.kind === 'host-key' || err.remote.kind === 'auth') &&
-      !request.host.batchMode &&
-      terminalAvailable()
+      (err.remote.code === 'SSHMUX_ERR_AUTH_PROMPT' ||
+        ((err.remote.kind === 'host-key' || err.remote.kind === 'auth') &&
+          !request.host.batchMode &&
+          terminalAvailable()))
     ) {
       logger.info({ err }, 'the daemon cannot prompt; connecting in-process');
       return startDirect(request, io, logger);

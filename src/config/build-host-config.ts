@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { assembleAlgorithms } from './algorithm-lists.js';
+import { authSettingsFrom } from './auth-options.js';
 import type { HostConfig, StrictHostKeyChecking } from './host-config.js';
 import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
@@ -157,6 +158,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     controlPersistSeconds:
       persist === 'no' ? undefined : persist === 'yes' ? Number.POSITIVE_INFINITY : Number(persist),
     addressFamily: first('addressfamily', 'any') as HostConfig['addressFamily'],
+    authentication: authSettingsFrom(store),
     poolKey: '',
     effective,
   };

@@ -18,7 +18,7 @@ import {
   translateError,
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { explainAuthFailure } from '../security/auth.js';
+import { type AuthHandler, explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
 import { algorithmsFor } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
@@ -30,8 +30,17 @@ const { Client } = ssh2;
 /** Decides whether a server host key is acceptable; throws a `HostKeyError` when it is not. */
 export type HostKeyVerifier = (key: Buffer, host: HostConfig) => Promise<void>;
 
-/** Produces the ordered list of authentication attempts for a host (ssh2 `authHandler` entries). */
-export type AuthProvider = (host: HostConfig) => Promise<AnyAuthMethod[]>;
+/** Lets an auth provider stop the connect deadline while a person answers a prompt. */
+export interface AuthHooks {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * Produces the authentication for a host: an ordered list of attempts (ssh2 `authHandler`
+ * entries), or ssh2's function form, which sees the server's remaining methods.
+ */
+export type AuthProvider = (host: HostConfig, hooks?: AuthHooks) => Promise<AnyAuthMethod[] | AuthHandler>;
 
 /** Opens the transport for a host: TCP by default, a forwarded channel for ProxyJump. */
 export type SocketFactory = (host: HostConfig, signal: AbortSignal) => Promise<Duplex>;
@@ -158,7 +167,7 @@ export class Connection {
       ac.abort(new AbortedError('Connect aborted', { destination: this.destination }));
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     let hostKeyError: unknown;
-    let auth: AnyAuthMethod[] | undefined;
+    let auth: AnyAuthMethod[] | AuthHandler | undefined;
     let lastAuth: AnyAuthMethod | undefined;
     let tried = 0;
     try {
@@ -166,7 +175,7 @@ export class Connection {
       this.#socket = await factory(host, ac.signal);
       coalesceWrites(this.#socket);
       pause();
-      auth = await this.#options.authProvider(host);
+      auth = await this.#options.authProvider(host, { pause, resume: arm });
       // An abort that landed meanwhile has no listener yet: honour it before the handshake.
       if (ac.signal.aborted) throw ac.signal.reason;
       arm();
@@ -189,12 +198,20 @@ export class Connection {
         sock: this.#socket as ConnectConfig['sock'],
         username: host.user,
         // ssh2's array handler, plus a note of the method that got us in (for the debug log).
-        authHandler: () => {
-          const next = methods[tried++];
-          if (next === undefined) return false;
-          lastAuth = next;
-          return next;
-        },
+        authHandler:
+          typeof methods === 'function'
+            ? (left, partial, next) =>
+                // ssh2 reads `false` as "no method left" (its types omit it); `left` is null at first.
+                methods(left as string[] | null, partial, (m) => {
+                  if (m) lastAuth = m;
+                  (next as (m: AnyAuthMethod | false) => void)(m);
+                })
+            : () => {
+                const next = methods[tried++];
+                if (next === undefined) return false;
+                lastAuth = next;
+                return next;
+              },
         // ssh2's own ready timer cannot pause for a prompt; the deadline above replaces it.
         readyTimeout: 0,
         // Our own keepalive (unref'ed timer) replaces ssh2's, unless this ssh2 lacks what it needs.

@@ -1,9 +1,16 @@
-import ssh2, { type AnyAuthMethod, type BaseAgent, type ParsedKey } from 'ssh2';
+import ssh2, {
+  type AnyAuthMethod,
+  type BaseAgent,
+  type KeyboardInteractiveCallback,
+  type ParsedKey,
+  type Prompt,
+} from 'ssh2';
 import type { HostConfig } from '../config/host-config.js';
-import type { AuthProvider } from '../connection/connection.js';
-import { AuthError, SshmuxError } from '../errors.js';
+import type { AuthHooks, AuthProvider } from '../connection/connection.js';
+import { AuthError, ConfigError, SshmuxError, translateError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { agentPathFor } from './agent-path.js';
+import { AuthSequence, type MethodRunner } from './auth-sequence.js';
 import { displayKeyType, fingerprintSha256 } from './fingerprint.js';
 import {
   identityExists,
@@ -17,11 +24,23 @@ import type { PassphraseSource } from './passphrase.js';
 // ssh2 is CommonJS; Node's ESM loader does not expose `utils`/`createAgent` by name.
 const { createAgent, utils } = ssh2;
 
-/** The Windows OpenSSH agent's named pipe, used when SSH_AUTH_SOCK is unset on Windows. */
+/** Asks a person for passwords and keyboard-interactive answers (the CLI: terminal or SSH_ASKPASS). */
+export interface AuthPrompter {
+  /** One question; `echo` as the server asked. Resolves with the answer ('' when nobody answered). */
+  ask(prompt: string, echo: boolean): Promise<string>;
+  /** Text ssh logs at its INFO level: keyboard-interactive names and instructions, retry notices. */
+  notice(text: string): void;
+}
 
 export interface AuthProviderOptions {
   /** Passphrases for encrypted identity files; without it they are skipped. @default undefined */
   passphrase?: PassphraseSource;
+  /**
+   * Password and keyboard-interactive prompts. Without it those methods are not tried and a
+   * failure that needed them has code `SSHMUX_ERR_AUTH_PROMPT` (the daemon never prompts).
+   * @default undefined
+   */
+  prompter?: AuthPrompter;
   /** @default silent */
   logger?: Logger;
   /** Environment for SSH_AUTH_SOCK and `IdentityAgent $VAR`. @default process.env */
@@ -37,9 +56,24 @@ interface AuthReport {
   readonly tried: string[];
   readonly notes: string[];
   started: boolean;
+  /** The server's last list when no method was left: ssh's "Permission denied (list)." */
+  denied?: string;
+  /** A password or keyboard-interactive turn came and nobody could be asked. */
+  promptNeeded?: boolean;
+  /** A prompt or key load that must stop the connect (Ctrl-C). */
+  error?: unknown;
+  readonly user: string;
+  readonly host: string;
 }
 
-const reports = new WeakMap<readonly AnyAuthMethod[], AuthReport>();
+/** ssh2's function form of `authHandler`: the server's remaining methods, its partial flag, and `next`. */
+export type AuthHandler = (
+  methodsLeft: string[] | null,
+  partialSuccess: boolean | null,
+  next: (method: AnyAuthMethod | false) => void,
+) => void;
+
+const reports = new WeakMap<object, AuthReport>();
 
 function agentIdentities(agent: BaseAgent): Promise<ParsedKey[]> {
   return new Promise((resolve, reject) => {
@@ -64,101 +98,245 @@ interface FileIdentity {
   blob: Buffer | undefined;
 }
 
+/** Options sshmux cannot honour stop the connect, naming the keyword, before anything is offered. */
+function refuseUnsupported(host: HostConfig): void {
+  const a = host.authentication;
+  const refuse = (what: string, fix: string): never => {
+    throw new ConfigError(`${what} is not supported by sshmux; ${fix}`);
+  };
+  if (a.hostbased) refuse('HostbasedAuthentication yes', 'set HostbasedAuthentication no');
+  if (a.gssapi) refuse('GSSAPIAuthentication yes', 'set GSSAPIAuthentication no');
+  if (a.pubkeyMode === 'host-bound') {
+    refuse('PubkeyAuthentication host-bound', 'ssh2 signs plain publickey requests: use yes or unbound');
+  }
+  if (a.kbdInteractiveDevices !== undefined && a.kbdInteractiveDevices !== '') {
+    refuse('KbdInteractiveDevices', "ssh2 always asks for the server's default devices: remove it");
+  }
+}
+
 /**
- * Public-key authentication in OpenSSH's order: identity files whose key is in the agent
- * (signed by the agent), then the agent's other keys (not with IdentitiesOnly), then the
- * remaining identity files, loaded lazily — a passphrase is asked only when a key's turn comes.
+ * Authentication as OpenSSH 9.2's client runs it (see AuthSequence): a `none` request first,
+ * then PreferredAuthentications among the methods the server lists. Public keys go in
+ * OpenSSH's order — identity files whose key is in the agent (signed by the agent), then the
+ * agent's other keys (not with IdentitiesOnly), then the remaining identity files, loaded
+ * lazily: a passphrase is asked only when a key's turn comes. Passwords and
+ * keyboard-interactive answers come from `prompter`, NumberOfPasswordPrompts times at most.
  */
 export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvider {
   const log = options.logger ?? silentLogger();
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
   const openAgent = options.createAgent ?? createAgent;
-  return async (host: HostConfig) => {
-    const report: AuthReport = { tried: [], notes: [], started: false };
-    const agentPath = agentPathFor(host, env, platform);
-    let agent: BaseAgent | undefined;
-    let agentKeys: ParsedKey[] = [];
-    if (agentPath) {
+  return async (host: HostConfig, hooks?: AuthHooks) => {
+    refuseUnsupported(host);
+    const settings = host.authentication;
+    const shownHost = host.hostKeyAlias ?? host.hostname;
+    const report: AuthReport = { tried: [], notes: [], started: false, user: host.user, host: host.hostname };
+    const withoutDeadline = async <T>(work: () => Promise<T>): Promise<T> => {
+      hooks?.pause();
       try {
-        agent = openAgent(agentPath);
-        agentKeys = await agentIdentities(agent);
-      } catch (err) {
-        agent = undefined;
-        report.notes.push(`agent ${agentPath} unavailable: ${(err as Error).message}`);
-        log.debug({ err, agent: agentPath }, 'agent unavailable');
+        return await work();
+      } finally {
+        hooks?.resume();
       }
-    } else if (host.identityAgent === 'none') {
-      report.notes.push('agent disabled (IdentityAgent none)');
-    }
-
-    const files: FileIdentity[] = [];
-    for (const file of new Set(host.identityFiles)) {
-      if (!(await identityExists(file))) continue;
-      files.push({ file, blob: await readIdentityPublicBlob(file) });
-    }
-
-    const methods: AnyAuthMethod[] = [];
-    const viaAgent = (key: ParsedKey, label: string): AnyAuthMethod => ({
-      type: 'agent',
-      username: host.user,
-      agent: new OfferedIdentity(
-        async () => {
-          report.started = true;
-          report.tried.push(`agent key ${describeKey(key)}${label ? ` (${label})` : ''}`);
-          return key;
-        },
-        (k, data, opts, cb) => agent?.sign(k, data, opts, cb),
-      ),
+    };
+    const keys = settings.pubkey
+      ? await publicKeyMethods(host, report, {
+          log,
+          env,
+          platform,
+          openAgent,
+          passphrase: options.passphrase,
+          withoutDeadline,
+        })
+      : [];
+    const runners = new Map<string, MethodRunner<AnyAuthMethod>>();
+    let keyTurn = 0;
+    runners.set('publickey', {
+      attempt: async () => {
+        while (keyTurn < keys.length) {
+          const method = await keys[keyTurn++]!();
+          if (method) return method;
+        }
+        return undefined;
+      },
+      reset: () => {
+        keyTurn = 0;
+      },
     });
-    const preferred: AnyAuthMethod[] = [];
-    const agentOnly: AnyAuthMethod[] = [];
-    for (const key of agentKeys) {
-      const blob = key.getPublicSSH();
-      const i = files.findIndex((f) => f.blob?.equals(blob));
-      const matched = i >= 0 ? files.splice(i, 1)[0] : undefined;
-      if (matched) preferred.push(viaAgent(key, matched.file));
-      else if (!host.identitiesOnly) agentOnly.push(viaAgent(key, key.comment));
+    const prompter = options.prompter;
+    let passwordTurns = 0;
+    runners.set('password', {
+      attempt: async () => {
+        if (passwordTurns++ >= settings.numberOfPasswordPrompts) return undefined;
+        if (!prompter) {
+          report.promptNeeded = true;
+          return undefined;
+        }
+        if (passwordTurns > 1) prompter.notice('Permission denied, please try again.');
+        const prompt = `${host.user}@${shownHost}'s password: `;
+        const password = await withoutDeadline(() => prompter.ask(prompt, false));
+        report.started = true;
+        return { type: 'password', username: host.user, password };
+      },
+    });
+    let kbdTurns = 0;
+    let infoRequestSeen = false;
+    runners.set('keyboard-interactive', {
+      attempt: async () => {
+        if (kbdTurns++ >= settings.numberOfPasswordPrompts) return undefined;
+        // A server that never sent a question will not send one on a second try either.
+        if (kbdTurns > 1 && !infoRequestSeen) return undefined;
+        if (!prompter) {
+          report.promptNeeded = true;
+          return undefined;
+        }
+        report.started = true;
+        const answer = (
+          name: string,
+          instructions: string,
+          _lang: string,
+          prompts: Prompt[],
+          finish: KeyboardInteractiveCallback,
+        ): void => {
+          infoRequestSeen = true;
+          if (name !== '') prompter.notice(name);
+          if (instructions !== '') prompter.notice(instructions);
+          withoutDeadline(async () => {
+            const answers: string[] = [];
+            for (const p of prompts) {
+              answers.push(await prompter.ask(`(${host.user}@${shownHost}) ${p.prompt}`, p.echo === true));
+            }
+            return answers;
+          }).then(finish, (err: unknown) => {
+            // Ctrl-C at a prompt: answer nothing useful and stop the connect with the abort.
+            report.error = err;
+            finish(prompts.map(() => ''));
+          });
+        };
+        return { type: 'keyboard-interactive', username: host.user, prompt: answer };
+      },
+    });
+    const sequence = new AuthSequence(settings, host.batchMode, runners);
+    let sentNone = false;
+    const handler: AuthHandler = (methodsLeft, partialSuccess, next) => {
+      if (report.error !== undefined) return next(false);
+      if (!sentNone) {
+        // Like ssh: ask with `none` first, which tells us the methods the server accepts.
+        sentNone = true;
+        return next({ type: 'none', username: host.user });
+      }
+      if (partialSuccess) log.info({ method: sequence.active }, 'authenticated with partial success');
+      sequence.next(methodsLeft ?? [], partialSuccess === true).then(
+        (step) => {
+          if ('denied' in step) {
+            report.denied = step.denied;
+            next(false);
+          } else {
+            log.debug({ method: sequence.active }, 'next authentication method');
+            next(step.send);
+          }
+        },
+        (err: unknown) => {
+          report.error = err;
+          next(false);
+        },
+      );
+    };
+    reports.set(handler, report);
+    log.debug(
+      { host: host.hostname, keys: keys.length, preferred: settings.preferred.join(',') },
+      'authentication plan',
+    );
+    return handler;
+  };
+}
+
+type KeyTurn = () => Promise<AnyAuthMethod | undefined>;
+
+interface KeyContext {
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  openAgent: (path: string) => BaseAgent;
+  passphrase: PassphraseSource | undefined;
+  withoutDeadline: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/** The keys ssh would offer, in its order, each loaded only when its turn comes. */
+async function publicKeyMethods(host: HostConfig, report: AuthReport, c: KeyContext): Promise<KeyTurn[]> {
+  const agentPath = agentPathFor(host, c.env, c.platform);
+  let agent: BaseAgent | undefined;
+  let agentKeys: ParsedKey[] = [];
+  if (agentPath) {
+    try {
+      agent = c.openAgent(agentPath);
+      agentKeys = await agentIdentities(agent);
+    } catch (err) {
+      agent = undefined;
+      report.notes.push(`agent ${agentPath} unavailable: ${(err as Error).message}`);
+      c.log.debug({ err, agent: agentPath }, 'agent unavailable');
     }
-    methods.push(...preferred, ...agentOnly);
-    for (const { file } of files) {
-      methods.push({
+  } else if (host.identityAgent === 'none') {
+    report.notes.push('agent disabled (IdentityAgent none)');
+  }
+
+  const files: FileIdentity[] = [];
+  for (const file of new Set(host.identityFiles)) {
+    if (!(await identityExists(file))) continue;
+    files.push({ file, blob: await readIdentityPublicBlob(file) });
+  }
+
+  const viaAgent =
+    (key: ParsedKey, label: string): KeyTurn =>
+    async () => {
+      report.started = true;
+      report.tried.push(`agent key ${describeKey(key)}${label ? ` (${label})` : ''}`);
+      return {
         type: 'agent',
         username: host.user,
         agent: new OfferedIdentity(
-          async () => {
-            report.started = true;
-            const skip = (why: string): undefined => {
-              report.notes.push(why);
-              log.warn({ file }, why);
-              return undefined;
-            };
-            try {
-              const warning = await unprotectedKeyWarning(file, platform);
-              if (warning) return skip(warning);
-              const source = options.passphrase;
-              const loaded = await loadPrivateKey(file, source ? (f) => source(f, host) : undefined);
-              if ('error' in loaded) return skip(`${file}: ${loaded.error}`);
-              report.tried.push(`${file} ${describeKey(loaded.key)}`);
-              return loaded.key;
-            } catch (err) {
-              // An interrupted prompt stops the connect; an unreadable file is only skipped.
-              if (err instanceof SshmuxError && err.kind === 'aborted') throw err;
-              return skip(`${file}: ${(err as Error).message}`);
-            }
-          },
-          (key, data, opts, cb) => {
-            const sig = key.sign(data, opts.hash);
-            if (sig instanceof Error) cb(sig);
-            else cb(undefined, sig);
-          },
+          async () => key,
+          (k, data, opts, cb) => agent?.sign(k, data, opts, cb),
         ),
-      });
-    }
-    reports.set(methods, report);
-    log.debug({ host: host.hostname, methods: methods.length, agent: agentPath }, 'authentication plan');
-    return methods;
-  };
+      };
+    };
+  const preferred: KeyTurn[] = [];
+  const agentOnly: KeyTurn[] = [];
+  for (const key of agentKeys) {
+    const blob = key.getPublicSSH();
+    const i = files.findIndex((f) => f.blob?.equals(blob));
+    const matched = i >= 0 ? files.splice(i, 1)[0] : undefined;
+    if (matched) preferred.push(viaAgent(key, matched.file));
+    else if (!host.identitiesOnly) agentOnly.push(viaAgent(key, key.comment));
+  }
+  const fromFile =
+    (file: string): KeyTurn =>
+    async () => {
+      report.started = true;
+      const skip = (why: string): undefined => {
+        report.notes.push(why);
+        c.log.warn({ file }, why);
+        return undefined;
+      };
+      try {
+        const warning = await unprotectedKeyWarning(file, c.platform);
+        if (warning) return skip(warning);
+        const source = c.passphrase;
+        const loaded = await c.withoutDeadline(() =>
+          loadPrivateKey(file, source ? (f) => source(f, host) : undefined),
+        );
+        if ('error' in loaded) return skip(`${file}: ${loaded.error}`);
+        report.tried.push(`${file} ${describeKey(loaded.key)}`);
+        // A key signed here (not through an agent) keeps ssh2's failure bookkeeping, partial success included.
+        return { type: 'publickey', username: host.user, key: loaded.key };
+      } catch (err) {
+        // An interrupted prompt stops the connect; an unreadable file is only skipped.
+        if (err instanceof SshmuxError && err.kind === 'aborted') throw err;
+        return skip(`${file}: ${(err as Error).message}`);
+      }
+    };
+  return [...preferred, ...agentOnly, ...files.map(({ file }) => fromFile(file))];
 }
 
 /**
@@ -168,21 +346,29 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
  */
 export function explainAuthFailure(
   err: SshmuxError,
-  methods: readonly AnyAuthMethod[] | undefined,
+  methods: readonly AnyAuthMethod[] | AuthHandler | undefined,
 ): SshmuxError {
   const report = methods ? reports.get(methods) : undefined;
   if (!report) return err;
+  if (report.error !== undefined) {
+    return report.error instanceof SshmuxError ? report.error : translateError(report.error, err.destination);
+  }
   const cause = err.cause as { code?: unknown } | undefined;
   const hungUp = err.kind === 'network' && report.started && typeof cause?.code === 'number';
   if (err.kind !== 'auth' && !hungUp) return err;
+  // ssh's own sentence first (sshconnect2.c), then what sshmux can add about the keys.
   const what = hungUp
-    ? `the server closed the connection during authentication (too many authentication failures? see its MaxAuthTries): ${err.message}`
-    : err.message;
+    ? `the server closed the connection during authentication (too many authentication failures? see its MaxAuthTries): ${err.message}.`
+    : report.denied !== undefined
+      ? `${report.user}@${report.host}: Permission denied (${report.denied}).`
+      : `${err.message}.`;
   const tried = report.tried.length > 0 ? report.tried.join('; ') : 'no keys';
   const skipped = report.notes.length > 0 ? `. Skipped: ${report.notes.join('; ')}` : '';
-  return new AuthError(`${what}. Tried: ${tried}${skipped}`, {
+  const unasked = report.promptNeeded ? '. A password or keyboard-interactive prompt was needed' : '';
+  return new AuthError(`${what} Tried: ${tried}${skipped}${unasked}`, {
     destination: err.destination,
     cause: err.cause ?? err,
     tried: [...report.tried],
+    ...(report.promptNeeded && { code: 'SSHMUX_ERR_AUTH_PROMPT' }),
   });
 }

@@ -7,7 +7,7 @@ import type { HostConfig } from '../../../src/config/host-config.js';
 import { plainHostConfig } from '../../../src/config/plain.js';
 import { AuthError, NetworkError } from '../../../src/errors.js';
 import { agentPathFor, WINDOWS_AGENT_PIPE } from '../../../src/security/agent-path.js';
-import { createAuthProvider, explainAuthFailure } from '../../../src/security/auth.js';
+import { type AuthHandler, createAuthProvider, explainAuthFailure } from '../../../src/security/auth.js';
 import { makeKey, type TestKey } from './keygen.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-auth-'));
@@ -52,9 +52,24 @@ function load(m: AnyAuthMethod): Promise<ParsedKey[]> {
   );
 }
 
-async function offered(methods: AnyAuthMethod[]): Promise<Buffer[]> {
+/** Drive the handler as ssh2 does against a server that refuses every request, listing `methods`. */
+async function requests(handler: AuthHandler, methods = ['publickey']): Promise<AnyAuthMethod[]> {
+  const out: AnyAuthMethod[] = [];
+  let left: string[] | null = null;
+  for (;;) {
+    const m = await new Promise<AnyAuthMethod | false>((resolve) => handler(left, false, resolve));
+    if (m === false) return out;
+    out.push(m);
+    left = methods;
+  }
+}
+
+async function offered(handler: AuthHandler | AnyAuthMethod[]): Promise<Buffer[]> {
   const out: Buffer[] = [];
-  for (const m of methods) for (const k of await load(m)) out.push(k.getPublicSSH());
+  for (const m of await requests(handler as AuthHandler)) {
+    if (m.type === 'publickey') out.push((m.key as ParsedKey).getPublicSSH());
+    else if (m.type === 'agent') for (const k of await load(m)) out.push(k.getPublicSSH());
+  }
   return out;
 }
 
@@ -110,7 +125,10 @@ describe('createAuthProvider', () => {
     const missing = createAuthProvider({ env: { SSH_AUTH_SOCK: path.join(dir, 'no-such.sock') } });
     const methods = await missing(host());
     expect(await offered(methods)).toEqual([a.blob, b.blob, c.blob]);
-    const err = explainAuthFailure(new AuthError('All configured authentication methods failed'), methods);
+    const err = explainAuthFailure(
+      new AuthError('All configured authentication methods failed'),
+      methods as AuthHandler,
+    );
     expect(err.message).toMatch(/agent .*no-such\.sock unavailable/);
   });
 
@@ -126,7 +144,10 @@ describe('createAuthProvider', () => {
     const provider = createAuthProvider({ env: {} });
     const methods = await provider(host({ identityFiles: [loose.file, a.file] }));
     expect(await offered(methods)).toEqual([a.blob]);
-    const err = explainAuthFailure(new AuthError('All configured authentication methods failed'), methods);
+    const err = explainAuthFailure(
+      new AuthError('All configured authentication methods failed'),
+      methods as AuthHandler,
+    );
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toContain('UNPROTECTED PRIVATE KEY FILE');
     expect(err.message).toContain(`${loose.file}`);
@@ -142,7 +163,7 @@ describe('createAuthProvider', () => {
     expect(passphrase).not.toHaveBeenCalled();
     expect(await offered(methods)).toEqual([enc.blob]);
     expect(passphrase).toHaveBeenCalledTimes(2);
-    const err = explainAuthFailure(new AuthError('failed'), methods) as AuthError;
+    const err = explainAuthFailure(new AuthError('failed'), methods as AuthHandler) as AuthError;
     expect(err.tried).toEqual([`${enc.file} ED25519 ${enc.fingerprint}`]);
     expect(err.message).not.toMatch(/wrong|horse/);
   });
@@ -154,7 +175,9 @@ describe('createAuthProvider', () => {
     const provider = createAuthProvider({ env: {} });
     const methods = await provider(host({ identityFiles: [enc.file] }));
     expect(await offered(methods)).toEqual([]);
-    expect(explainAuthFailure(new AuthError('failed'), methods).message).toContain(`${enc.file}: encrypted`);
+    expect(explainAuthFailure(new AuthError('failed'), methods as AuthHandler).message).toContain(
+      `${enc.file}: encrypted`,
+    );
     // Held by an agent, the same encrypted file needs no passphrase.
     const withAgent = createAuthProvider({
       env: { SSH_AUTH_SOCK: '/fake' },

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { AuthClients, type Mode } from './auth-clients.js';
+
+// Differential: each case runs /usr/bin/ssh (OpenSSH 9.2) and sshmux — in-process and through
+// its daemon — with the same config and argv, and compares exit status, stderr, the prompts
+// asked (via SSH_ASKPASS) and what sshd logged.
+let sshd: StartedSshd;
+let clients: AuthClients;
+const MODES: Mode[] = ['direct', 'daemon'];
+const DENIED = 'backup@127.0.0.1: Permission denied (publickey,password).';
+
+beforeAll(async () => {
+  sshd = await startSshd({ sshdOptions: ['PasswordAuthentication=yes'] });
+  await sshd.sh('echo backup:s3cret-pw | chpasswd');
+  clients = new AuthClients(sshd);
+});
+
+afterAll(async () => {
+  await clients?.cleanup();
+  await sshd?.stop();
+});
+
+/** What sshd logged while `work` ran. */
+async function logDuring<T>(work: () => Promise<T>): Promise<{ result: T; log: string }> {
+  const before = (await sshd.sshdLog()).length;
+  const result = await work();
+  return { result, log: (await sshd.sshdLog()).slice(before) };
+}
+
+describe.each(MODES)('authentication methods as OpenSSH 9.2 (sshmux %s)', (mode) => {
+  it('PubkeyAuthentication=no with only a key: refused like ssh, the key is never offered', async () => {
+    const args = ['-o', 'PubkeyAuthentication=no', '-o', 'PasswordAuthentication=no'];
+    const ssh = await clients.run('ssh', args, 'echo in');
+    const ours = await logDuring(() => clients.run(mode, args, 'echo in'));
+    expect(ssh.code).toBe(255);
+    expect(ssh.stderr).toContain(DENIED);
+    expect(ours.result.code).toBe(255);
+    expect(ours.result.stderr).toContain(DENIED);
+    expect(ours.result.stdout).toBe('');
+    expect(ours.log).not.toContain('publickey for backup');
+  });
+
+  it('PreferredAuthentications=password: logs in with the password, not the key', async () => {
+    const args = ['-o', 'PreferredAuthentications=password'];
+    const env = { ASKPASS_ANSWER: 's3cret-pw' };
+    const ssh = await logDuring(() => clients.run('ssh', args, 'echo in', env));
+    const ours = await logDuring(() => clients.run(mode, args, 'echo in', env));
+    expect(ssh.result).toMatchObject({ code: 0, stdout: 'in\n' });
+    expect(ours.result).toMatchObject({ code: 0, stdout: 'in\n', stderr: '' });
+    expect(ours.result.prompts).toEqual(ssh.result.prompts);
+    expect(ours.result.prompts).toEqual(["backup@127.0.0.1's password: "]);
+    for (const { log } of [ssh, ours]) {
+      expect(log).toContain('Accepted password for backup');
+      expect(log).not.toContain('Accepted publickey');
+    }
+  });
+
+  it('a wrong password: NumberOfPasswordPrompts prompts, then 255 with ssh wording', async () => {
+    const args = ['-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=2'];
+    const env = { ASKPASS_ANSWER: 'wrong' };
+    const ssh = await clients.run('ssh', args, 'echo in', env);
+    const ours = await clients.run(mode, args, 'echo in', env);
+    expect(ssh.code).toBe(255);
+    expect(ours.code).toBe(255);
+    expect(ours.prompts).toEqual(ssh.prompts);
+    expect(ours.prompts).toHaveLength(2);
+    for (const r of [ssh, ours]) {
+      expect(r.stderr.match(/Permission denied, please try again\./g)).toHaveLength(1);
+      expect(r.stderr).toContain('backup@127.0.0.1: Permission denied (publickey,password).');
+    }
+    expect(ours.stderr).not.toContain('wrong');
+  });
+
+  it('the default order tries the key first and never asks for a password', async () => {
+    const ssh = await clients.run('ssh', [], 'echo in');
+    const ours = await logDuring(() => clients.run(mode, [], 'echo in'));
+    expect(ssh).toMatchObject({ code: 0, prompts: [] });
+    expect(ours.result).toMatchObject({ code: 0, stdout: 'in\n', prompts: [] });
+    expect(ours.log).toContain('Accepted publickey for backup');
+  });
+
+  it('BatchMode=yes: no prompt at all, denied as ssh', async () => {
+    const args = ['-o', 'BatchMode=yes', '-o', 'PreferredAuthentications=password'];
+    const ssh = await clients.run('ssh', args, 'echo in', { ASKPASS_ANSWER: 's3cret-pw' });
+    const ours = await clients.run(mode, args, 'echo in', { ASKPASS_ANSWER: 's3cret-pw' });
+    expect(ssh).toMatchObject({ code: 255, prompts: [] });
+    expect(ours).toMatchObject({ code: 255, prompts: [] });
+    for (const r of [ssh, ours]) expect(r.stderr).toContain(DENIED);
+  });
+
+  it('PasswordAuthentication=no with PreferredAuthentications=password: nothing left to try', async () => {
+    const args = ['-o', 'PreferredAuthentications=password', '-o', 'PasswordAuthentication=no'];
+    const ssh = await clients.run('ssh', args, 'echo in', { ASKPASS_ANSWER: 's3cret-pw' });
+    const ours = await clients.run(mode, args, 'echo in', { ASKPASS_ANSWER: 's3cret-pw' });
+    expect(ssh).toMatchObject({ code: 255, prompts: [] });
+    expect(ours).toMatchObject({ code: 255, prompts: [] });
+    for (const r of [ssh, ours]) expect(r.stderr).toContain(DENIED);
+  });
+
+  it('no terminal and SSH_ASKPASS_REQUIRE=never: empty answers, as ssh sends them', async () => {
+    const args = ['-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=2'];
+    const env = { SSH_ASKPASS_REQUIRE: 'never', ASKPASS_ANSWER: 's3cret-pw' };
+    const ssh = await logDuring(() => clients.run('ssh', args, 'echo in', env));
+    const ours = await logDuring(() => clients.run(mode, args, 'echo in', env));
+    expect(ssh.result).toMatchObject({ code: 255, prompts: [] });
+    expect(ours.result).toMatchObject({ code: 255, prompts: [] });
+    const failed = (log: string) => log.match(/Failed password for backup/g)?.length ?? 0;
+    expect(failed(ours.log)).toBe(failed(ssh.log));
+  });
+
+  it('refuses HostbasedAuthentication=yes by name, exit 255', async () => {
+    const r = await clients.run(mode, ['-o', 'HostbasedAuthentication=yes'], 'echo in');
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain('HostbasedAuthentication yes is not supported by sshmux');
+    expect(r.stdout).toBe('');
+  });
+});
