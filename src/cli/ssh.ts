@@ -16,7 +16,8 @@ import {
 } from '../mux/mux-client.js';
 import type { PtyOptions } from '../pool/types.js';
 import type { CliContext } from './context.js';
-import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
+import { planSession, wantsPty } from './session-options.js';
+import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
 import { VERSION } from './version.js';
@@ -75,6 +76,8 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
     : verbosity !== ctx.verbosity
       ? cliLogger({ verbosity, json: ctx.logJson })
       : ctx.logger;
+  // -n, or StdinNull from the configuration once it is read: stdin is then never touched.
+  let stdinNull = args.nullStdin;
   try {
     if (args.control) return await runControl(args, ctx);
     const host = await resolveSshHost(args);
@@ -82,19 +85,22 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
       ctx.stdout.write(formatSshG(host));
       return 0;
     }
-    if (args.command.length === 0) {
+    const plan = planSession(args, host);
+    stdinNull = plan.stdinNull;
+    if (plan.command === '') {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
-    const stdinIsTty = process.stdin.isTTY === true;
+    const tty = wantsPty(plan, process.stdin.isTTY === true);
+    if (tty.notice && !args.quiet) ctx.stderr.write(`${tty.notice}\n`);
     const request: SshRequest = {
       host,
-      command: remoteCommandLine(args),
+      command: plan.command,
       env: environmentToSend(host),
-      pty: args.requestTty === 'force' || (args.requestTty === 'yes' && stdinIsTty) ? localTerminal() : false,
+      pty: tty.pty ? localTerminal() : false,
       quiet: args.quiet,
     };
     const io: SessionStdio = {
-      stdin: args.nullStdin ? null : process.stdin,
+      stdin: plan.stdinNull ? null : process.stdin,
       stdout: ctx.stdout,
       stderr: ctx.stderr,
     };
@@ -104,7 +110,7 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {
-    if (!args.nullStdin && process.stdin.readable) process.stdin.destroy();
+    if (!stdinNull && process.stdin.readable) process.stdin.destroy();
   }
 }
 

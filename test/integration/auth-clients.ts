@@ -59,18 +59,23 @@ export class AuthClients {
     );
   }
 
-  /** Run one client with `args` (before `target`) and the remote `command`. */
+  /**
+   * Run one client with `args` (before `target`) and the remote `command` (none: omitted).
+   * `input` is piped to stdin; `terminal` runs the client on a pseudo-terminal (`script`).
+   */
   run(
     client: 'ssh' | Mode,
     args: string[],
-    command: string,
+    command: string | undefined,
     env: Record<string, string> = {},
+    options: { input?: string; terminal?: boolean } = {},
   ): Promise<ClientResult> {
     rmSync(this.#log, { force: true });
+    const tail = command === undefined ? ['target'] : ['target', command];
     const argv =
       client === 'ssh'
-        ? ['/usr/bin/ssh', '-F', this.config, ...args, 'target', command]
-        : [process.execPath, CLI, 'ssh', '-F', this.config, ...args, 'target', command];
+        ? ['/usr/bin/ssh', '-F', this.config, ...args, ...tail]
+        : [process.execPath, CLI, 'ssh', '-F', this.config, ...args, ...tail];
     const fullEnv: NodeJS.ProcessEnv = {
       ...this.sandbox.env({
         SSH_ASKPASS: this.askpass,
@@ -82,7 +87,17 @@ export class AuthClients {
     };
     delete fullEnv.DISPLAY;
     return new Promise((resolve, reject) => {
-      const child = spawn('setsid', ['-w', ...argv], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+      const child = options.terminal
+        ? spawn('script', ['-qec', quoted, '/dev/null'], { env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn('setsid', ['-w', ...argv], { env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdin.on('error', () => {});
+      if (options.terminal) {
+        // script ends the session when its stdin ends: keep it open until the client is done.
+        child.on('close', () => child.stdin.destroy());
+      } else {
+        child.stdin.end(options.input ?? '');
+      }
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => {
