@@ -9,6 +9,7 @@ import { cliAuthPrompter } from '../security/cli-prompter.js';
 import { cliPassphraseSource } from '../security/passphrase.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
+import { runLocalCommand } from './local-command.js';
 
 /** One remote command, as the front runs it either way (daemon or in-process). */
 export interface SshRequest {
@@ -18,6 +19,8 @@ export interface SshRequest {
   pty: false | PtyOptions;
   /** `-q`: ssh's informational lines (retry notices, keyboard-interactive instructions) are dropped. */
   quiet?: boolean;
+  /** LocalCommand (PermitLocalCommand yes), expanded: run after authentication, before the command. */
+  localCommand?: string;
 }
 
 export interface SessionStdio {
@@ -54,6 +57,10 @@ export async function startDirectSession(
     }),
   });
   try {
+    if (request.localCommand !== undefined) {
+      await pool.check(request.host);
+      await runLocalCommand(request.localCommand);
+    }
     const proc = await pool.spawn(request.host, request.command, { env: request.env, pty: request.pty });
     proc.stdin.on('error', () => {
       // The remote closed its stdin early; its exit status says what happened.

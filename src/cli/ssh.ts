@@ -16,6 +16,7 @@ import {
 } from '../mux/mux-client.js';
 import type { PtyOptions } from '../pool/types.js';
 import type { CliContext } from './context.js';
+import { runLocalCommand } from './local-command.js';
 import { planSession, wantsPty } from './session-options.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
@@ -98,6 +99,7 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
       env: environmentToSend(host),
       pty: tty.pty ? localTerminal() : false,
       quiet: args.quiet,
+      ...(plan.localCommand !== undefined && { localCommand: plan.localCommand }),
     };
     const io: SessionStdio = {
       stdin: plan.stdinNull ? null : process.stdin,
@@ -195,6 +197,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     return startDirect(request, io, logger);
   }
   logger.debug({ pid: daemon.pid, started: daemon.started }, 'relaying through the sshmux daemon');
+  const local = request.localCommand;
   try {
     const s = await openDaemonSession(
       daemon,
@@ -204,8 +207,10 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
         env: request.env,
         pty: request.pty,
         cwd: process.cwd(),
+        ...(local !== undefined && { waitAfterAuth: true }),
       },
       io,
+      local === undefined ? undefined : () => runLocalCommand(local),
     );
     return { exited: s.exited, signal: s.signal, close: async () => s.close() };
   } catch (err) {

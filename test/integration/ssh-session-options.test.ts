@@ -93,6 +93,33 @@ describe.each(MODES)('session options as OpenSSH 9.2 (sshmux %s)', (mode) => {
     expect(piped.stdout).toBe('local data\nend\n');
   });
 
+  it('LocalCommand with PermitLocalCommand yes: run locally after authentication, before the command', async () => {
+    // The sleep shows the order: the remote command starts only once LocalCommand is done.
+    const args = ['-o', 'PermitLocalCommand=yes', '-o', 'LocalCommand=sleep 0.5; echo local %n %r %T %%'];
+    const ssh = await clients.run('ssh', args, 'echo remote');
+    const ours = await clients.run(mode, args, 'echo remote');
+    expect(ssh).toMatchObject({ code: 0, stdout: 'local target backup NONE %\nremote\n' });
+    expect(ours).toMatchObject({ code: 0, stdout: ssh.stdout });
+    if (mode === 'daemon') {
+      // Through the daemon for real: a second run reuses its pooled connection (no new login).
+      const logins = await sshd.countLogins();
+      expect(await clients.run(mode, args, 'echo remote')).toMatchObject({ stdout: ssh.stdout });
+      expect(await sshd.countLogins()).toBe(logins);
+    }
+  });
+
+  it('LocalCommand without PermitLocalCommand, or failing, changes nothing', async () => {
+    for (const args of [
+      ['-o', 'LocalCommand=echo local'],
+      ['-o', 'PermitLocalCommand=yes', '-o', 'LocalCommand=exit 3'],
+    ]) {
+      const ssh = await clients.run('ssh', args, 'echo remote');
+      const ours = await clients.run(mode, args, 'echo remote');
+      expect(ssh).toMatchObject({ code: 0, stdout: 'remote\n' });
+      expect(ours).toMatchObject({ code: 0, stdout: 'remote\n' });
+    }
+  });
+
   it('ClearAllForwardings yes clears forwards given with -o, as in ssh', async () => {
     const args = ['-o', 'ClearAllForwardings=yes', '-o', 'LocalForward=12345 127.0.0.1:22'];
     const ssh = await clients.run('ssh', args, 'echo ok');
