@@ -116,6 +116,12 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
   }
 }
 
+/** Whether ssh's LogLevel lets INFO messages through (QUIET, FATAL and ERROR do not). */
+function logsInfo(host: HostConfig): boolean {
+  const level = host.effective?.get('loglevel')?.[0]?.toUpperCase() ?? 'INFO';
+  return level !== 'QUIET' && level !== 'FATAL' && level !== 'ERROR';
+}
+
 /** What ssh sends in its pty request: `$TERM` and the local terminal's size, when known. */
 function localTerminal(): PtyOptions {
   const tty = [process.stdout, process.stderr].find((s) => s.isTTY && s.columns > 0);
@@ -162,6 +168,10 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
   raw?.setRawMode(true);
   try {
     const exit = await Promise.race([session.exited, interruptedExit]);
+    // clientloop.c: a session with a pty ends with this line, unless LogLevel is below INFO.
+    if (!interrupted && request.pty && !request.quiet && logsInfo(request.host)) {
+      io.stderr.write(`Connection to ${request.host.hostname} closed.\r\n`);
+    }
     return interrupted ? SSH_ERROR_EXIT : exitStatusOf(exit);
   } finally {
     clearTimeout(graceTimer);

@@ -47,6 +47,10 @@ export class AuthSequence<A> {
         return s.password && !this.#batchMode;
       case 'keyboard-interactive':
         return s.kbdInteractive && !this.#batchMode;
+      case 'hostbased':
+        return s.hostbased;
+      case 'gssapi-with-mic':
+        return s.gssapi;
       default:
         return false;
     }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import ssh2, {
   type AnyAuthMethod,
   type BaseAgent,
@@ -104,8 +105,6 @@ function refuseUnsupported(host: HostConfig): void {
   const refuse = (what: string, fix: string): never => {
     throw new ConfigError(`${what} is not supported by sshmux; ${fix}`);
   };
-  if (a.hostbased) refuse('HostbasedAuthentication yes', 'set HostbasedAuthentication no');
-  if (a.gssapi) refuse('GSSAPIAuthentication yes', 'set GSSAPIAuthentication no');
   if (a.pubkeyMode === 'host-bound') {
     refuse('PubkeyAuthentication host-bound', 'ssh2 signs plain publickey requests: use yes or unbound');
   }
@@ -217,6 +216,26 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
         return { type: 'keyboard-interactive', username: host.user, prompt: answer };
       },
     });
+    // Methods sshmux lacks. ssh sends no gssapi-with-mic request without Kerberos credentials
+    // (it moves on silently); with credentials, or for hostbased, it would authenticate in a
+    // way sshmux cannot, so that turn stops the connect with the keyword named.
+    runners.set('gssapi-with-mic', {
+      attempt: async () => {
+        if (!kerberosCredentialsPresent(env)) return undefined;
+        throw new ConfigError(
+          'GSSAPIAuthentication yes is not supported by sshmux: the server offers gssapi-with-mic and a ' +
+            'Kerberos credential cache exists; set GSSAPIAuthentication no (or log in with a key or password)',
+        );
+      },
+    });
+    runners.set('hostbased', {
+      attempt: async () => {
+        throw new ConfigError(
+          'HostbasedAuthentication yes is not supported by sshmux (no ssh-keysign) and the server offers ' +
+            'hostbased; set HostbasedAuthentication no',
+        );
+      },
+    });
     const sequence = new AuthSequence(settings, host.batchMode, runners);
     let sentNone = false;
     const handler: AuthHandler = (methodsLeft, partialSuccess, next) => {
@@ -250,6 +269,18 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
     );
     return handler;
   };
+}
+
+/** Whether a Kerberos credential cache seems to exist (KRB5CCNAME, else the default file cache). */
+function kerberosCredentialsPresent(env: NodeJS.ProcessEnv): boolean {
+  const cc = env.KRB5CCNAME;
+  if (cc !== undefined && cc !== '') {
+    const file = cc.startsWith('FILE:') ? cc.slice(5) : cc.includes(':') ? undefined : cc;
+    // Non-file caches (KEYRING:, KCM:, DIR:, API:) cannot be checked here: assume credentials.
+    return file === undefined || existsSync(file);
+  }
+  const uid = process.getuid?.();
+  return uid !== undefined && existsSync(`/tmp/krb5cc_${uid}`);
 }
 
 type KeyTurn = () => Promise<AnyAuthMethod | undefined>;

@@ -57,6 +57,17 @@ describe.each(MODES)('session options as OpenSSH 9.2 (sshmux %s)', (mode) => {
     expect(ours.stdout).toMatch(PTS);
   });
 
+  it('a session with a pty ends with "Connection to HOST closed." on stderr, not with -q', async () => {
+    const args = ['-o', 'RequestTTY=force'];
+    const ssh = await clients.run('ssh', args, 'true');
+    const ours = await clients.run(mode, args, 'true');
+    expect(ssh.stderr).toBe('Connection to 127.0.0.1 closed.\n');
+    expect(ours.stderr).toBe(ssh.stderr);
+    const quiet = await clients.run(mode, [...args, '-q'], 'true');
+    expect(quiet.stderr).toBe('');
+    expect((await clients.run('ssh', [...args, '-q'], 'true')).stderr).toBe('');
+  });
+
   it('RequestTTY yes without a local terminal: no pty, and ssh says why', async () => {
     const args = ['-o', 'RequestTTY=yes'];
     const ssh = await clients.run('ssh', args, 'tty');

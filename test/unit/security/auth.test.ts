@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AnyAuthMethod, BaseAgent, type ParsedKey, utils } from 'ssh2';
@@ -202,5 +202,75 @@ describe('createAuthProvider', () => {
     });
     expect(explainAuthFailure(refused, methods)).toBe(refused);
     expect(explainAuthFailure(new AuthError('x'), [])).toBeInstanceOf(AuthError);
+  });
+
+  it('PubkeyAuthentication no: no key is offered and the agent is never opened', async () => {
+    const createAgent = vi.fn(() => new FakeAgent([a]));
+    const provider = createAuthProvider({ env: { SSH_AUTH_SOCK: '/fake' }, createAgent });
+    const h = host({ identityAgent: undefined });
+    const off = { ...h, authentication: { ...h.authentication, pubkey: false, pubkeyMode: 'no' as const } };
+    expect(await offered(await provider(off))).toEqual([]);
+    expect(createAgent).not.toHaveBeenCalled();
+  });
+
+  it('password without a prompter: not sent, and the failure says a prompt was needed', async () => {
+    const handler = (await createAuthProvider({ env: {} })(host({ identityFiles: [] }))) as AuthHandler;
+    expect((await requests(handler, ['password'])).map((m) => m.type)).toEqual(['none']);
+    const err = explainAuthFailure(new AuthError('All configured authentication methods failed'), handler);
+    expect(err.code).toBe('SSHMUX_ERR_AUTH_PROMPT');
+    expect(err.message).toContain('@h: Permission denied (password).');
+  });
+
+  it('password with a prompter: ssh prompt, NumberOfPasswordPrompts tries, retry notice', async () => {
+    const asked: string[] = [];
+    const notices: string[] = [];
+    const prompter = {
+      ask: async (p: string) => {
+        asked.push(p);
+        return 'pw';
+      },
+      notice: (t: string) => notices.push(t),
+    };
+    const h = host({ identityFiles: [], user: 'bob' });
+    const two = { ...h, authentication: { ...h.authentication, numberOfPasswordPrompts: 2 } };
+    const handler = (await createAuthProvider({ env: {}, prompter })(two)) as AuthHandler;
+    const sent = await requests(handler, ['password']);
+    expect(sent.map((m) => m.type)).toEqual(['none', 'password', 'password']);
+    expect(asked).toEqual(["bob@h's password: ", "bob@h's password: "]);
+    expect(notices).toEqual(['Permission denied, please try again.']);
+  });
+
+  it('hostbased, and gssapi-with-mic with Kerberos credentials, stop the connect by name when the server offers them', async () => {
+    const h = host({ identityFiles: [] });
+    const on = { ...h, authentication: { ...h.authentication, hostbased: true, gssapi: true } };
+    const run = async (env: NodeJS.ProcessEnv, methods: string[]) => {
+      const handler = (await createAuthProvider({ env })(on)) as AuthHandler;
+      const sent = await requests(handler, methods);
+      return { sent, err: explainAuthFailure(new AuthError('failed'), handler) };
+    };
+    // No credential cache: ssh sends no gssapi request and moves on; so does sshmux.
+    const noCache = await run({ KRB5CCNAME: `FILE:${path.join(dir, 'no-cache')}` }, ['gssapi-with-mic']);
+    expect(noCache.sent.map((m) => m.type)).toEqual(['none']);
+    expect(noCache.err.message).toContain('Permission denied (gssapi-with-mic).');
+    const cache = path.join(dir, 'krb5cc');
+    writeFileSync(cache, '');
+    const withCache = await run({ KRB5CCNAME: `FILE:${cache}` }, ['gssapi-with-mic', 'publickey']);
+    expect(withCache.err.kind).toBe('config');
+    expect(withCache.err.message).toContain('GSSAPIAuthentication yes is not supported by sshmux');
+    const hostbased = await run({}, ['hostbased']);
+    expect(hostbased.err.message).toContain('HostbasedAuthentication yes is not supported by sshmux');
+    // Not offered by the server: nothing to refuse.
+    expect((await run({ KRB5CCNAME: `FILE:${cache}` }, ['publickey'])).err.kind).toBe('auth');
+  });
+
+  it('refuses PubkeyAuthentication host-bound and KbdInteractiveDevices by name', async () => {
+    const h = host();
+    const provider = createAuthProvider({ env: {} });
+    await expect(
+      provider({ ...h, authentication: { ...h.authentication, pubkeyMode: 'host-bound' } }),
+    ).rejects.toThrow('PubkeyAuthentication host-bound is not supported by sshmux');
+    await expect(
+      provider({ ...h, authentication: { ...h.authentication, kbdInteractiveDevices: 'pam' } }),
+    ).rejects.toThrow('KbdInteractiveDevices is not supported by sshmux');
   });
 });
