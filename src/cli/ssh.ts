@@ -15,6 +15,7 @@ import {
   spawnDaemon,
 } from '../mux/mux-client.js';
 import type { PtyOptions } from '../pool/types.js';
+import { askpassAllowed } from '../security/read-passphrase.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
 import { planSession, wantsPty } from './session-options.js';
@@ -241,8 +242,9 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
   }
 }
 
+/** Someone can be asked: a terminal, or SSH_ASKPASS by readpass.c's rules. */
 function terminalAvailable(): boolean {
-  return process.stdin.isTTY === true || process.stderr.isTTY === true;
+  return process.stdin.isTTY === true || process.stderr.isTTY === true || askpassAllowed();
 }
 
 /** `-O check|exit|stop`, with OpenSSH's messages on stderr. */

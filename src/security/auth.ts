@@ -42,6 +42,13 @@ export interface AuthProviderOptions {
    * @default undefined
    */
   prompter?: AuthPrompter;
+  /**
+   * When a turn needs a person (an encrypted key without `passphrase`, a password or
+   * keyboard-interactive without `prompter`), end the connect at once with code
+   * `SSHMUX_ERR_AUTH_PROMPT` instead of moving on: the daemon's mode, so that its client
+   * connects itself and asks exactly where ssh would. Not under BatchMode. @default false
+   */
+  stopForPrompts?: boolean;
   /** @default silent */
   logger?: Logger;
   /** Environment for SSH_AUTH_SOCK and `IdentityAgent $VAR`. @default process.env */
@@ -139,15 +146,16 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
         hooks?.resume();
       }
     };
+    const stop = options.stopForPrompts === true && !host.batchMode;
+    const promptNeeded = (): undefined => {
+      report.promptNeeded = true;
+      if (stop) throw promptError(host);
+      return undefined;
+    };
+    const passphrase: PassphraseSource | undefined =
+      options.passphrase ?? (stop ? async () => promptNeeded() : undefined);
     const keys = settings.pubkey
-      ? await publicKeyMethods(host, report, {
-          log,
-          env,
-          platform,
-          openAgent,
-          passphrase: options.passphrase,
-          withoutDeadline,
-        })
+      ? await publicKeyMethods(host, report, { log, env, platform, openAgent, passphrase, withoutDeadline })
       : [];
     const runners = new Map<string, MethodRunner<AnyAuthMethod>>();
     let keyTurn = 0;
@@ -168,10 +176,7 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
     runners.set('password', {
       attempt: async () => {
         if (passwordTurns++ >= settings.numberOfPasswordPrompts) return undefined;
-        if (!prompter) {
-          report.promptNeeded = true;
-          return undefined;
-        }
+        if (!prompter) return promptNeeded();
         if (passwordTurns > 1) prompter.notice('Permission denied, please try again.');
         const prompt = `${host.user}@${shownHost}'s password: `;
         const password = await withoutDeadline(() => prompter.ask(prompt, false));
@@ -186,10 +191,7 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
         if (kbdTurns++ >= settings.numberOfPasswordPrompts) return undefined;
         // A server that never sent a question will not send one on a second try either.
         if (kbdTurns > 1 && !infoRequestSeen) return undefined;
-        if (!prompter) {
-          report.promptNeeded = true;
-          return undefined;
-        }
+        if (!prompter) return promptNeeded();
         report.started = true;
         const answer = (
           name: string,
@@ -269,6 +271,15 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
     );
     return handler;
   };
+}
+
+const PROMPT_CODE = 'SSHMUX_ERR_AUTH_PROMPT';
+
+function promptError(host: HostConfig): AuthError {
+  return new AuthError(
+    `${host.user}@${host.hostname}: authentication needs a passphrase, password or answer that cannot be asked here`,
+    { code: PROMPT_CODE },
+  );
 }
 
 /** Whether a Kerberos credential cache seems to exist (KRB5CCNAME, else the default file cache). */
@@ -362,8 +373,8 @@ async function publicKeyMethods(host: HostConfig, report: AuthReport, c: KeyCont
         // A key signed here (not through an agent) keeps ssh2's failure bookkeeping, partial success included.
         return { type: 'publickey', username: host.user, key: loaded.key };
       } catch (err) {
-        // An interrupted prompt stops the connect; an unreadable file is only skipped.
-        if (err instanceof SshmuxError && err.kind === 'aborted') throw err;
+        // An interrupted prompt (or one that cannot happen here) stops the connect; an unreadable file is only skipped.
+        if (err instanceof SshmuxError && (err.kind === 'aborted' || err.code === PROMPT_CODE)) throw err;
         return skip(`${file}: ${(err as Error).message}`);
       }
     };
@@ -400,6 +411,6 @@ export function explainAuthFailure(
     destination: err.destination,
     cause: err.cause ?? err,
     tried: [...report.tried],
-    ...(report.promptNeeded && { code: 'SSHMUX_ERR_AUTH_PROMPT' }),
+    ...(report.promptNeeded && { code: PROMPT_CODE }),
   });
 }

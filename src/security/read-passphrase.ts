@@ -57,3 +57,9 @@ export async function readPassphrase(
     io.close?.();
   }
 }
+
+/** Whether readPassphrase may use SSH_ASKPASS when there is no terminal (DISPLAY, SSH_ASKPASS_REQUIRE). */
+export function askpassAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  const require = env.SSH_ASKPASS_REQUIRE?.toLowerCase();
+  return require === 'force' || (require !== 'never' && (env.DISPLAY ?? '') !== '');
+}

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { AuthClients, type Mode } from './auth-clients.js';
@@ -7,6 +10,7 @@ import { AuthClients, type Mode } from './auth-clients.js';
 // asked (via SSH_ASKPASS) and what sshd logged.
 let sshd: StartedSshd;
 let clients: AuthClients;
+let encryptedKey: string;
 const MODES: Mode[] = ['direct', 'daemon'];
 const DENIED = 'backup@127.0.0.1: Permission denied (publickey,password).';
 
@@ -14,6 +18,13 @@ beforeAll(async () => {
   sshd = await startSshd({ sshdOptions: ['PasswordAuthentication=yes'] });
   await sshd.sh('echo backup:s3cret-pw | chpasswd');
   clients = new AuthClients(sshd);
+  encryptedKey = path.join(clients.sandbox.runtimeDir, 'id_encrypted');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'key-phrase', '-C', 'enc', '-f', encryptedKey]);
+  const pub = readFileSync(`${encryptedKey}.pub`, 'utf8').trim();
+  await sshd.sh(
+    `printf '%s\\n' '${pub}' >> /home/backup/.ssh/authorized_keys && ` +
+      'chown backup:backup /home/backup/.ssh/authorized_keys && chmod 600 /home/backup/.ssh/authorized_keys',
+  );
 });
 
 afterAll(async () => {
@@ -115,5 +126,25 @@ describe.each(MODES)('authentication methods as OpenSSH 9.2 (sshmux %s)', (mode)
     const ours = await clients.run(mode, args, 'echo in');
     expect(ssh).toMatchObject({ code: 0, stdout: 'in\n' });
     expect(ours).toMatchObject({ code: 0, stdout: 'in\n', stderr: '' });
+  });
+
+  it("an encrypted key's passphrase comes from SSH_ASKPASS without a terminal, as ssh asks it", async () => {
+    const args = ['-o', 'IdentityFile=none', '-i', encryptedKey, '-o', 'PasswordAuthentication=no'];
+    const env = { ASKPASS_ANSWER: 'key-phrase' };
+    const ssh = await logDuring(() => clients.run('ssh', args, 'echo in', env));
+    const ours = await logDuring(() => clients.run(mode, args, 'echo in', env));
+    expect(ssh.result).toMatchObject({ code: 0, stdout: 'in\n' });
+    expect(ours.result).toMatchObject({ code: 0, stdout: 'in\n' });
+    expect(ours.result.prompts).toEqual([`Enter passphrase for key '${encryptedKey}': `]);
+    expect(ours.result.prompts).toEqual(ssh.result.prompts);
+    for (const { log } of [ssh, ours]) expect(log).toContain('Accepted publickey for backup');
+  });
+
+  it('never writes the password to stderr, even at -vvv', async () => {
+    const args = ['-vvv', '-o', 'PreferredAuthentications=password'];
+    const r = await clients.run(mode, args, 'echo in', { ASKPASS_ANSWER: 's3cret-pw' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('s3cret-pw');
+    expect(r.stderr.length).toBeGreaterThan(0);
   });
 });

@@ -273,4 +273,22 @@ describe('createAuthProvider', () => {
       provider({ ...h, authentication: { ...h.authentication, kbdInteractiveDevices: 'pam' } }),
     ).rejects.toThrow('KbdInteractiveDevices is not supported by sshmux');
   });
+
+  it('stopForPrompts (the daemon): an encrypted key or a password turn ends the connect with SSHMUX_ERR_AUTH_PROMPT', async () => {
+    const enc = makeKey(dir, 'id_enc3', 'ed25519', 'phrase');
+    const provider = createAuthProvider({ env: {}, stopForPrompts: true });
+    const keyFirst = (await provider(host({ identityFiles: [enc.file, a.file] }))) as AuthHandler;
+    // The encrypted key comes first: the connect stops there instead of skipping to the next key.
+    expect((await requests(keyFirst)).map((m) => m.type)).toEqual(['none']);
+    expect(explainAuthFailure(new AuthError('failed'), keyFirst).code).toBe('SSHMUX_ERR_AUTH_PROMPT');
+    const pw = (await provider(host({ identityFiles: [] }))) as AuthHandler;
+    await requests(pw, ['password']);
+    expect(explainAuthFailure(new AuthError('failed'), pw).code).toBe('SSHMUX_ERR_AUTH_PROMPT');
+    // BatchMode asks nobody anyway: the key is skipped as ssh skips it.
+    const batch = (await provider({
+      ...host({ identityFiles: [enc.file, a.file] }),
+      batchMode: true,
+    })) as AuthHandler;
+    expect(await offered(batch)).toEqual([a.blob]);
+  });
 });

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { LocalError } from '../../../src/errors.js';
-import { readPassphrase } from '../../../src/security/read-passphrase.js';
+import { askpassAllowed, readPassphrase } from '../../../src/security/read-passphrase.js';
 import type { PromptIo } from '../../../src/security/tty-prompt.js';
 
 function tty(answer: string): { open: () => PromptIo; written: () => string } {
@@ -66,5 +66,13 @@ describe('readPassphrase (readpass.c rules)', () => {
   it('a failing askpass gives an empty answer', async () => {
     const env = { SSH_ASKPASS_REQUIRE: 'force' };
     expect(await readPassphrase('p: ', false, { env, askpass: async () => undefined })).toBe('');
+  });
+
+  it('askpassAllowed: force, or DISPLAY unless never', () => {
+    expect(askpassAllowed({})).toBe(false);
+    expect(askpassAllowed({ SSH_ASKPASS_REQUIRE: 'force' })).toBe(true);
+    expect(askpassAllowed({ DISPLAY: ':0' })).toBe(true);
+    expect(askpassAllowed({ DISPLAY: ':0', SSH_ASKPASS_REQUIRE: 'never' })).toBe(false);
+    expect(askpassAllowed({ DISPLAY: '' })).toBe(false);
   });
 });
