@@ -366,7 +366,11 @@ async function publicKeyMethods(host: HostConfig, report: AuthReport, c: KeyCont
         if (warning) return skip(warning);
         const source = c.passphrase;
         const loaded = await c.withoutDeadline(() =>
-          loadPrivateKey(file, source ? (f) => source(f, host) : undefined),
+          loadPrivateKey(
+            file,
+            source ? (f) => source(f, host) : undefined,
+            host.authentication.numberOfPasswordPrompts,
+          ),
         );
         if ('error' in loaded) return skip(`${file}: ${loaded.error}`);
         report.tried.push(`${file} ${describeKey(loaded.key)}`);

@@ -140,6 +140,17 @@ describe.each(MODES)('authentication methods as OpenSSH 9.2 (sshmux %s)', (mode)
     for (const { log } of [ssh, ours]) expect(log).toContain('Accepted publickey for backup');
   });
 
+  it('a wrong passphrase is asked NumberOfPasswordPrompts times, then the next key is used, as ssh', async () => {
+    const args = ['-i', encryptedKey, '-o', 'NumberOfPasswordPrompts=2', '-o', 'PasswordAuthentication=no'];
+    const env = { ASKPASS_ANSWER: 'not-it' };
+    const ssh = await clients.run('ssh', args, 'echo in', env);
+    const ours = await clients.run(mode, args, 'echo in', env);
+    expect(ssh).toMatchObject({ code: 0, stdout: 'in\n' });
+    expect(ours).toMatchObject({ code: 0, stdout: 'in\n' });
+    expect(ours.prompts).toEqual(ssh.prompts);
+    expect(ours.prompts).toHaveLength(2);
+  });
+
   it('never writes the password to stderr, even at -vvv', async () => {
     const args = ['-vvv', '-o', 'PreferredAuthentications=password'];
     const r = await clients.run(mode, args, 'echo in', { ASKPASS_ANSWER: 's3cret-pw' });
