@@ -61,14 +61,15 @@ export class AuthClients {
 
   /**
    * Run one client with `args` (before `target`) and the remote `command` (none: omitted).
-   * `input` is piped to stdin; `terminal` runs the client on a pseudo-terminal (`script`).
+   * `input` is piped to stdin; `terminal` runs the client on a pseudo-terminal (`script`),
+   * where `type.text` is typed once `type.after` was shown.
    */
   run(
     client: 'ssh' | Mode,
     args: string[],
     command: string | undefined,
     env: Record<string, string> = {},
-    options: { input?: string; terminal?: boolean } = {},
+    options: { input?: string; terminal?: boolean; type?: { after: string; text: string } } = {},
   ): Promise<ClientResult> {
     rmSync(this.#log, { force: true });
     const tail = command === undefined ? ['target'] : ['target', command];
@@ -100,8 +101,14 @@ export class AuthClients {
       }
       let out = '';
       let err = '';
+      let typed = false;
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
+        // A person at the terminal: type the answer once the prompt is shown.
+        if (options.type && !typed && out.includes(options.type.after)) {
+          typed = true;
+          child.stdin.write(options.type.text);
+        }
       });
       child.stderr.on('data', (d: Buffer) => {
         err += d.toString();

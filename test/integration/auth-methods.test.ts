@@ -67,6 +67,22 @@ describe.each(MODES)('authentication methods as OpenSSH 9.2 (sshmux %s)', (mode)
     }
   });
 
+  it('on a terminal: the password prompt is on the terminal, the answer is read without echo', async () => {
+    const args = ['-o', 'PreferredAuthentications=password'];
+    const env = { SSH_ASKPASS_REQUIRE: '' };
+    const type = { after: "backup@127.0.0.1's password: ", text: 's3cret-pw\r' };
+    const ssh = await clients.run('ssh', args, 'echo in', env, { terminal: true, type });
+    const ours = await clients.run(mode, args, 'echo in', env, { terminal: true, type });
+    expect(ssh.code).toBe(0);
+    expect(ours.code).toBe(0);
+    for (const r of [ssh, ours]) {
+      expect(r.stdout).toContain("backup@127.0.0.1's password: ");
+      expect(r.stdout).toMatch(/in\r?\n/);
+      expect(r.stdout).not.toContain('s3cret-pw');
+      expect(r.prompts).toEqual([]);
+    }
+  });
+
   it('a wrong password: NumberOfPasswordPrompts prompts, then 255 with ssh wording', async () => {
     const args = ['-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=2'];
     const env = { ASKPASS_ANSWER: 'wrong' };
