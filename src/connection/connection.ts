@@ -10,6 +10,7 @@ import ssh2, {
 import type { HostConfig } from '../config/host-config.js';
 import {
   AbortedError,
+  AuthError,
   ChannelError,
   HostKeyError,
   NetworkError,
@@ -167,6 +168,8 @@ export class Connection {
       ac.abort(new AbortedError('Connect aborted', { destination: this.destination }));
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     let hostKeyError: unknown;
+    /** Set when the server demands a new password (SSH_MSG_USERAUTH_PASSWD_CHANGEREQ). */
+    let changeRequested: AuthError | undefined;
     let auth: AnyAuthMethod[] | AuthHandler | undefined;
     let lastAuth: AnyAuthMethod | undefined;
     let tried = 0;
@@ -250,13 +253,24 @@ export class Connection {
         });
         this.#client.once('error', (err: Error) => {
           ac.signal.removeEventListener('abort', onAbort);
-          reject(hostKeyError ?? err);
+          reject(hostKeyError ?? changeRequested ?? err);
+        });
+        // ssh would ask for the old and a new password here; sshmux does not change passwords,
+        // so it says so at once instead of waiting for the deadline.
+        this.#client.once('change password', (prompt: string) => {
+          changeRequested = new AuthError(
+            `${host.user}@${host.hostname}: the server requires a new password (${JSON.stringify(prompt)}); ` +
+              'sshmux cannot change passwords: change it with passwd on the server (or with OpenSSH ssh) and retry',
+            { destination: this.destination, code: 'SSHMUX_ERR_AUTH_PASSWORD_CHANGE' },
+          );
+          this.#client.end();
         });
         // A socket closed after the version exchange but before 'ready' makes ssh2 emit only 'close'.
         this.#client.once('close', () => {
           ac.signal.removeEventListener('abort', onAbort);
           reject(
             hostKeyError ??
+              changeRequested ??
               new NetworkError('connection closed by the peer during the handshake', {
                 destination: this.destination,
               }),
@@ -273,7 +287,7 @@ export class Connection {
       this.#socket?.destroy();
       const e = ac.signal.aborted ? ac.signal.reason : err;
       const translated =
-        e instanceof HostKeyError
+        e instanceof HostKeyError || e === changeRequested
           ? e
           : explainAuthFailure(translateError(e, this.destination, `connect to ${this.destination}`), auth);
       this.#closeError = translated;
