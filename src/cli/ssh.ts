@@ -93,13 +93,15 @@ export async function runSshCli(argv: string[], ctx: CliContext): Promise<number
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
     const tty = wantsPty(plan, process.stdin.isTTY === true);
-    if (tty.notice && !args.quiet) ctx.stderr.write(`${tty.notice}\n`);
+    // ssh's INFO lines (this notice, retry notices, "Connection to … closed."): not with -q or LogLevel < INFO.
+    const quiet = args.quiet || !logsInfo(host);
+    if (tty.notice && !quiet) ctx.stderr.write(`${tty.notice}\n`);
     const request: SshRequest = {
       host,
       command: plan.command,
       env: environmentToSend(host),
       pty: tty.pty ? localTerminal() : false,
-      quiet: args.quiet,
+      quiet,
       ...(plan.localCommand !== undefined && { localCommand: plan.localCommand }),
     };
     const io: SessionStdio = {
@@ -170,7 +172,7 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
   try {
     const exit = await Promise.race([session.exited, interruptedExit]);
     // clientloop.c: a session with a pty ends with this line, unless LogLevel is below INFO.
-    if (!interrupted && request.pty && !request.quiet && logsInfo(request.host)) {
+    if (!interrupted && request.pty && !request.quiet) {
       io.stderr.write(`Connection to ${request.host.hostname} closed.\r\n`);
     }
     return interrupted ? SSH_ERROR_EXIT : exitStatusOf(exit);

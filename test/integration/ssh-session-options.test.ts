@@ -29,6 +29,14 @@ describe.each(MODES)('session options as OpenSSH 9.2 (sshmux %s)', (mode) => {
     expect(ours).toMatchObject({ code: 0, stdout: ssh.stdout });
   });
 
+  it('RemoteCommand: every client token (%C %L %i %k %l %d %u) as ssh expands it', async () => {
+    const args = ['-o', 'RemoteCommand=echo %C %L %i %k %l %d %u'];
+    const ssh = await clients.run('ssh', args, undefined);
+    const ours = await clients.run(mode, args, undefined);
+    expect(ssh.code).toBe(0);
+    expect(ours).toMatchObject({ code: 0, stdout: ssh.stdout });
+  });
+
   it('RemoteCommand and a command line: "Cannot execute command-line and remote command.", 255', async () => {
     const args = ['-o', 'RemoteCommand=echo remote'];
     const ssh = await clients.run('ssh', args, 'echo line');
@@ -65,6 +73,9 @@ describe.each(MODES)('session options as OpenSSH 9.2 (sshmux %s)', (mode) => {
     expect(ours.stderr).toBe(ssh.stderr);
     const quiet = await clients.run(mode, [...args, '-q'], 'true');
     expect(quiet.stderr).toBe('');
+    const level = await clients.run(mode, [...args, '-o', 'LogLevel=ERROR'], 'true');
+    expect(level.stderr).toBe('');
+    expect((await clients.run('ssh', [...args, '-o', 'LogLevel=ERROR'], 'true')).stderr).toBe('');
     expect((await clients.run('ssh', [...args, '-q'], 'true')).stderr).toBe('');
   });
 
