@@ -70,6 +70,8 @@ interface AuthReport {
   promptNeeded?: boolean;
   /** A prompt or key load that must stop the connect (Ctrl-C). */
   error?: unknown;
+  /** An agent key was signed with and the handler was called again: partial success. */
+  agentSigned?: boolean;
   readonly user: string;
   readonly host: string;
 }
@@ -240,12 +242,29 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
     });
     const sequence = new AuthSequence(settings, host.batchMode, runners);
     let sentNone = false;
+    let agentPartial = false;
+    let lastList = '';
     const handler: AuthHandler = (methodsLeft, partialSuccess, next) => {
       if (report.error !== undefined) return next(false);
       if (!sentNone) {
         // Like ssh: ask with `none` first, which tells us the methods the server accepts.
         sentNone = true;
         return next({ type: 'none', username: host.user });
+      }
+      const staleList = lastList;
+      lastList = (methodsLeft ?? []).join(',');
+      if (report.agentSigned) {
+        // After an agent key ssh2 passes on neither the server's new list nor its partial
+        // flag. A signed key that did not log us in succeeded partially: ask `none` once to
+        // learn what the server still wants (one request more than ssh sends, only here).
+        report.agentSigned = false;
+        agentPartial = true;
+        return next({ type: 'none', username: host.user });
+      }
+      if (agentPartial) {
+        agentPartial = false;
+        // Only a list that changed shows progress; the same list means the key simply failed.
+        partialSuccess = lastList !== staleList;
       }
       if (partialSuccess) log.info({ method: sequence.active }, 'authenticated with partial success');
       sequence.next(methodsLeft ?? [], partialSuccess === true).then(
@@ -339,7 +358,12 @@ async function publicKeyMethods(host: HostConfig, report: AuthReport, c: KeyCont
         username: host.user,
         agent: new OfferedIdentity(
           async () => key,
-          (k, data, opts, cb) => agent?.sign(k, data, opts, cb),
+          (k, data, opts, cb) => {
+            // The server accepted this key (PK_OK) and asked for a signature: if it still
+            // answers failure, that is partial success, which ssh2 does not report for agents.
+            report.agentSigned = true;
+            agent?.sign(k, data, opts, cb);
+          },
         ),
       };
     };

@@ -1,3 +1,7 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { AuthClients, type Mode } from './auth-clients.js';
@@ -6,6 +10,8 @@ import { AuthClients, type Mode } from './auth-clients.js';
 // second factor needs AuthenticationMethods: both compared against /usr/bin/ssh, as in auth-methods.
 let sshd: StartedSshd;
 let clients: AuthClients;
+let agent: ChildProcess | undefined;
+let agentSock: string;
 const MODES: Mode[] = ['direct', 'daemon'];
 
 beforeAll(async () => {
@@ -26,9 +32,14 @@ beforeAll(async () => {
   );
   await sshd.restartSshd();
   clients = new AuthClients(sshd);
+  agentSock = path.join(clients.sandbox.runtimeDir, 'agent.sock');
+  agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
+  for (let i = 0; i < 50 && !existsSync(agentSock); i++) await sleep(100);
+  execFileSync('ssh-add', ['-q', sshd.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: agentSock } });
 });
 
 afterAll(async () => {
+  if (agent?.pid) process.kill(agent.pid, 'SIGTERM');
   await clients?.cleanup();
   await sshd?.stop();
 });
@@ -90,6 +101,27 @@ describe.each(MODES)('keyboard-interactive and partial success as OpenSSH 9.2 (s
     for (const { log } of [ssh, ours]) {
       expect(log).toContain('Partial publickey for twofa');
       expect(log).toContain('Accepted password for twofa');
+    }
+  });
+
+  it('the same second factor after a key signed by ssh-agent', async () => {
+    const args = ['-l', 'twofa', '-o', `IdentityAgent=${agentSock}`];
+    const env = { ASKPASS_ANSWER: 'second-pw' };
+    // Only the agent can sign: the private file is unreadable while this runs.
+    chmodSync(sshd.keyPath, 0o000);
+    try {
+      const ssh = await logDuring(() => clients.run('ssh', args, 'id -un', env));
+      const ours = await logDuring(() => clients.run(mode, args, 'id -un', env));
+      expect(ssh.result).toMatchObject({ code: 0, stdout: 'twofa\n' });
+      expect(ours.result).toMatchObject({ code: 0, stdout: 'twofa\n' });
+      expect(ours.result.prompts).toEqual(ssh.result.prompts);
+      expect(ours.result.prompts).toEqual(["twofa@127.0.0.1's password: "]);
+      for (const { log } of [ssh, ours]) {
+        expect(log).toContain('Partial publickey for twofa');
+        expect(log).toContain('Accepted password for twofa');
+      }
+    } finally {
+      chmodSync(sshd.keyPath, 0o600);
     }
   });
 });
