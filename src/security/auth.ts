@@ -3,27 +3,19 @@ import ssh2, {
   type AnyAuthMethod,
   type BaseAgent,
   type KeyboardInteractiveCallback,
-  type ParsedKey,
   type Prompt,
 } from 'ssh2';
 import type { HostConfig } from '../config/host-config.js';
 import type { AuthHooks, AuthProvider } from '../connection/connection.js';
 import { AuthError, ConfigError, SshmuxError, translateError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { agentPathFor } from './agent-path.js';
+import type { AuthReport } from './auth-report.js';
 import { AuthSequence, type MethodRunner } from './auth-sequence.js';
-import { displayKeyType, fingerprintSha256 } from './fingerprint.js';
-import {
-  identityExists,
-  loadPrivateKey,
-  readIdentityPublicBlob,
-  unprotectedKeyWarning,
-} from './identity-files.js';
-import { OfferedIdentity } from './offered-identity.js';
 import type { PassphraseSource } from './passphrase.js';
+import { PROMPT_CODE, publicKeyMethods } from './public-key-turns.js';
 
-// ssh2 is CommonJS; Node's ESM loader does not expose `utils`/`createAgent` by name.
-const { createAgent, utils } = ssh2;
+// ssh2 is CommonJS; Node's ESM loader does not expose `createAgent` by name.
+const { createAgent } = ssh2;
 
 /** Asks a person for passwords and keyboard-interactive answers (the CLI: terminal or SSH_ASKPASS). */
 export interface AuthPrompter {
@@ -59,23 +51,6 @@ export interface AuthProviderOptions {
   createAgent?: (path: string) => BaseAgent;
 }
 
-/** What one connect attempt offered and skipped, kept for the error when every method fails. */
-interface AuthReport {
-  readonly tried: string[];
-  readonly notes: string[];
-  started: boolean;
-  /** The server's last list when no method was left: ssh's "Permission denied (list)." */
-  denied?: string;
-  /** A password or keyboard-interactive turn came and nobody could be asked. */
-  promptNeeded?: boolean;
-  /** A prompt or key load that must stop the connect (Ctrl-C). */
-  error?: unknown;
-  /** An agent key was signed with and the handler was called again: partial success. */
-  agentSigned?: boolean;
-  readonly user: string;
-  readonly host: string;
-}
-
 /** ssh2's function form of `authHandler`: the server's remaining methods, its partial flag, and `next`. */
 export type AuthHandler = (
   methodsLeft: string[] | null,
@@ -84,29 +59,6 @@ export type AuthHandler = (
 ) => void;
 
 const reports = new WeakMap<object, AuthReport>();
-
-function agentIdentities(agent: BaseAgent): Promise<ParsedKey[]> {
-  return new Promise((resolve, reject) => {
-    agent.getIdentities((err, keys) => {
-      if (err) return reject(err);
-      const parsed: ParsedKey[] = [];
-      for (const k of keys ?? []) {
-        const p = utils.parseKey(k as Buffer);
-        if (!(p instanceof Error) && !Array.isArray(p)) parsed.push(p);
-      }
-      resolve(parsed);
-    });
-  });
-}
-
-function describeKey(key: ParsedKey): string {
-  return `${displayKeyType(key.type)} ${fingerprintSha256(key.getPublicSSH())}`;
-}
-
-interface FileIdentity {
-  file: string;
-  blob: Buffer | undefined;
-}
 
 /** Options sshmux cannot honour stop the connect, naming the keyword, before anything is offered. */
 function refuseUnsupported(host: HostConfig): void {
@@ -292,8 +244,6 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
   };
 }
 
-const PROMPT_CODE = 'SSHMUX_ERR_AUTH_PROMPT';
-
 function promptError(host: HostConfig): AuthError {
   return new AuthError(
     `${host.user}@${host.hostname}: authentication needs a passphrase, password or answer that cannot be asked here`,
@@ -311,102 +261,6 @@ function kerberosCredentialsPresent(env: NodeJS.ProcessEnv): boolean {
   }
   const uid = process.getuid?.();
   return uid !== undefined && existsSync(`/tmp/krb5cc_${uid}`);
-}
-
-type KeyTurn = () => Promise<AnyAuthMethod | undefined>;
-
-interface KeyContext {
-  log: Logger;
-  env: NodeJS.ProcessEnv;
-  platform: NodeJS.Platform;
-  openAgent: (path: string) => BaseAgent;
-  passphrase: PassphraseSource | undefined;
-  withoutDeadline: <T>(work: () => Promise<T>) => Promise<T>;
-}
-
-/** The keys ssh would offer, in its order, each loaded only when its turn comes. */
-async function publicKeyMethods(host: HostConfig, report: AuthReport, c: KeyContext): Promise<KeyTurn[]> {
-  const agentPath = agentPathFor(host, c.env, c.platform);
-  let agent: BaseAgent | undefined;
-  let agentKeys: ParsedKey[] = [];
-  if (agentPath) {
-    try {
-      agent = c.openAgent(agentPath);
-      agentKeys = await agentIdentities(agent);
-    } catch (err) {
-      agent = undefined;
-      report.notes.push(`agent ${agentPath} unavailable: ${(err as Error).message}`);
-      c.log.debug({ err, agent: agentPath }, 'agent unavailable');
-    }
-  } else if (host.identityAgent === 'none') {
-    report.notes.push('agent disabled (IdentityAgent none)');
-  }
-
-  const files: FileIdentity[] = [];
-  for (const file of new Set(host.identityFiles)) {
-    if (!(await identityExists(file))) continue;
-    files.push({ file, blob: await readIdentityPublicBlob(file) });
-  }
-
-  const viaAgent =
-    (key: ParsedKey, label: string): KeyTurn =>
-    async () => {
-      report.started = true;
-      report.tried.push(`agent key ${describeKey(key)}${label ? ` (${label})` : ''}`);
-      return {
-        type: 'agent',
-        username: host.user,
-        agent: new OfferedIdentity(
-          async () => key,
-          (k, data, opts, cb) => {
-            // The server accepted this key (PK_OK) and asked for a signature: if it still
-            // answers failure, that is partial success, which ssh2 does not report for agents.
-            report.agentSigned = true;
-            agent?.sign(k, data, opts, cb);
-          },
-        ),
-      };
-    };
-  const preferred: KeyTurn[] = [];
-  const agentOnly: KeyTurn[] = [];
-  for (const key of agentKeys) {
-    const blob = key.getPublicSSH();
-    const i = files.findIndex((f) => f.blob?.equals(blob));
-    const matched = i >= 0 ? files.splice(i, 1)[0] : undefined;
-    if (matched) preferred.push(viaAgent(key, matched.file));
-    else if (!host.identitiesOnly) agentOnly.push(viaAgent(key, key.comment));
-  }
-  const fromFile =
-    (file: string): KeyTurn =>
-    async () => {
-      report.started = true;
-      const skip = (why: string): undefined => {
-        report.notes.push(why);
-        c.log.warn({ file }, why);
-        return undefined;
-      };
-      try {
-        const warning = await unprotectedKeyWarning(file, c.platform);
-        if (warning) return skip(warning);
-        const source = c.passphrase;
-        const loaded = await c.withoutDeadline(() =>
-          loadPrivateKey(
-            file,
-            source ? (f) => source(f, host) : undefined,
-            host.authentication.numberOfPasswordPrompts,
-          ),
-        );
-        if ('error' in loaded) return skip(`${file}: ${loaded.error}`);
-        report.tried.push(`${file} ${describeKey(loaded.key)}`);
-        // A key signed here (not through an agent) keeps ssh2's failure bookkeeping, partial success included.
-        return { type: 'publickey', username: host.user, key: loaded.key };
-      } catch (err) {
-        // An interrupted prompt (or one that cannot happen here) stops the connect; an unreadable file is only skipped.
-        if (err instanceof SshmuxError && (err.kind === 'aborted' || err.code === PROMPT_CODE)) throw err;
-        return skip(`${file}: ${(err as Error).message}`);
-      }
-    };
-  return [...preferred, ...agentOnly, ...files.map(({ file }) => fromFile(file))];
 }
 
 /**
