@@ -291,4 +291,53 @@ describe('createAuthProvider', () => {
     })) as AuthHandler;
     expect(await offered(batch)).toEqual([a.blob]);
   });
+
+  it('keyboard-interactive: name and instruction as notices, each question prefixed and echoed as the server asks', async () => {
+    const asked: [string, boolean][] = [];
+    const notices: string[] = [];
+    const answers = ['a1', 'a2'];
+    const prompter = {
+      ask: async (p: string, echo: boolean) => {
+        asked.push([p, echo]);
+        return answers.shift() ?? '';
+      },
+      notice: (t: string) => notices.push(t),
+    };
+    const h = host({ identityFiles: [], user: 'bob' });
+    const handler = (await createAuthProvider({ env: {}, prompter })(h)) as AuthHandler;
+    const none = await new Promise<AnyAuthMethod | false>((r) => handler(null, false, r));
+    expect(none).toMatchObject({ type: 'none' });
+    const kbd = await new Promise<AnyAuthMethod | false>((r) => handler(['keyboard-interactive'], false, r));
+    expect(kbd).toMatchObject({ type: 'keyboard-interactive', username: 'bob' });
+    const prompt = (kbd as { prompt: (...a: unknown[]) => void }).prompt;
+    const sent = await new Promise<string[]>((finish) =>
+      prompt(
+        'Name',
+        'Instr',
+        '',
+        [
+          { prompt: 'Code: ', echo: true },
+          { prompt: 'PIN: ', echo: false },
+        ],
+        finish,
+      ),
+    );
+    expect(sent).toEqual(['a1', 'a2']);
+    expect(asked).toEqual([
+      ['(bob@h) Code: ', true],
+      ['(bob@h) PIN: ', false],
+    ]);
+    expect(notices).toEqual(['Name', 'Instr']);
+  });
+
+  it('keyboard-interactive: a server that never asked a question is not tried a second time (sshconnect2.c)', async () => {
+    const prompter = { ask: async () => 'x', notice: () => {} };
+    const handler = (await createAuthProvider({ env: {}, prompter })(
+      host({ identityFiles: [] }),
+    )) as AuthHandler;
+    expect((await requests(handler, ['keyboard-interactive'])).map((m) => m.type)).toEqual([
+      'none',
+      'keyboard-interactive',
+    ]);
+  });
 });
