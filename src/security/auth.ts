@@ -1,16 +1,17 @@
-import { existsSync } from 'node:fs';
 import ssh2, {
   type AnyAuthMethod,
   type BaseAgent,
   type KeyboardInteractiveCallback,
   type Prompt,
 } from 'ssh2';
+import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from '../config/auth-options.js';
 import type { HostConfig } from '../config/host-config.js';
 import type { AuthHooks, AuthProvider } from '../connection/connection.js';
 import { AuthError, ConfigError, SshmuxError, translateError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { AuthReport } from './auth-report.js';
 import { AuthSequence, type MethodRunner } from './auth-sequence.js';
+import { kerberosCredentialsPresent } from './kerberos.js';
 import type { PassphraseSource } from './passphrase.js';
 import { PROMPT_CODE, publicKeyMethods } from './public-key-turns.js';
 
@@ -60,9 +61,14 @@ export type AuthHandler = (
 
 const reports = new WeakMap<object, AuthReport>();
 
+/** A HostConfig built by hand (plain JavaScript, an older caller) may lack the field: ssh's defaults. */
+export function authenticationOf(host: HostConfig): AuthSettings {
+  return host.authentication ?? DEFAULT_AUTH_SETTINGS;
+}
+
 /** Options sshmux cannot honour stop the connect, naming the keyword, before anything is offered. */
 function refuseUnsupported(host: HostConfig): void {
-  const a = host.authentication;
+  const a = authenticationOf(host);
   const refuse = (what: string, fix: string): never => {
     throw new ConfigError(`${what} is not supported by sshmux; ${fix}`);
   };
@@ -89,7 +95,7 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
   const openAgent = options.createAgent ?? createAgent;
   return async (host: HostConfig, hooks?: AuthHooks) => {
     refuseUnsupported(host);
-    const settings = host.authentication;
+    const settings = authenticationOf(host);
     const shownHost = host.hostKeyAlias ?? host.hostname;
     const report: AuthReport = { tried: [], notes: [], started: false, user: host.user, host: host.hostname };
     const withoutDeadline = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -249,18 +255,6 @@ function promptError(host: HostConfig): AuthError {
     `${host.user}@${host.hostname}: authentication needs a passphrase, password or answer that cannot be asked here`,
     { code: PROMPT_CODE },
   );
-}
-
-/** Whether a Kerberos credential cache seems to exist (KRB5CCNAME, else the default file cache). */
-function kerberosCredentialsPresent(env: NodeJS.ProcessEnv): boolean {
-  const cc = env.KRB5CCNAME;
-  if (cc !== undefined && cc !== '') {
-    const file = cc.startsWith('FILE:') ? cc.slice(5) : cc.includes(':') ? undefined : cc;
-    // Non-file caches (KEYRING:, KCM:, DIR:, API:) cannot be checked here: assume credentials.
-    return file === undefined || existsSync(file);
-  }
-  const uid = process.getuid?.();
-  return uid !== undefined && existsSync(`/tmp/krb5cc_${uid}`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import ssh2, { type AnyAuthMethod, type BaseAgent, type ParsedKey } from 'ssh2';
+import { DEFAULT_AUTH_SETTINGS } from '../config/auth-options.js';
 import type { HostConfig } from '../config/host-config.js';
 import { SshmuxError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -128,7 +129,7 @@ export async function publicKeyMethods(
           loadPrivateKey(
             file,
             source ? (f) => source(f, host) : undefined,
-            host.authentication.numberOfPasswordPrompts,
+            (host.authentication ?? DEFAULT_AUTH_SETTINGS).numberOfPasswordPrompts,
           ),
         );
         if ('error' in loaded) return skip(`${file}: ${loaded.error}`);
