@@ -96,7 +96,8 @@ export function createAuthProvider(options: AuthProviderOptions = {}): AuthProvi
   return async (host: HostConfig, hooks?: AuthHooks) => {
     refuseUnsupported(host);
     const settings = authenticationOf(host);
-    const shownHost = host.hostKeyAlias ?? host.hostname;
+    // ssh lowercases HostKeyAlias before anything uses it (ssh.c), the prompts included.
+    const shownHost = host.hostKeyAlias?.toLowerCase() ?? host.hostname;
     const report: AuthReport = { tried: [], notes: [], started: false, user: host.user, host: host.hostname };
     const withoutDeadline = async <T>(work: () => Promise<T>): Promise<T> => {
       hooks?.pause();
