@@ -227,15 +227,16 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     );
     return { exited: s.exited, signal: s.signal, close: async () => s.close() };
   } catch (err) {
-    // The daemon cannot ask questions: with a terminal, this process connects itself and asks.
+    // The daemon cannot ask questions: with a terminal (passphrases also through SSH_ASKPASS),
+    // this process connects itself and asks.
     // A password or keyboard-interactive turn always comes here: ssh asks (or, with nobody to
     // ask, sends empty answers) and this process does exactly that.
     if (
       err instanceof DaemonReportedError &&
       (err.remote.code === 'SSHMUX_ERR_AUTH_PROMPT' ||
-        ((err.remote.kind === 'host-key' || err.remote.kind === 'auth') &&
-          !request.host.batchMode &&
-          terminalAvailable()))
+        (!request.host.batchMode &&
+          ((err.remote.kind === 'host-key' && terminalAvailable()) ||
+            (err.remote.kind === 'auth' && (terminalAvailable() || askpassAllowed())))))
     ) {
       logger.info({ err }, 'the daemon cannot prompt; connecting in-process');
       return startDirect(request, io, logger);
@@ -244,9 +245,8 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
   }
 }
 
-/** Someone can be asked: a terminal, or SSH_ASKPASS by readpass.c's rules. */
 function terminalAvailable(): boolean {
-  return process.stdin.isTTY === true || process.stderr.isTTY === true || askpassAllowed();
+  return process.stdin.isTTY === true || process.stderr.isTTY === true;
 }
 
 /** `-O check|exit|stop`, with OpenSSH's messages on stderr. */
