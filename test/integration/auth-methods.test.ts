@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { AuthClients, type Mode } from './auth-clients.js';
 
@@ -173,5 +174,31 @@ describe.each(MODES)('authentication methods as OpenSSH 9.2 (sshmux %s)', (mode)
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain('s3cret-pw');
     expect(r.stderr.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the other commands (sshmux hashsum) authenticate the same way', () => {
+  it('PreferredAuthentications=password: asked through SSH_ASKPASS, logged in with the password', async () => {
+    await sshd.sh(
+      'mkdir -p /home/backup/pwtree && echo x > /home/backup/pwtree/f && chown -R backup /home/backup/pwtree',
+    );
+    const env = {
+      ...clients.sandbox.env({
+        SSH_ASKPASS: clients.askpass,
+        SSH_ASKPASS_REQUIRE: 'force',
+        ASKPASS_ANSWER: 's3cret-pw',
+      }),
+      ASKPASS_LOG: path.join(clients.sandbox.runtimeDir, 'hashsum-askpass.log'),
+    };
+    const before = (await sshd.sshdLog()).length;
+    const r = await runCli(
+      ['hashsum', '-F', clients.config, '-o', 'PreferredAuthentications=password', 'target:pwtree'],
+      { env },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toContain('  f\n');
+    expect(readFileSync(env.ASKPASS_LOG, 'utf8')).toBe("backup@127.0.0.1's password: \n");
+    expect((await sshd.sshdLog()).slice(before)).toContain('Accepted password for backup');
   });
 });
