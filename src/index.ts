@@ -7,6 +7,7 @@ export { parseRate, type RateLimitOptions, RateLimitStream } from './btrfs/rate-
 export { pullSnapshot, type ReplicateResult, relaySnapshot, sendSnapshot } from './btrfs/replicate.js';
 export { parseSubvolumeShow, type SubvolumeInfo } from './btrfs/subvolume-show.js';
 export { BtrfsTransferError, type TransferSide } from './btrfs/transfer-error.js';
+export type { AuthSettings } from './config/auth-options.js';
 export { parseDestination } from './config/destination.js';
 export type { HostConfig, PlainHostOptions, StrictHostKeyChecking } from './config/host-config.js';
 export { plainHostConfig } from './config/plain.js';
@@ -80,7 +81,13 @@ export { type RetryPolicy, withRetry } from './pool/with-retry.js';
 export type { PushOptions, PushProgress } from './push/options.js';
 export { type PushResult, push } from './push/push.js';
 export { quoteArg, shellCommand } from './quote.js';
-export { type AuthProviderOptions, createAuthProvider } from './security/auth.js';
+export {
+  type AuthHandler,
+  type AuthPrompter,
+  type AuthProviderOptions,
+  createAuthProvider,
+} from './security/auth.js';
+export { type CliPrompterOptions, cliAuthPrompter } from './security/cli-prompter.js';
 export {
   type CliPassphraseOptions,
   cliPassphraseSource,

@@ -3,6 +3,7 @@ import { parseOptionArg } from '../config/option-arg.js';
 import { defaultResolver } from '../pool/default-resolver.js';
 import { SshPool } from '../pool/ssh-pool.js';
 import { createAuthProvider } from '../security/auth.js';
+import { cliAuthPrompter } from '../security/cli-prompter.js';
 import { cliPassphraseSource } from '../security/passphrase.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
@@ -26,14 +27,18 @@ export function withSshFlags(command: Command): Command {
 
 /**
  * The pool a CLI command runs on. ssh_config resolution honours `-F`, `-o` and `-i`; an
- * unknown host key under `ask` and an encrypted key are asked about on the controlling
- * terminal (never under BatchMode), as OpenSSH does.
+ * unknown host key under `ask`, an encrypted key, passwords and keyboard-interactive questions
+ * are asked on the controlling terminal (or SSH_ASKPASS; never under BatchMode), as OpenSSH does.
  */
 export function cliPool(ctx: CliContext, flags: SshFlags = {}): SshPool {
   return new SshPool({
     logger: ctx.logger,
     hostKeyVerifier: createHostKeyVerifier({ prompt: ttyHostKeyPrompt(), logger: ctx.logger }),
-    authProvider: createAuthProvider({ passphrase: cliPassphraseSource(), logger: ctx.logger }),
+    authProvider: createAuthProvider({
+      passphrase: cliPassphraseSource(),
+      prompter: cliAuthPrompter({ stderr: ctx.stderr }),
+      logger: ctx.logger,
+    }),
     resolve: defaultResolver({
       ...(flags.F !== undefined && { configFile: flags.F }),
       overrides: (flags.o ?? []).map(parseOptionArg),

@@ -5,9 +5,11 @@ import type { Logger } from '../logger.js';
 import { SshPool } from '../pool/ssh-pool.js';
 import type { PtyOptions } from '../pool/types.js';
 import { createAuthProvider } from '../security/auth.js';
+import { cliAuthPrompter } from '../security/cli-prompter.js';
 import { cliPassphraseSource } from '../security/passphrase.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
+import { runLocalCommand } from './local-command.js';
 
 /** One remote command, as the front runs it either way (daemon or in-process). */
 export interface SshRequest {
@@ -15,6 +17,10 @@ export interface SshRequest {
   command: string;
   env: Record<string, string>;
   pty: false | PtyOptions;
+  /** `-q`: ssh's informational lines (retry notices, keyboard-interactive instructions) are dropped. */
+  quiet?: boolean;
+  /** LocalCommand (PermitLocalCommand yes), expanded: run after authentication, before the command. */
+  localCommand?: string;
 }
 
 export interface SessionStdio {
@@ -32,8 +38,8 @@ export interface RunningSession {
 
 /**
  * Run the command in this process on a pool of its own (`SSHMUX_NO_DAEMON=1`, no daemon, or
- * a host-key question that needs this terminal). Host-key and passphrase prompts go to the
- * controlling terminal, as with OpenSSH.
+ * a question the daemon cannot ask). Host-key, passphrase, password and keyboard-interactive
+ * prompts go to the controlling terminal or SSH_ASKPASS, as with OpenSSH.
  */
 export async function startDirectSession(
   request: SshRequest,
@@ -43,9 +49,17 @@ export async function startDirectSession(
   const pool = new SshPool({
     logger,
     hostKeyVerifier: createHostKeyVerifier({ prompt: ttyHostKeyPrompt(), logger }),
-    authProvider: createAuthProvider({ passphrase: cliPassphraseSource(), logger }),
+    authProvider: createAuthProvider({
+      passphrase: cliPassphraseSource(),
+      prompter: cliAuthPrompter({ stderr: io.stderr, quiet: request.quiet === true }),
+      logger,
+    }),
   });
   try {
+    if (request.localCommand !== undefined) {
+      await pool.check(request.host);
+      await runLocalCommand(request.localCommand);
+    }
     const proc = await pool.spawn(request.host, request.command, { env: request.env, pty: request.pty });
     proc.stdin.on('error', () => {
       // The remote closed its stdin early; its exit status says what happened.

@@ -19,10 +19,13 @@ import {
   spawnDaemon,
 } from '../mux/mux-client.js';
 import type { PtyOptions } from '../pool/types.js';
+import { askpassAllowed } from '../security/read-passphrase.js';
 import type { CliContext } from './context.js';
+import { runLocalCommand } from './local-command.js';
 import { dieBySignal, onDeathBySignal } from './process-guard.js';
-import { parseSshArgs, remoteCommandLine, type SshArgs } from './ssh-args.js';
-import { applySshChecks, wantsPty, warnMissingIdentities } from './ssh-checks.js';
+import { planSession, wantsPty } from './session-options.js';
+import { parseSshArgs, type SshArgs } from './ssh-args.js';
+import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
 import { runQuery } from './ssh-query.js';
@@ -84,12 +87,13 @@ export async function runSshCli(
   }
   if (args.query !== undefined) return runQuery(args.query, ctx);
   const verbosity = ctx.verbosity + args.verbosity;
-  let stdinNull = args.nullStdin;
   const logger = args.quiet
     ? silentLogger()
     : verbosity !== ctx.verbosity
       ? cliLogger({ verbosity, json: ctx.logJson })
       : ctx.logger;
+  // -n, or StdinNull from the configuration once it is read: stdin is then never touched.
+  let stdinNull = args.nullStdin;
   try {
     if (args.control) return await runControl(args, ctx);
     if (!args.printConfig && args.printOnly.length > 0) {
@@ -116,19 +120,26 @@ export async function runSshCli(
     }
     // Refuse what sshmux cannot do before connecting (never for -G, which only prints).
     assertConnectable(host);
-    // RequestTTY and StdinNull as resolved: -t/-T/-n and the config keywords alike.
-    stdinNull = host.effective?.get('stdinnull')?.[0] === 'yes' || args.nullStdin;
-    if (args.command.length === 0) {
+    // RemoteCommand (as -G printed it, tokens expanded), RequestTTY, StdinNull, LocalCommand.
+    const plan = planSession(args, host);
+    stdinNull = plan.stdinNull;
+    if (plan.command === '') {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
+    // ssh's "Pseudo-terminal will not be allocated" notice was printed by applySshChecks.
+    const tty = wantsPty(plan, stdinIsTty);
+    // ssh's INFO lines (retry notices, "Connection to … closed."): not with -q or LogLevel < INFO.
+    const quiet = args.quiet || !logsInfo(host);
     const request: SshRequest = {
       host,
-      command: remoteCommandLine(args),
+      command: plan.command,
       env: environmentToSend(host),
-      pty: wantsPty(host, stdinIsTty) ? localTerminal() : false,
+      pty: tty.pty ? localTerminal() : false,
+      quiet,
+      ...(plan.localCommand !== undefined && { localCommand: plan.localCommand }),
     };
     const io: SessionStdio = {
-      stdin: stdinNull ? null : process.stdin,
+      stdin: plan.stdinNull ? null : process.stdin,
       stdout: ctx.stdout,
       stderr: ctx.stderr,
     };
@@ -143,6 +154,12 @@ export async function runSshCli(
   } finally {
     if (!stdinNull && process.stdin.readable) process.stdin.destroy();
   }
+}
+
+/** Whether ssh's LogLevel lets INFO messages through (QUIET, FATAL and ERROR do not). */
+function logsInfo(host: HostConfig): boolean {
+  const level = host.effective?.get('loglevel')?.[0]?.toUpperCase() ?? 'INFO';
+  return level !== 'QUIET' && level !== 'FATAL' && level !== 'ERROR';
 }
 
 /** What ssh sends in its pty request: `$TERM` and the local terminal's size, when known. */
@@ -190,6 +207,8 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
       interrupted = true;
       return SSH_ERROR_EXIT;
     }
+    // clientloop.c: a session with a pty ends with this line, unless LogLevel is below INFO.
+    if (request.pty && !request.quiet) io.stderr.write(`Connection to ${request.host.hostname} closed.\r\n`);
     return exitStatusOf(outcome);
   } finally {
     restoreOnDeath?.();
@@ -230,6 +249,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     return startDirect(request, io, logger);
   }
   logger.debug({ pid: daemon.pid, started: daemon.started }, 'relaying through the sshmux daemon');
+  const local = request.localCommand;
   try {
     const s = await openDaemonSession(
       daemon,
@@ -239,17 +259,23 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
         env: request.env,
         pty: request.pty,
         cwd: process.cwd(),
+        ...(local !== undefined && { waitAfterAuth: true }),
       },
       io,
+      local === undefined ? undefined : () => runLocalCommand(local),
     );
     return { exited: s.exited, close: async () => s.close() };
   } catch (err) {
-    // The daemon cannot ask questions: with a terminal, this process connects itself and asks.
+    // The daemon cannot ask questions: with a terminal (passphrases also through SSH_ASKPASS),
+    // this process connects itself and asks.
+    // A password or keyboard-interactive turn always comes here: ssh asks (or, with nobody to
+    // ask, sends empty answers) and this process does exactly that.
     if (
       err instanceof DaemonReportedError &&
-      (err.remote.kind === 'host-key' || err.remote.kind === 'auth') &&
-      !request.host.batchMode &&
-      terminalAvailable()
+      (err.remote.code === 'SSHMUX_ERR_AUTH_PROMPT' ||
+        (!request.host.batchMode &&
+          ((err.remote.kind === 'host-key' && terminalAvailable()) ||
+            (err.remote.kind === 'auth' && (terminalAvailable() || askpassAllowed())))))
     ) {
       logger.info({ err }, 'the daemon cannot prompt; connecting in-process');
       return startDirect(request, io, logger);

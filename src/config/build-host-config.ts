@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { assembleAlgorithms } from './algorithm-lists.js';
+import { authSettingsFrom } from './auth-options.js';
 import { type Forward, formatConnect, formatListen, printedLocal } from './forward-spec.js';
 import type { HostConfig, StrictHostKeyChecking } from './host-config.js';
 import type { OptionStore } from './option-store.js';
@@ -224,6 +225,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     bindAddress: store.first('bindaddress'),
     bindInterface: store.first('bindinterface'),
     addressFamily: first('addressfamily', 'any') as HostConfig['addressFamily'],
+    authentication: authSettingsFrom(store),
     poolKey: '',
     effective,
   };

@@ -3,6 +3,8 @@
  * resolver (src/config/resolve.ts) or by `plainHostConfig` for library callers that pass
  * connection details directly. Everything below config/ reads only this.
  */
+import type { AuthSettings } from './auth-options.js';
+
 export type StrictHostKeyChecking = 'yes' | 'no' | 'accept-new' | 'ask';
 
 export interface HostConfig {
@@ -69,6 +71,8 @@ export interface HostConfig {
   readonly bindInterface?: string | undefined;
   /** `any`, `inet` (-4) or `inet6` (-6). */
   readonly addressFamily: 'any' | 'inet' | 'inet6';
+  /** PubkeyAuthentication, PreferredAuthentications and the other client authentication options. */
+  readonly authentication: AuthSettings;
   /** A stable key for pooling: equal keys may share connections. */
   readonly poolKey: string;
   /**

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_AUTH_SETTINGS } from './auth-options.js';
 import type { HostConfig, PlainHostOptions } from './host-config.js';
 
 function localUser(): string {
@@ -73,6 +74,7 @@ export function plainHostConfig(options: PlainHostOptions): HostConfig {
     bindAddress: undefined,
     bindInterface: undefined,
     addressFamily: 'any',
+    authentication: DEFAULT_AUTH_SETTINGS,
     poolKey: '',
   };
   return Object.freeze({ ...host, poolKey: poolKeyOf(host) });

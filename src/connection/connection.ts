@@ -10,6 +10,7 @@ import ssh2, {
 import type { HostConfig } from '../config/host-config.js';
 import {
   AbortedError,
+  AuthError,
   ChannelError,
   HostKeyError,
   NetworkError,
@@ -18,7 +19,7 @@ import {
   translateError,
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { explainAuthFailure } from '../security/auth.js';
+import { type AuthHandler, explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
 import { algorithmsFor, usesKnownHostsOrder } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
@@ -37,8 +38,17 @@ export interface HostKeyPeer {
   readonly address?: string | undefined;
 }
 
-/** Produces the ordered list of authentication attempts for a host (ssh2 `authHandler` entries). */
-export type AuthProvider = (host: HostConfig) => Promise<AnyAuthMethod[]>;
+/** Lets an auth provider stop the connect deadline while a person answers a prompt. */
+export interface AuthHooks {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * Produces the authentication for a host: an ordered list of attempts (ssh2 `authHandler`
+ * entries), or ssh2's function form, which sees the server's remaining methods.
+ */
+export type AuthProvider = (host: HostConfig, hooks?: AuthHooks) => Promise<AnyAuthMethod[] | AuthHandler>;
 
 /** Opens the transport for a host: TCP by default, a forwarded channel for ProxyJump. */
 export type SocketFactory = (host: HostConfig, signal: AbortSignal) => Promise<Duplex>;
@@ -160,7 +170,9 @@ export class Connection {
       ac.abort(new AbortedError('Connect aborted', { destination: this.destination }));
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     let hostKeyError: unknown;
-    let auth: AnyAuthMethod[] | undefined;
+    /** Set when the server demands a new password (SSH_MSG_USERAUTH_PASSWD_CHANGEREQ). */
+    let changeRequested: AuthError | undefined;
+    let auth: AnyAuthMethod[] | AuthHandler | undefined;
     let lastAuth: AnyAuthMethod | undefined;
     let tried = 0;
     try {
@@ -169,7 +181,7 @@ export class Connection {
       if (attempts > 1) arm();
       coalesceWrites(this.#socket);
       pause();
-      auth = await this.#options.authProvider(host);
+      auth = await this.#options.authProvider(host, { pause, resume: arm });
       // An abort that landed meanwhile has no listener yet: honour it before the handshake.
       if (ac.signal.aborted) throw ac.signal.reason;
       arm();
@@ -192,12 +204,20 @@ export class Connection {
         sock: this.#socket as ConnectConfig['sock'],
         username: host.user,
         // ssh2's array handler, plus a note of the method that got us in (for the debug log).
-        authHandler: () => {
-          const next = methods[tried++];
-          if (next === undefined) return false;
-          lastAuth = next;
-          return next;
-        },
+        authHandler:
+          typeof methods === 'function'
+            ? (left, partial, next) =>
+                // ssh2 reads `false` as "no method left" (its types omit it); `left` is null at first.
+                methods(left as string[] | null, partial, (m) => {
+                  if (m) lastAuth = m;
+                  (next as (m: AnyAuthMethod | false) => void)(m);
+                })
+            : () => {
+                const next = methods[tried++];
+                if (next === undefined) return false;
+                lastAuth = next;
+                return next;
+              },
         // ssh2's own ready timer cannot pause for a prompt; the deadline above replaces it.
         readyTimeout: 0,
         // Our own keepalive (unref'ed timer) replaces ssh2's, unless this ssh2 lacks what it needs.
@@ -240,13 +260,24 @@ export class Connection {
         });
         this.#client.once('error', (err: Error) => {
           ac.signal.removeEventListener('abort', onAbort);
-          reject(hostKeyError ?? this.#transportCloseReason() ?? err);
+          reject(hostKeyError ?? changeRequested ?? this.#transportCloseReason() ?? err);
+        });
+        // ssh would ask for the old and a new password here; sshmux does not change passwords,
+        // so it says so at once instead of waiting for the deadline.
+        this.#client.once('change password', (prompt: string) => {
+          changeRequested = new AuthError(
+            `${host.user}@${host.hostname}: the server requires a new password (${JSON.stringify(prompt)}); ` +
+              'sshmux cannot change passwords: change it with passwd on the server (or with OpenSSH ssh) and retry',
+            { destination: this.destination, code: 'SSHMUX_ERR_AUTH_PASSWORD_CHANGE' },
+          );
+          this.#client.end();
         });
         // A socket closed after the version exchange but before 'ready' makes ssh2 emit only 'close'.
         this.#client.once('close', () => {
           ac.signal.removeEventListener('abort', onAbort);
           reject(
             hostKeyError ??
+              changeRequested ??
               this.#transportCloseReason() ??
               new NetworkError('connection closed by the peer during the handshake', {
                 destination: this.destination,
@@ -264,7 +295,7 @@ export class Connection {
       this.#socket?.destroy();
       const e = ac.signal.aborted ? ac.signal.reason : err;
       const translated =
-        e instanceof HostKeyError
+        e instanceof HostKeyError || e === changeRequested
           ? e
           : explainAuthFailure(translateError(e, this.destination, `connect to ${this.destination}`), auth);
       this.#closeError = translated;

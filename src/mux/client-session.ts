@@ -29,12 +29,19 @@ export async function openDaemonSession(
   daemon: DaemonConnection,
   open: OpenMessage,
   io: SessionIo,
+  /** With `open.waitAfterAuth`: runs once the daemon has authenticated, before the command starts. */
+  afterAuthentication?: () => Promise<void>,
 ): Promise<ClientSession> {
   const { conn } = daemon;
   conn.send({ type: FrameType.Open, body: open });
   // Opening includes connecting, authenticating and waiting for a free channel in the pool,
   // which can take as long as other sessions run: no deadline here (a dead daemon closes the socket).
-  const first = await nextFrame(conn, undefined);
+  let first = await nextFrame(conn, undefined);
+  if (first.type === FrameType.Authenticated && open.waitAfterAuth === true) {
+    await afterAuthentication?.();
+    conn.send({ type: FrameType.Proceed, body: {} });
+    first = await nextFrame(conn, undefined);
+  }
   if (first.type === FrameType.Error) {
     conn.destroy();
     throw new DaemonReportedError(first.body);

@@ -21,7 +21,8 @@ export interface DaemonHooks {
   readonly token: string;
   readonly version: string;
   readonly logger: Logger;
-  readonly runner: RemoteRunner;
+  /** `check` (connect and authenticate only) is needed for sessions that wait after authentication. */
+  readonly runner: RemoteRunner & { check?(dest: HostConfig): Promise<void> };
   /** How long a new connection may take to send its hello. */
   readonly helloTimeoutMs: number;
   /** False once `-O stop`/`-O exit` arrived: new sessions are refused. */
@@ -50,6 +51,11 @@ export class DaemonSession {
   #sinks = new Map<1 | 2, CreditSink>();
   #done = false;
   #started = false;
+  /** Resolves true on PROCEED, false when the client goes away first. */
+  #go: (proceed: boolean) => void = () => {};
+  readonly #proceed = new Promise<boolean>((resolve) => {
+    this.#go = resolve;
+  });
 
   constructor(conn: FramedSocket, hooks: DaemonHooks) {
     this.#conn = conn;
@@ -126,6 +132,13 @@ export class DaemonSession {
     const host = hostConfigFrom(open.host);
     this.#hooks.hostRequested(host);
     this.#log.debug({ host: `${host.user}@${host.hostname}:${host.port}` }, 'session');
+    if (open.waitAfterAuth === true) {
+      // ssh runs LocalCommand after authentication and before the command starts: so do we.
+      await this.#hooks.runner.check?.(host);
+      if (this.#conn.closed) return;
+      this.#conn.send({ type: FrameType.Authenticated, body: {} });
+      if (!(await this.#proceed)) return;
+    }
     const proc = await this.#hooks.runner.spawn(host, open.command, { env: open.env, pty: open.pty });
     if (this.#conn.closed) {
       proc.hangUp();
@@ -163,6 +176,9 @@ export class DaemonSession {
       case FrameType.Signal:
         this.#proc?.kill(String(frame.body.signal));
         return;
+      case FrameType.Proceed:
+        this.#go(true);
+        return;
       default:
         this.#fail(new ConfigError(`unexpected frame type ${frame.type} during a session`));
     }
@@ -170,6 +186,7 @@ export class DaemonSession {
 
   #onClose(err: Error | undefined): void {
     if (err) this.#log.debug({ err }, 'client connection error');
+    this.#go(false);
     if (!this.#done) {
       // The client went away mid-session: close the channel and send no signal, as an OpenSSH
       // master does for a mux client that went away (and as ssh itself does when it dies).

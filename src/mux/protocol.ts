@@ -10,7 +10,8 @@ import { SshmuxError } from '../errors.js';
 import type { PtyOptions } from '../pool/types.js';
 
 /** Bumped on any incompatible change; the hello exchange refuses a different one. */
-export const PROTOCOL_VERSION = 1;
+/** 2: OPEN may ask for AUTHENTICATED/PROCEED around the command (LocalCommand). */
+export const PROTOCOL_VERSION = 2;
 
 /** No frame may be larger than this (type byte + payload); a bigger length is a protocol error. */
 export const MAX_FRAME = 1024 * 1024;
@@ -32,6 +33,10 @@ export const FrameType = {
   Error: 10,
   Control: 11,
   ControlResult: 12,
+  /** Daemon → client: connected and authenticated; the command waits for PROCEED. */
+  Authenticated: 13,
+  /** Client → daemon: start the command now. */
+  Proceed: 14,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -63,6 +68,8 @@ export interface OpenMessage {
   /** Ask for a pseudo-terminal (`-t`): false, or its type and size. */
   pty: boolean | PtyOptions;
   cwd: string;
+  /** Stop after authenticating (AUTHENTICATED) until the client says PROCEED, as ssh runs LocalCommand. */
+  waitAfterAuth?: boolean;
 }
 
 export interface ExitMessage {
@@ -105,7 +112,9 @@ export type Frame =
   | { type: typeof FrameType.Signal; body: { signal: string } }
   | { type: typeof FrameType.Error; body: ErrorMessage }
   | { type: typeof FrameType.Control; body: ControlMessage }
-  | { type: typeof FrameType.ControlResult; body: ControlResultMessage };
+  | { type: typeof FrameType.ControlResult; body: ControlResultMessage }
+  | { type: typeof FrameType.Authenticated; body: Record<string, never> }
+  | { type: typeof FrameType.Proceed; body: Record<string, never> };
 
 /** A broken or hostile peer: wrong framing, oversize frame, bad JSON, version mismatch. */
 export class ProtocolError extends SshmuxError {
@@ -181,7 +190,9 @@ function decodeBody(type: number, payload: Buffer): Frame {
     case FrameType.Signal:
     case FrameType.Error:
     case FrameType.Control:
-    case FrameType.ControlResult: {
+    case FrameType.ControlResult:
+    case FrameType.Authenticated:
+    case FrameType.Proceed: {
       let body: unknown;
       try {
         body = JSON.parse(payload.toString('utf8'));

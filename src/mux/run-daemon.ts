@@ -2,6 +2,7 @@ import { openSync } from 'node:fs';
 import { pino } from 'pino';
 import { type Logger, REDACT_PATHS } from '../logger.js';
 import { SshPool } from '../pool/ssh-pool.js';
+import { createAuthProvider } from '../security/auth.js';
 import { currentEnvironment, type MuxEndpoint, prepareEndpoint, selectEndpoint } from './endpoint.js';
 import { MuxDaemon } from './mux-daemon.js';
 
@@ -45,6 +46,9 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     logger,
     maxConnectionsPerHost: DAEMON_MAX_CONNECTIONS_PER_HOST,
     persist: persistMs,
+    // A passphrase, password or keyboard-interactive turn ends the connect (code
+    // SSHMUX_ERR_AUTH_PROMPT): the client then connects itself and asks as ssh would.
+    authProvider: createAuthProvider({ logger, stopForPrompts: true }),
   });
   const daemon = new MuxDaemon({
     endpoint,

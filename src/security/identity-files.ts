@@ -83,12 +83,13 @@ export async function unprotectedKeyWarning(
 export type DecryptResult = { key: ParsedKey } | { error: string };
 
 /**
- * Load a private key, asking `passphrase` (up to three times, as OpenSSH) when it is encrypted.
+ * Load a private key, asking `passphrase` (`attempts` times: ssh's NumberOfPasswordPrompts) when it is encrypted.
  * Never returns or logs the passphrase.
  */
 export async function loadPrivateKey(
   file: string,
   passphrase: ((file: string) => Promise<string | undefined>) | undefined,
+  attempts = 3,
 ): Promise<DecryptResult> {
   const data = await readFile(file);
   const plain = parse(data);
@@ -97,12 +98,9 @@ export async function loadPrivateKey(
   }
   if (!/encrypted|passphrase/i.test(plain.message)) return { error: `unsupported key (${plain.message})` };
   if (!passphrase) return { error: 'encrypted and no passphrase source was given' };
-  let previous: string | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     const pass = await passphrase(file);
     if (pass === undefined) return { error: 'encrypted and no passphrase was given' };
-    if (attempt > 0 && pass === previous) break;
-    previous = pass;
     const key = parse(data, pass);
     if (!(key instanceof Error)) return { key };
   }

@@ -1,5 +1,6 @@
 import type { HostConfig } from '../config/host-config.js';
-import { openTty, type PromptIo, ttyPassphrase } from './tty-prompt.js';
+import { type ReadPassphraseDeps, readPassphrase } from './read-passphrase.js';
+import type { PromptIo } from './tty-prompt.js';
 
 /** Supplies the passphrase of an encrypted private key; `undefined` skips the key. */
 export type PassphraseSource = (file: string, host: HostConfig) => Promise<string | undefined>;
@@ -9,11 +10,13 @@ export interface CliPassphraseOptions {
   env?: NodeJS.ProcessEnv;
   /** Opens the terminal to prompt on. @default /dev/tty */
   openTty?: () => PromptIo;
+  /** Runs SSH_ASKPASS. @default runAskpass */
+  askpass?: ReadPassphraseDeps['askpass'];
 }
 
 /**
- * The CLI's passphrase source: `SSHMUX_PASSPHRASE` when set, else a no-echo prompt on the
- * terminal — never under BatchMode, where the key is skipped, as OpenSSH does.
+ * The CLI's passphrase source: `SSHMUX_PASSPHRASE` when set, else ssh's prompt (terminal, or
+ * SSH_ASKPASS by its rules) — never under BatchMode. An empty answer skips the key, as in ssh.
  */
 export function cliPassphraseSource(options: CliPassphraseOptions = {}): PassphraseSource {
   const env = options.env ?? process.env;
@@ -21,12 +24,11 @@ export function cliPassphraseSource(options: CliPassphraseOptions = {}): Passphr
     const fromEnv = env.SSHMUX_PASSPHRASE;
     if (fromEnv !== undefined) return fromEnv;
     if (host.batchMode) return undefined;
-    try {
-      return await ttyPassphrase(file, options.openTty ?? openTty);
-    } catch (err) {
-      // No terminal: the key is skipped like any key without a passphrase, unless interrupted.
-      if ((err as { kind?: string }).kind === 'aborted') throw err;
-      return undefined;
-    }
+    const answer = await readPassphrase(`Enter passphrase for key '${file}': `, false, {
+      env,
+      ...(options.openTty && { openTty: options.openTty }),
+      ...(options.askpass && { askpass: options.askpass }),
+    });
+    return answer === '' ? undefined : answer;
   };
 }

@@ -43,8 +43,10 @@ export function openTty(): PromptIo {
 export function readLine(io: PromptIo, prompt: string, echo: boolean): Promise<string | undefined> {
   const { input, output } = io;
   const raw = !echo && typeof input.setRawMode === 'function' && input.isTTY === true;
-  output.write(prompt);
+  // Echo goes off before the prompt appears, as readpassphrase does: an answer typed the moment
+  // the prompt shows must not be echoed.
   if (raw) input.setRawMode?.(true);
+  output.write(prompt);
   return new Promise((resolve, reject) => {
     let text = '';
     const done = (err: Error | undefined, value?: string): void => {

@@ -181,6 +181,23 @@ describe('MuxDaemon with a fake pool', () => {
     expect(err.text()).toBe('bye\n');
   });
 
+  it('waitAfterAuth: authenticates, waits for the client (LocalCommand), then starts the command', async () => {
+    const runner = new FakeRunner() as FakeRunner & { check(): Promise<void> };
+    const order: string[] = [];
+    runner.check = async () => {
+      order.push('check');
+    };
+    const endpoint = await start(runner);
+    const conn = await connectDaemon(endpoint, '9.9.9');
+    const io = { stdin: Readable.from(['x']), stdout: collector(), stderr: collector() };
+    const s = await openDaemonSession(conn, { ...open, waitAfterAuth: true }, io, async () => {
+      order.push(`local (spawned ${runner.spawnCalls})`);
+    });
+    expect(await s.exited).toEqual({ code: 7, signal: null });
+    expect(order).toEqual(['check', 'local (spawned 0)']);
+    expect(runner.spawnCalls).toBe(1);
+  });
+
   it('does not read ahead of a client that stops reading (bounded by the window)', async () => {
     const runner = new FakeRunner();
     runner.next = { endless: true };

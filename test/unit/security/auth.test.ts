@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AnyAuthMethod, BaseAgent, type ParsedKey, utils } from 'ssh2';
@@ -7,7 +7,7 @@ import type { HostConfig } from '../../../src/config/host-config.js';
 import { plainHostConfig } from '../../../src/config/plain.js';
 import { AuthError, NetworkError } from '../../../src/errors.js';
 import { agentPathFor, WINDOWS_AGENT_PIPE } from '../../../src/security/agent-path.js';
-import { createAuthProvider, explainAuthFailure } from '../../../src/security/auth.js';
+import { type AuthHandler, createAuthProvider, explainAuthFailure } from '../../../src/security/auth.js';
 import { makeKey, type TestKey } from './keygen.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-auth-'));
@@ -52,9 +52,24 @@ function load(m: AnyAuthMethod): Promise<ParsedKey[]> {
   );
 }
 
-async function offered(methods: AnyAuthMethod[]): Promise<Buffer[]> {
+/** Drive the handler as ssh2 does against a server that refuses every request, listing `methods`. */
+async function requests(handler: AuthHandler, methods = ['publickey']): Promise<AnyAuthMethod[]> {
+  const out: AnyAuthMethod[] = [];
+  let left: string[] | null = null;
+  for (;;) {
+    const m = await new Promise<AnyAuthMethod | false>((resolve) => handler(left, false, resolve));
+    if (m === false) return out;
+    out.push(m);
+    left = methods;
+  }
+}
+
+async function offered(handler: AuthHandler | AnyAuthMethod[]): Promise<Buffer[]> {
   const out: Buffer[] = [];
-  for (const m of methods) for (const k of await load(m)) out.push(k.getPublicSSH());
+  for (const m of await requests(handler as AuthHandler)) {
+    if (m.type === 'publickey') out.push((m.key as ParsedKey).getPublicSSH());
+    else if (m.type === 'agent') for (const k of await load(m)) out.push(k.getPublicSSH());
+  }
   return out;
 }
 
@@ -110,7 +125,10 @@ describe('createAuthProvider', () => {
     const missing = createAuthProvider({ env: { SSH_AUTH_SOCK: path.join(dir, 'no-such.sock') } });
     const methods = await missing(host());
     expect(await offered(methods)).toEqual([a.blob, b.blob, c.blob]);
-    const err = explainAuthFailure(new AuthError('All configured authentication methods failed'), methods);
+    const err = explainAuthFailure(
+      new AuthError('All configured authentication methods failed'),
+      methods as AuthHandler,
+    );
     expect(err.message).toMatch(/agent .*no-such\.sock unavailable/);
   });
 
@@ -126,7 +144,10 @@ describe('createAuthProvider', () => {
     const provider = createAuthProvider({ env: {} });
     const methods = await provider(host({ identityFiles: [loose.file, a.file] }));
     expect(await offered(methods)).toEqual([a.blob]);
-    const err = explainAuthFailure(new AuthError('All configured authentication methods failed'), methods);
+    const err = explainAuthFailure(
+      new AuthError('All configured authentication methods failed'),
+      methods as AuthHandler,
+    );
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toContain('UNPROTECTED PRIVATE KEY FILE');
     expect(err.message).toContain(`${loose.file}`);
@@ -142,7 +163,7 @@ describe('createAuthProvider', () => {
     expect(passphrase).not.toHaveBeenCalled();
     expect(await offered(methods)).toEqual([enc.blob]);
     expect(passphrase).toHaveBeenCalledTimes(2);
-    const err = explainAuthFailure(new AuthError('failed'), methods) as AuthError;
+    const err = explainAuthFailure(new AuthError('failed'), methods as AuthHandler) as AuthError;
     expect(err.tried).toEqual([`${enc.file} ED25519 ${enc.fingerprint}`]);
     expect(err.message).not.toMatch(/wrong|horse/);
   });
@@ -154,7 +175,9 @@ describe('createAuthProvider', () => {
     const provider = createAuthProvider({ env: {} });
     const methods = await provider(host({ identityFiles: [enc.file] }));
     expect(await offered(methods)).toEqual([]);
-    expect(explainAuthFailure(new AuthError('failed'), methods).message).toContain(`${enc.file}: encrypted`);
+    expect(explainAuthFailure(new AuthError('failed'), methods as AuthHandler).message).toContain(
+      `${enc.file}: encrypted`,
+    );
     // Held by an agent, the same encrypted file needs no passphrase.
     const withAgent = createAuthProvider({
       env: { SSH_AUTH_SOCK: '/fake' },
@@ -179,5 +202,142 @@ describe('createAuthProvider', () => {
     });
     expect(explainAuthFailure(refused, methods)).toBe(refused);
     expect(explainAuthFailure(new AuthError('x'), [])).toBeInstanceOf(AuthError);
+  });
+
+  it('PubkeyAuthentication no: no key is offered and the agent is never opened', async () => {
+    const createAgent = vi.fn(() => new FakeAgent([a]));
+    const provider = createAuthProvider({ env: { SSH_AUTH_SOCK: '/fake' }, createAgent });
+    const h = host({ identityAgent: undefined });
+    const off = { ...h, authentication: { ...h.authentication, pubkey: false, pubkeyMode: 'no' as const } };
+    expect(await offered(await provider(off))).toEqual([]);
+    expect(createAgent).not.toHaveBeenCalled();
+  });
+
+  it('password without a prompter: not sent, and the failure says a prompt was needed', async () => {
+    const handler = (await createAuthProvider({ env: {} })(host({ identityFiles: [] }))) as AuthHandler;
+    expect((await requests(handler, ['password'])).map((m) => m.type)).toEqual(['none']);
+    const err = explainAuthFailure(new AuthError('All configured authentication methods failed'), handler);
+    expect(err.code).toBe('SSHMUX_ERR_AUTH_PROMPT');
+    expect(err.message).toContain('@h: Permission denied (password).');
+  });
+
+  it('password with a prompter: ssh prompt, NumberOfPasswordPrompts tries, retry notice', async () => {
+    const asked: string[] = [];
+    const notices: string[] = [];
+    const prompter = {
+      ask: async (p: string) => {
+        asked.push(p);
+        return 'pw';
+      },
+      notice: (t: string) => notices.push(t),
+    };
+    const h = host({ identityFiles: [], user: 'bob' });
+    const two = { ...h, authentication: { ...h.authentication, numberOfPasswordPrompts: 2 } };
+    const handler = (await createAuthProvider({ env: {}, prompter })(two)) as AuthHandler;
+    const sent = await requests(handler, ['password']);
+    expect(sent.map((m) => m.type)).toEqual(['none', 'password', 'password']);
+    expect(asked).toEqual(["bob@h's password: ", "bob@h's password: "]);
+    expect(notices).toEqual(['Permission denied, please try again.']);
+  });
+
+  it('hostbased, and gssapi-with-mic with Kerberos credentials, stop the connect by name when the server offers them', async () => {
+    const h = host({ identityFiles: [] });
+    const on = { ...h, authentication: { ...h.authentication, hostbased: true, gssapi: true } };
+    const run = async (env: NodeJS.ProcessEnv, methods: string[]) => {
+      const handler = (await createAuthProvider({ env })(on)) as AuthHandler;
+      const sent = await requests(handler, methods);
+      return { sent, err: explainAuthFailure(new AuthError('failed'), handler) };
+    };
+    // No credential cache: ssh sends no gssapi request and moves on; so does sshmux.
+    const noCache = await run({ KRB5CCNAME: `FILE:${path.join(dir, 'no-cache')}` }, ['gssapi-with-mic']);
+    expect(noCache.sent.map((m) => m.type)).toEqual(['none']);
+    expect(noCache.err.message).toContain('Permission denied (gssapi-with-mic).');
+    const cache = path.join(dir, 'krb5cc');
+    writeFileSync(cache, '');
+    const withCache = await run({ KRB5CCNAME: `FILE:${cache}` }, ['gssapi-with-mic', 'publickey']);
+    expect(withCache.err.kind).toBe('config');
+    expect(withCache.err.message).toContain('GSSAPIAuthentication yes is not supported by sshmux');
+    const hostbased = await run({}, ['hostbased']);
+    expect(hostbased.err.message).toContain('HostbasedAuthentication yes is not supported by sshmux');
+    // Not offered by the server: nothing to refuse.
+    expect((await run({ KRB5CCNAME: `FILE:${cache}` }, ['publickey'])).err.kind).toBe('auth');
+  });
+
+  it('refuses PubkeyAuthentication host-bound and KbdInteractiveDevices by name', async () => {
+    const h = host();
+    const provider = createAuthProvider({ env: {} });
+    await expect(
+      provider({ ...h, authentication: { ...h.authentication, pubkeyMode: 'host-bound' } }),
+    ).rejects.toThrow('PubkeyAuthentication host-bound is not supported by sshmux');
+    await expect(
+      provider({ ...h, authentication: { ...h.authentication, kbdInteractiveDevices: 'pam' } }),
+    ).rejects.toThrow('KbdInteractiveDevices is not supported by sshmux');
+  });
+
+  it('stopForPrompts (the daemon): an encrypted key or a password turn ends the connect with SSHMUX_ERR_AUTH_PROMPT', async () => {
+    const enc = makeKey(dir, 'id_enc3', 'ed25519', 'phrase');
+    const provider = createAuthProvider({ env: {}, stopForPrompts: true });
+    const keyFirst = (await provider(host({ identityFiles: [enc.file, a.file] }))) as AuthHandler;
+    // The encrypted key comes first: the connect stops there instead of skipping to the next key.
+    expect((await requests(keyFirst)).map((m) => m.type)).toEqual(['none']);
+    expect(explainAuthFailure(new AuthError('failed'), keyFirst).code).toBe('SSHMUX_ERR_AUTH_PROMPT');
+    const pw = (await provider(host({ identityFiles: [] }))) as AuthHandler;
+    await requests(pw, ['password']);
+    expect(explainAuthFailure(new AuthError('failed'), pw).code).toBe('SSHMUX_ERR_AUTH_PROMPT');
+    // BatchMode asks nobody anyway: the key is skipped as ssh skips it.
+    const batch = (await provider({
+      ...host({ identityFiles: [enc.file, a.file] }),
+      batchMode: true,
+    })) as AuthHandler;
+    expect(await offered(batch)).toEqual([a.blob]);
+  });
+
+  it('keyboard-interactive: name and instruction as notices, each question prefixed and echoed as the server asks', async () => {
+    const asked: [string, boolean][] = [];
+    const notices: string[] = [];
+    const answers = ['a1', 'a2'];
+    const prompter = {
+      ask: async (p: string, echo: boolean) => {
+        asked.push([p, echo]);
+        return answers.shift() ?? '';
+      },
+      notice: (t: string) => notices.push(t),
+    };
+    const h = host({ identityFiles: [], user: 'bob' });
+    const handler = (await createAuthProvider({ env: {}, prompter })(h)) as AuthHandler;
+    const none = await new Promise<AnyAuthMethod | false>((r) => handler(null, false, r));
+    expect(none).toMatchObject({ type: 'none' });
+    const kbd = await new Promise<AnyAuthMethod | false>((r) => handler(['keyboard-interactive'], false, r));
+    expect(kbd).toMatchObject({ type: 'keyboard-interactive', username: 'bob' });
+    const prompt = (kbd as { prompt: (...a: unknown[]) => void }).prompt;
+    const sent = await new Promise<string[]>((finish) =>
+      prompt(
+        'Name',
+        'Instr',
+        '',
+        [
+          { prompt: 'Code: ', echo: true },
+          { prompt: 'PIN: ', echo: false },
+        ],
+        finish,
+      ),
+    );
+    expect(sent).toEqual(['a1', 'a2']);
+    expect(asked).toEqual([
+      ['(bob@h) Code: ', true],
+      ['(bob@h) PIN: ', false],
+    ]);
+    expect(notices).toEqual(['Name', 'Instr']);
+  });
+
+  it('keyboard-interactive: a server that never asked a question is not tried a second time (sshconnect2.c)', async () => {
+    const prompter = { ask: async () => 'x', notice: () => {} };
+    const handler = (await createAuthProvider({ env: {}, prompter })(
+      host({ identityFiles: [] }),
+    )) as AuthHandler;
+    expect((await requests(handler, ['keyboard-interactive'])).map((m) => m.type)).toEqual([
+      'none',
+      'keyboard-interactive',
+    ]);
   });
 });
