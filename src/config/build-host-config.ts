@@ -222,6 +222,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
         : Object.freeze({ command: knownHostsCommand, tokens: Object.freeze(clientTokens(ctx)) }),
     connectionAttempts: attempts,
     tcpKeepAlive: first('tcpkeepalive', 'yes') === 'yes',
+    requiredRsaSize: Number(first('requiredrsasize', '1024')),
     bindAddress: store.first('bindaddress'),
     bindInterface: store.first('bindinterface'),
     addressFamily: first('addressfamily', 'any') as HostConfig['addressFamily'],

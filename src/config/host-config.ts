@@ -63,6 +63,8 @@ export interface HostConfig {
     | undefined;
   /** ConnectionAttempts: direct TCP connects tried, 1 s apart. @default 1 */
   readonly connectionAttempts?: number;
+  /** RequiredRSASize: RSA host and user keys shorter than this many bits are refused / skipped. @default 1024 */
+  readonly requiredRsaSize?: number;
   /** TCPKeepAlive: SO_KEEPALIVE on the TCP socket, with the system's timings. @default true */
   readonly tcpKeepAlive?: boolean;
   /** BindAddress (-b): local address of the direct TCP socket. */

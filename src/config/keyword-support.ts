@@ -20,23 +20,15 @@ export interface KeywordSupport {
   readonly accepted?: readonly string[];
   /** The feature, for the refusal message and docs/config.md. */
   readonly why: string;
-  /** Who is making it honoured (another helper's branch), for the lead. */
-  readonly planned?: string;
 }
 
 const honoured = (name: string, why: string): KeywordSupport => ({ name, status: 'honoured', why });
 const inert = (name: string, why: string): KeywordSupport => ({ name, status: 'inert', why });
-const refused = (
-  name: string,
-  accepted: readonly string[],
-  why: string,
-  planned?: string,
-): KeywordSupport => ({
+const refused = (name: string, accepted: readonly string[], why: string): KeywordSupport => ({
   name,
   status: 'refused-unless-default',
   accepted,
   why,
-  ...(planned !== undefined && { planned }),
 });
 
 const PER_LINE = new Set(['localforward', 'remoteforward', 'dynamicforward', 'certificatefile']);
@@ -160,7 +152,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   remotecommand: honoured('RemoteCommand', 'the remote command from the configuration'),
   remoteforward: refused('RemoteForward', [], 'remote port forwarding'),
   requesttty: honoured('RequestTTY', 'pseudo-terminal request (-t/-T and the keyword)'),
-  requiredrsasize: refused('RequiredRSASize', ['1024'], 'RSA key size limits (the default is not applied)'),
+  requiredrsasize: honoured('RequiredRSASize', 'shortest RSA host and user key accepted (never below 1024)'),
   revokedhostkeys: refused('RevokedHostKeys', [], 'revoked host key files'),
   securitykeyprovider: refused('SecurityKeyProvider', ['internal'], 'security key providers'),
   sendenv: honoured('SendEnv', 'environment sent'),

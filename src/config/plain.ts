@@ -71,6 +71,7 @@ export function plainHostConfig(options: PlainHostOptions): HostConfig {
     controlPersistSeconds: undefined,
     connectionAttempts: 1,
     tcpKeepAlive: true,
+    requiredRsaSize: 1024,
     bindAddress: undefined,
     bindInterface: undefined,
     addressFamily: 'any',

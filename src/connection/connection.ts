@@ -21,6 +21,7 @@ import {
 import { type Logger, silentLogger } from '../logger.js';
 import { type AuthHandler, explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
+import { rsaLengthAllowed } from '../security/rsa-size.js';
 import { algorithmsFor, usesKnownHostsOrder } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
@@ -232,6 +233,13 @@ export class Connection {
         // A different key in mid-connection is refused, as OpenSSH does.
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void): boolean | undefined => {
           if (this.#verifiedHostKey) return key.equals(this.#verifiedHostKey);
+          // RequiredRSASize, before anything else looks at the key (sshconnect2.c).
+          if (!rsaLengthAllowed(key, host.requiredRsaSize ?? 1024)) {
+            hostKeyError = new HostKeyError('Bad server host key: Invalid key length', {
+              destination: this.destination,
+            });
+            return false;
+          }
           pause();
           const peer = direct ? { address: (this.#socket as net.Socket | undefined)?.remoteAddress } : {};
           this.#options.hostKeyVerifier(key, host, peer).then(

@@ -14,6 +14,7 @@ import {
 } from './identity-files.js';
 import { OfferedIdentity } from './offered-identity.js';
 import type { PassphraseSource } from './passphrase.js';
+import { rsaLengthAllowed } from './rsa-size.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose `utils` by name.
 const { utils } = ssh2;
@@ -105,7 +106,13 @@ export async function publicKeyMethods(
     };
   const preferred: KeyTurn[] = [];
   const agentOnly: KeyTurn[] = [];
+  const requiredRsa = host.requiredRsaSize ?? 1024;
   for (const key of agentKeys) {
+    if (!rsaLengthAllowed(key.getPublicSSH(), requiredRsa)) {
+      // RequiredRSASize: ssh ignores such an agent key (and its file, if named) altogether.
+      report.notes.push(`ignoring ${describeKey(key)} agent key: shorter than RequiredRSASize`);
+      continue;
+    }
     const blob = key.getPublicSSH();
     const i = files.findIndex((f) => f.blob?.equals(blob));
     const matched = i >= 0 ? files.splice(i, 1)[0] : undefined;
@@ -133,6 +140,9 @@ export async function publicKeyMethods(
           ),
         );
         if ('error' in loaded) return skip(`${file}: ${loaded.error}`);
+        if (!rsaLengthAllowed(loaded.key.getPublicSSH(), host.requiredRsaSize ?? 1024)) {
+          return skip(`Skipping key ${file}: Invalid key length (RequiredRSASize)`);
+        }
         report.tried.push(`${file} ${describeKey(loaded.key)}`);
         // A key signed here (not through an agent) keeps ssh2's failure bookkeeping, partial success included.
         return { type: 'publickey', username: host.user, key: loaded.key };
