@@ -180,9 +180,8 @@ export function applyValue(out: SshArgs, flag: string, value: string): void {
       // ssh.c: a stdio forward turns the session off; -G does not print the forward itself.
       force(out, 'requesttty', 'false');
       force(out, 'sessiontype', 'none');
-      // ssh.c then also sets ClearAllForwardings and ExitOnForwardFailure for a stdio forward.
-      force(out, 'clearallforwardings', 'yes');
-      force(out, 'exitonforwardfailure', 'yes');
+      // ClearAllForwardings and ExitOnForwardFailure then default to yes (build-host-config.ts).
+      force(out, '#stdioforward', value);
       return;
     case 'S':
       force(out, 'controlpath', value);

@@ -12,7 +12,7 @@ const SHOWS_INFO = new Set(['INFO', 'VERBOSE', 'DEBUG', 'DEBUG2', 'DEBUG3']);
 export function ttyRefusedNotice(args: SshArgs, host: HostConfig, stdinIsTty: boolean): boolean {
   const e = host.effective;
   const requestTty = e?.get('requesttty')?.[0] ?? 'auto';
-  const hasCommand = args.command.length > 0 || e?.get('remotecommand') !== undefined;
+  const hasCommand = args.command.length > 0 || e?.get('remotecommand')?.[0] !== undefined;
   // Printed forms: RequestTTY yes is `true`, no is `false`.
   let tty = requestTty === 'true' || requestTty === 'force';
   if (!hasCommand) tty = requestTty !== 'false';

@@ -9,6 +9,17 @@ import { formatHop, parseProxyJump } from './proxy-jump.js';
 import type { NormalizedResolveOptions } from './resolve-options.js';
 import { clientTokens, expandPath, expandPercent, type TokenContext } from './tokens.js';
 
+/** Keywords whose value `none` is no value (readconf.c fill_default_options, CLEAR_ON_NONE). */
+const CLEARED_BY_NONE = [
+  'localcommand',
+  'remotecommand',
+  'proxycommand',
+  'controlpath',
+  'pkcs11provider',
+  'securitykeyprovider',
+  'knownhostscommand',
+];
+
 const DEFAULT_IDENTITY_FILES = [
   'id_rsa',
   'id_ecdsa',
@@ -134,8 +145,19 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     listenPath: f.listenPath && expandPercent(f.listenPath, clientTokens(ctx), 'forward path'),
     connectPath: f.connectPath && expandPercent(f.connectPath, clientTokens(ctx), 'forward path'),
   });
-  const locals = (store.get('#forwards-L') ?? []).map((j) => expandForward(JSON.parse(j) as Forward));
-  const remotes = (store.get('#forwards-R') ?? []).map((j) => expandForward(JSON.parse(j) as Forward));
+  // fill_default_options: a stdio forward (-W) makes ClearAllForwardings and ExitOnForwardFailure
+  // default to yes; ClearAllForwardings yes then drops every forward, wherever it came from.
+  const stdioDefault = store.has('#stdioforward') ? 'yes' : 'no';
+  put('clearallforwardings', [first('clearallforwardings', stdioDefault)]);
+  put('exitonforwardfailure', [first('exitonforwardfailure', stdioDefault)]);
+  const cleared = first('clearallforwardings', stdioDefault) === 'yes';
+  const forwards = (list: string): Forward[] =>
+    cleared ? [] : (store.get(list) ?? []).map((j) => expandForward(JSON.parse(j) as Forward));
+  const locals = forwards('#forwards-L');
+  const remotes = forwards('#forwards-R');
+  if (cleared) for (const k of ['localforward', 'remoteforward', 'dynamicforward']) put(k, undefined);
+  // fill_default_options' CLEAR_ON_NONE: `none` here means no value at all (not even the default).
+  for (const k of CLEARED_BY_NONE) if (store.first(k)?.toLowerCase() === 'none') put(k, []);
   if (locals.length > 0) {
     const printed = locals.map(printedLocal);
     put(
@@ -154,7 +176,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     );
   // ssh.c expands RemoteCommand's % tokens before -G prints it.
   const remoteCommand = store.first('remotecommand');
-  if (remoteCommand !== undefined)
+  if (remoteCommand !== undefined && remoteCommand.toLowerCase() !== 'none')
     put('remotecommand', [expandPercent(remoteCommand, clientTokens(ctx), 'RemoteCommand')]);
   // fill_default_options: UpdateHostKeys defaults on only without VerifyHostKeyDNS and with the default known_hosts.
   if (!store.has('updatehostkeys')) {

@@ -74,13 +74,9 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   forwardx11trusted: inert('ForwardX11Trusted', 'only used by ForwardX11'),
   gatewayports: inert('GatewayPorts', 'only used by forwardings'),
   globalknownhostsfile: honoured('GlobalKnownHostsFile', 'system known_hosts files'),
-  // Debian's /etc/ssh/ssh_config sets `GSSAPIAuthentication yes` for every host: refusing it would
-  // refuse every connection there. sshmux does not try GSSAPI; without a Kerberos ticket ssh's
-  // attempt fails and it goes on to public keys, which is what sshmux does.
-  gssapiauthentication: refused(
+  gssapiauthentication: honoured(
     'GSSAPIAuthentication',
-    ['no', 'yes'],
-    'GSSAPI authentication (not tried by sshmux; `yes` is accepted as Debian sets it by default)',
+    'GSSAPI authentication: skipped where ssh skips it (no ticket, not offered), refused by name where ssh would use it',
   ),
   gssapiclientidentity: inert('GSSAPIClientIdentity', 'only used by GSSAPIAuthentication'),
   gssapidelegatecredentials: inert('GSSAPIDelegateCredentials', 'only used by GSSAPIAuthentication'),
@@ -92,7 +88,10 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   hashknownhosts: honoured('HashKnownHosts', 'hashed names for new known_hosts lines'),
   host: honoured('Host', 'the destination as typed'),
   hostbasedacceptedalgorithms: inert('HostbasedAcceptedAlgorithms', 'only used by HostbasedAuthentication'),
-  hostbasedauthentication: refused('HostbasedAuthentication', ['no'], 'host-based authentication'),
+  hostbasedauthentication: honoured(
+    'HostbasedAuthentication',
+    'host-based authentication: skipped where ssh skips it, refused by name where ssh would use it',
+  ),
   hostkeyalgorithms: honoured('HostKeyAlgorithms', 'host key algorithm list'),
   hostkeyalias: honoured('HostKeyAlias', 'known_hosts name'),
   hostname: honoured('HostName', 'the host connected to'),
@@ -195,7 +194,7 @@ export function assertConnectable(host: HostConfig): void {
     const value = PER_LINE.has(keyword) ? (values[0] ?? '') : values.join(' ');
     if (row.accepted?.includes(value)) continue;
     throw new ConfigError(
-      `${row.name} ${value} is not supported (${row.why}); remove it or use OpenSSH's ssh`,
+      `${row.name} ${value} is not supported by sshmux (${row.why}); remove it or use OpenSSH's ssh`,
       { destination: host.originalHost },
     );
   }

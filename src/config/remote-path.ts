@@ -39,5 +39,7 @@ export function parseRemotePath(spec: string): RemotePath {
     throw new ConfigError(`Expected a remote path like host:/dir (scp syntax), got \`${spec}\``);
   }
   const dest = spec.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  // `[]:x` (or `user@[]:x`): brackets around nothing name no host.
+  if (dest === '' || /(^|@)\[\]$/.test(dest)) throw new ConfigError(`Missing host in \`${spec}\``);
   return { dest, path: spec.slice(colon + 1) || '.' };
 }

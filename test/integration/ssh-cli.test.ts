@@ -65,7 +65,7 @@ describe('sshmux ssh (in-process, no daemon)', () => {
     expect(r.code).toBe(255);
     expect(r.stdout.toString()).toBe('');
     expect(r.stderr).toBe(
-      "sshmux: ForwardAgent yes is not supported (agent forwarding); remove it or use OpenSSH's ssh\n",
+      "sshmux: ForwardAgent yes is not supported by sshmux (agent forwarding); remove it or use OpenSSH's ssh\n",
     );
     expect(await sshd.countLogins()).toBe(logins);
   });

@@ -85,7 +85,7 @@ describe('assertConnectable', () => {
     const h = await resolve('Host h\n  ForwardX11 yes\n');
     expect(() => assertConnectable(h)).toThrow(ConfigError);
     expect(() => assertConnectable(h)).toThrow(
-      "ForwardX11 yes is not supported (X11 forwarding); remove it or use OpenSSH's ssh",
+      "ForwardX11 yes is not supported by sshmux (X11 forwarding); remove it or use OpenSSH's ssh",
     );
     const p = await resolve('', [['ForwardAgent', 'yes']]);
     expect(() => assertConnectable(p)).toThrow(/^ForwardAgent yes is not supported/);
@@ -109,7 +109,7 @@ describe('assertConnectable', () => {
     const h = await resolve('ForwardAgent yes\n');
     await using pool = new SshPool();
     await expect(pool.exec(h, ['true'])).rejects.toThrow(
-      /^ForwardAgent yes is not supported \(agent forwarding\)/,
+      /^ForwardAgent yes is not supported by sshmux \(agent forwarding\)/,
     );
   });
 });

@@ -43,7 +43,7 @@ describe('keywords sshmux cannot honour yet', () => {
     const r = await run(['-F', '/dev/null', '-o', 'ForwardX11=yes', 'h', 'true']);
     expect(r.status).toBe(255);
     expect(r.stderr).toBe(
-      "sshmux: ForwardX11 yes is not supported (X11 forwarding); remove it or use OpenSSH's ssh\n",
+      "sshmux: ForwardX11 yes is not supported by sshmux (X11 forwarding); remove it or use OpenSSH's ssh\n",
     );
     const g = await run(['-G', '-F', '/dev/null', '-o', 'ForwardX11=yes', 'h']);
     expect(g.status).toBe(0);

@@ -26,3 +26,11 @@ describe('parseRemotePath', () => {
     },
   );
 });
+
+describe('parseRemotePath regressions', () => {
+  it('refuses empty brackets as a host (`[]::1`, found by the fuzz test)', () => {
+    expect(() => parseRemotePath('[]::1')).toThrow(ConfigError);
+    expect(() => parseRemotePath('u@[]:x')).toThrow(ConfigError);
+    expect(parseRemotePath('[::1]:x')).toEqual({ dest: '::1', path: 'x' });
+  });
+});

@@ -345,6 +345,35 @@ const FILES: DiffCase[] = [
     files: { config: 'ProxyJump j\nCanonicalizePermittedCNAMEs *.a.example:*.b.example,*.c.example\n' },
     argv: ['-G', 'h'],
   },
+  // fill_default_options' CLEAR_ON_NONE: `none` is no value at all (found merging the auth branch).
+  ...[
+    'RemoteCommand',
+    'LocalCommand',
+    'ProxyCommand',
+    'ControlPath',
+    'KnownHostsCommand',
+    'PKCS11Provider',
+    'SecurityKeyProvider',
+  ].map(
+    (k): DiffCase => ({
+      name: `${k} none clears it`,
+      files: { config: `Host h\n  ${k} none\nHost *\n  ${k} /bin/true\n` },
+      argv: ['-G', 'h'],
+    }),
+  ),
+  { name: 'RemoteCommand none on the command line', argv: ['-G', '-o', 'RemoteCommand=none', 'h'] },
+  {
+    name: 'ClearAllForwardings yes clears -L, -R, -D and forwards from files',
+    files: {
+      config: 'LocalForward 1234 localhost:22\nRemoteForward 2345 localhost:22\nDynamicForward 3456\n',
+    },
+    argv: ['-G', '-o', 'ClearAllForwardings=yes', '-L', '5678:localhost:22', '-D', '6789', 'h'],
+  },
+  { name: '-W clears forwards by default', argv: ['-G', '-W', 'x:22', '-L', '5678:localhost:22', 'h'] },
+  {
+    name: '-W with ClearAllForwardings no keeps them',
+    argv: ['-G', '-W', 'x:22', '-o', 'ClearAllForwardings=no', '-L', '5678:localhost:22', 'h'],
+  },
   {
     name: 'ProxyJump none',
     files: { config: 'Host h\n  ProxyJump none\nHost *\n  ProxyJump j\n' },
