@@ -10,6 +10,12 @@ export { BtrfsTransferError, type TransferSide } from './btrfs/transfer-error.js
 export type { AuthSettings } from './config/auth-options.js';
 export { parseDestination } from './config/destination.js';
 export type { HostConfig, PlainHostOptions, StrictHostKeyChecking } from './config/host-config.js';
+export {
+  assertConnectable,
+  KEYWORD_SUPPORT,
+  type KeywordStatus,
+  type KeywordSupport,
+} from './config/keyword-support.js';
 export { plainHostConfig } from './config/plain.js';
 export { parseRemotePath, type RemotePath } from './config/remote-path.js';
 export { resolveHostConfig } from './config/resolve.js';
