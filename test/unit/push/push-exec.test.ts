@@ -45,6 +45,9 @@ describe('push over exec channels (remote scripts run by the local sh)', () => {
   it('continues a leftover temporary file whose prefix matches, and starts over when it does not', async () => {
     const name = 'sparse.img';
     writeFileSync(path.join(src, name), Buffer.alloc(3 << 20, 7));
+    // The tree's own sparse.img may have been written within this same second: size and mtime
+    // would then say "unchanged" and nothing would be pushed (a flake seen in loaded CI runs).
+    utimesSync(path.join(src, name), new Date(), new Date(Date.now() + 3_000));
     const tmp = path.join(dst, `.${name}.sshmux-partial`);
     writeFileSync(tmp, Buffer.alloc(1 << 20, 7));
     const resumed = await push(runner, src, tree, { transport: 'exec' });
