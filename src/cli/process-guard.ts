@@ -1,10 +1,9 @@
 // No imports but Node's own and a leaf module: this runs before any other code of the CLI or the
 // daemon, so that no signal can reach Node's default handlers while the rest loads.
 import { createRequire } from 'node:module';
-import { constants } from 'node:os';
-import { runDeathHooks } from '../death-hooks.js';
+import { dieBySignal } from '../death-hooks.js';
 
-export { onDeathBySignal } from '../death-hooks.js';
+export { dieBySignal, onDeathBySignal } from '../death-hooks.js';
 
 /**
  * Signals whose default action ends ssh (so it must end us too, by the same signal), but whose
@@ -16,20 +15,6 @@ const GUARDED: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 
 /** Inspector flags Node honours in NODE_OPTIONS. */
 const INSPECT_FLAG = /^--(inspect(-brk|-wait)?|inspect-port|debug-port|inspect-publish-uid)(=.*)?$/;
-
-/**
- * End the process as the default action of `signal` would, after the clean-up hooks: the parent
- * sees "killed by signal" (128+n in a shell), as with ssh.
- */
-export function dieBySignal(signal: NodeJS.Signals): void {
-  runDeathHooks();
-  // With no listener left, libuv puts the default disposition back, and the signal is delivered
-  // again, this time with its default action (Node's own SIGINT/SIGTERM handler re-raises too).
-  process.removeAllListeners(signal);
-  process.kill(process.pid, signal);
-  // Platforms where that does not end us (Windows emulates few signals): the shell's status.
-  setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 200).unref();
-}
 
 /** NODE_OPTIONS without its inspector flags (space-separated words, as Node splits it). */
 export function withoutInspectFlags(nodeOptions: string): string {

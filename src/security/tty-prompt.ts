@@ -1,5 +1,6 @@
 import { openSync } from 'node:fs';
 import tty from 'node:tty';
+import { interruptAsTerminalWould } from '../death-hooks.js';
 import { AbortedError, LocalError } from '../errors.js';
 import type { HostKeyPrompt, HostKeyQuestion } from './verify-host-key.js';
 
@@ -9,6 +10,12 @@ export interface PromptIo {
   output: NodeJS.WritableStream;
   /** Releases the terminal after the prompt. */
   close?: () => void;
+  /**
+   * What Ctrl-C does once the terminal is restored, besides rejecting: the real terminal raises
+   * SIGINT on this process, as the keypress would have outside raw mode (readpassphrase re-sends
+   * it too, so ssh dies of it). @default nothing
+   */
+  interrupt?: () => void;
 }
 
 /** Open the controlling terminal; OpenSSH reads answers there, never from stdin (which may carry data). */
@@ -28,6 +35,7 @@ export function openTty(): PromptIo {
   return {
     input,
     output,
+    interrupt: interruptAsTerminalWould,
     close: () => {
       input.destroy();
       output.destroy();
@@ -66,6 +74,7 @@ export function readLine(io: PromptIo, prompt: string, echo: boolean): Promise<s
         }
         if (ch === '\u0003') {
           done(new AbortedError('Prompt interrupted'));
+          io.interrupt?.();
           return;
         }
         if (ch === '\u0004' && text === '') {

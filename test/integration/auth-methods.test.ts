@@ -84,6 +84,18 @@ describe.each(MODES)('authentication methods as OpenSSH 9.2 (sshmux %s)', (mode)
     }
   });
 
+  it('on a terminal: Ctrl-C at the password prompt ends the client by SIGINT, as ssh', async () => {
+    const args = ['-o', 'PreferredAuthentications=password'];
+    const env = { SSH_ASKPASS_REQUIRE: '' };
+    const type = { after: "backup@127.0.0.1's password: ", text: '\u0003' };
+    const ssh = await clients.run('ssh', args, 'echo in', env, { terminal: true, type });
+    const ours = await clients.run(mode, args, 'echo in', env, { terminal: true, type });
+    // script -e reports a death by signal n as 128+n, like a shell.
+    expect(ssh.code).toBe(130);
+    expect(ours.code).toBe(ssh.code);
+    expect(ours.stdout).not.toContain('in\r\n');
+  });
+
   it('a wrong password: NumberOfPasswordPrompts prompts, then 255 with ssh wording', async () => {
     const args = ['-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=2'];
     const env = { ASKPASS_ANSWER: 'wrong' };

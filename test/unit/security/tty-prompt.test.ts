@@ -51,6 +51,20 @@ describe('passphrases', () => {
     await expect(ttyPassphrase('/k', fakeTty('\u0003').open)).rejects.toMatchObject({ kind: 'aborted' });
   });
 
+  it("Ctrl-C calls the terminal's interrupt once the terminal is restored (the real one raises SIGINT)", async () => {
+    const t = fakeTty('\u0003');
+    const events: string[] = [];
+    const open = (): PromptIo => {
+      const io = t.open();
+      const input = io.input as PromptIo['input'];
+      input.setRawMode = (raw: boolean) => events.push(raw ? 'raw' : 'restored');
+      input.isTTY = true;
+      return { ...io, interrupt: () => events.push('interrupt') };
+    };
+    await expect(ttyPassphrase('/k', open)).rejects.toMatchObject({ kind: 'aborted' });
+    expect(events).toEqual(['raw', 'restored', 'interrupt']);
+  });
+
   it('cliPassphraseSource: SSHMUX_PASSPHRASE first, the terminal otherwise, never under BatchMode', async () => {
     const host = plainHostConfig({ host: 'h' });
     expect(await cliPassphraseSource({ env: { SSHMUX_PASSPHRASE: 'p' } })('/k', host)).toBe('p');
