@@ -7,7 +7,7 @@ import {
   OPENSSH_FLAGS,
   OPENSSH_WITH_VALUE,
   resetFlagState,
-  SUPPORTED,
+  usageFail,
 } from './ssh-flags.js';
 
 /** `-O` control commands sshmux implements (OpenSSH's names). */
@@ -111,7 +111,7 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
   out.command = argv.slice(i);
   if (destination === undefined || destination === '') {
     if (out.control !== undefined) return out;
-    fail('missing destination ([user@]host or ssh://[user@]host[:port])');
+    usageFail();
   }
   return out;
 }
@@ -125,14 +125,14 @@ function parseCluster(argv: readonly string[], i: number, out: SshArgs): number 
       let value = word.slice(j + 1);
       let next = i + 1;
       if (value === '') {
-        if (next >= argv.length) fail(`option -${flag} needs a value`);
+        if (next >= argv.length) usageFail(`option requires an argument -- ${flag}`);
         value = argv[next]!;
         next++;
       }
       applyValue(out, flag, value);
       return next;
     }
-    if (!OPENSSH_FLAGS.has(flag)) fail(`unknown option -${flag} (supported: ${SUPPORTED})`);
+    if (!OPENSSH_FLAGS.has(flag)) usageFail(`unknown option -- ${flag}`);
     applyFlag(out, flag);
     if (out.version) return i + 1;
   }

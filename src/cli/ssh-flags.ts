@@ -70,6 +70,23 @@ export function knownNames(kind: 'ciphers' | 'macs', list: string): boolean {
 export const SUPPORTED =
   '-p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
 
+/** ssh.c's usage(), word for word (fprintf'd to stderr). */
+export const SSH_USAGE = `usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface]
+           [-b bind_address] [-c cipher_spec] [-D [bind_address:]port]
+           [-E log_file] [-e escape_char] [-F configfile] [-I pkcs11]
+           [-i identity_file] [-J [user@]host[:port]] [-L address]
+           [-l login_name] [-m mac_spec] [-O ctl_cmd] [-o option] [-p port]
+           [-Q query_option] [-R address] [-S ctl_path] [-W host:port]
+           [-w local_tun[:remote_tun]] destination [command [argument ...]]`;
+
+/**
+ * A command line ssh's getopt rejects: getopt's own line (`unknown option -- Z`, which glibc
+ * writes with `\r\n` here because ssh has set up its log by then), then the usage text; 255.
+ */
+export function usageFail(getoptLine?: string): never {
+  throw sshConfigError(`${getoptLine === undefined ? '' : `${getoptLine}\r\n`}${SSH_USAGE}`, { plain: true });
+}
+
 export function fail(message: string): never {
   throw new ConfigError(`sshmux ssh: ${message}`);
 }
@@ -222,7 +239,8 @@ export function applyValue(out: SshArgs, flag: string, value: string): void {
     }
     case 'O':
       if (value !== 'check' && value !== 'exit' && value !== 'stop') {
-        fail(`unsupported control command -O ${value} (supported: check, exit, stop)`);
+        if (!['forward', 'cancel', 'proxy'].includes(value)) sshFail('Invalid multiplex command.', true);
+        fail(`control command -O ${value} is not supported by sshmux (supported: check, exit, stop)`);
       }
       out.control = value;
       return;

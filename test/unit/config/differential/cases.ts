@@ -513,6 +513,15 @@ export const JUMP_CASES: readonly DiffCase[] = [
   'ssh://u@j:2',
   'j1,j2,u@j3:2200',
 ].map((j) => ({ name: `-J ${j}`, argv: ['-G', '-J', j, 'h'] }));
+/** What ssh's getopt and main() reject before reading any configuration: the usage text. */
+export const USAGE_CASES: readonly DiffCase[] = [
+  { name: 'unknown option letter', argv: ['-G', '-Z', 'h'] },
+  { name: 'no arguments at all', argv: [] },
+  { name: 'no destination with -G', argv: ['-G'] },
+  { name: 'an option missing its value at the end', argv: ['-G', 'h', '-p'] },
+  { name: 'an unknown -O command', argv: ['-O', 'foo', 'h'] },
+];
+
 export const CASES: readonly DiffCase[] = [
   ...UNKNOWN,
   ...KEYWORD_CASES,
@@ -522,4 +531,5 @@ export const CASES: readonly DiffCase[] = [
   ...DASH_O_CASES,
   ...QUERY_CASES,
   ...FLAG_ERROR_CASES,
+  ...USAGE_CASES,
 ];
