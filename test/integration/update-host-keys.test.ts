@@ -78,9 +78,11 @@ describe('UpdateHostKeys as OpenSSH 9.2', () => {
     await sshd?.stop();
   });
 
-  const args = (file: string, extra: string[]) => [
+  // `extra` comes first: the first value of a keyword wins, in ssh and in sshmux.
+  const args = (files: string[], extra: string[]) => [
     '-F',
     'none',
+    ...extra,
     '-i',
     sshd.keyPath,
     '-o',
@@ -90,8 +92,7 @@ describe('UpdateHostKeys as OpenSSH 9.2', () => {
     '-o',
     'StrictHostKeyChecking=yes',
     '-o',
-    `UserKnownHostsFile=${file}`,
-    ...extra,
+    `UserKnownHostsFile=${files.join(' ')}`,
     '-p',
     String(sshd.port),
     `root@${sshd.host}`,
@@ -99,31 +100,42 @@ describe('UpdateHostKeys as OpenSSH 9.2', () => {
   ];
 
   /** Run the three clients on three copies of `text`; returns the three final entry lists. */
-  async function runAll(text: string, extra: string[]): Promise<string[][]> {
-    const files = ['openssh', 'direct', 'daemon'].map((n) =>
-      path.join(box.runtimeDir, `kh.${n}.${Date.now()}`),
+  /**
+   * Run the three clients, each on its own copies of `texts` (the UserKnownHostsFile list);
+   * returns each client's final entries, file by file.
+   */
+  async function runAll(texts: string[], extra: string[]): Promise<[string[][], string[][], string[][]]> {
+    const stamp = Date.now();
+    const sets = ['openssh', 'direct', 'daemon'].map((n) =>
+      texts.map((_, i) => path.join(box.runtimeDir, `kh.${n}.${stamp}.${i}`)),
     );
-    for (const f of files) writeFileSync(f, text, { mode: 0o600 });
-    const o = await openssh(args(files[0]!, extra));
+    for (const files of sets) {
+      for (const [i, f] of files.entries()) writeFileSync(f, texts[i]!, { mode: 0o600 });
+    }
+    const o = await openssh(args(sets[0]!, extra));
     expect(o.code, o.stderr).toBe(0);
-    const d = await box.run(args(files[1]!, extra), { env: { SSHMUX_NO_DAEMON: '1' } });
+    const d = await box.run(args(sets[1]!, extra), { env: { SSHMUX_NO_DAEMON: '1' } });
     expect(d.code, d.stderr).toBe(0);
-    const m = await box.run(args(files[2]!, extra));
+    const m = await box.run(args(sets[2]!, extra));
     expect(m.code, m.stderr).toBe(0);
-    return Promise.all(files.map((f) => settled(f)));
+    const [o2, d2, m2] = await Promise.all(sets.map((files) => Promise.all(files.map((f) => settled(f)))));
+    return [o2!, d2!, m2!];
   }
 
   const all = () => sshd.hostKeys.map((k) => `${name} ${k.split(' ')[1]}`).sort();
 
   it('learns the other host keys into the first file, as ssh does', async () => {
-    const [o, d, m] = await runAll(`${name} ${ed}\n`, ['-o', 'UpdateHostKeys=yes']);
+    const [[o], [d], [m]] = await runAll([`${name} ${ed}\n`], ['-o', 'UpdateHostKeys=yes']);
     expect(o).toEqual(all());
     expect(d).toEqual(o);
     expect(m).toEqual(o);
   });
 
   it('removes a key the server no longer has, as ssh does', async () => {
-    const [o, d, m] = await runAll(`${name} ${ed}\n${name} ${fakeKey}\n`, ['-o', 'UpdateHostKeys=yes']);
+    const [[o], [d], [m]] = await runAll(
+      [`${name} ${ed}\n${name} ${fakeKey}\n`],
+      ['-o', 'UpdateHostKeys=yes'],
+    );
     expect(o).toEqual(all());
     expect(d).toEqual(o);
     expect(m).toEqual(o);
@@ -134,17 +146,38 @@ describe('UpdateHostKeys as OpenSSH 9.2', () => {
     const files = ['o', 'd'].map((n) => path.join(box.runtimeDir, `kh.v.${n}`));
     for (const f of files) writeFileSync(f, text, { mode: 0o600 });
     const extra = ['-v', '-o', 'UpdateHostKeys=yes'];
-    const o = await openssh(args(files[0]!, extra));
-    const d = await box.run(args(files[1]!, extra), { env: { SSHMUX_NO_DAEMON: '1' } });
+    const o = await openssh(args([files[0]!], extra));
+    const d = await box.run(args([files[1]!], extra), { env: { SSHMUX_NO_DAEMON: '1' } });
     const said = (stderr: string) =>
       (stderr.match(/(Learned new|Deprecating obsolete) hostkey: \S+ SHA256:\S+/g) ?? []).sort();
     expect(said(o.stderr)).toHaveLength(3);
     expect(said(d.stderr)).toEqual(said(o.stderr));
   });
 
+  it('moves this host to the first file: its lines leave the other files, as ssh does', async () => {
+    const rsaKey = sshd.hostKeys.find((k) => k.startsWith('ssh-rsa '))!;
+    const second = `# kept\nother.example ${fakeKey}\n${name} ${rsaKey}\n`;
+    const [o, d, m] = await runAll([`${name} ${ed}\n`, second], ['-o', 'UpdateHostKeys=yes']);
+    expect(o[0]).toEqual(all());
+    expect(o[1]).toEqual([`other.example ${fakeKey.split(' ')[1]}`]);
+    expect(d).toEqual(o);
+    expect(m).toEqual(o);
+  });
+
+  it('learns nothing when the host key was only now accepted (accept-new), as ssh does', async () => {
+    const [[o], [d], [m]] = await runAll(
+      [''],
+      ['-o', 'StrictHostKeyChecking=accept-new', '-o', 'UpdateHostKeys=yes'],
+    );
+    // Only the key the handshake used is recorded: ssh does not trust it enough to learn more.
+    expect(o).toHaveLength(1);
+    expect(d).toEqual(o);
+    expect(m).toEqual(o);
+  });
+
   it('changes nothing under UpdateHostKeys=no', async () => {
     const text = `${name} ${ed}\n${name} ${fakeKey}\n`;
-    const [o, d, m] = await runAll(text, ['-o', 'UpdateHostKeys=no']);
+    const [[o], [d], [m]] = await runAll([text], ['-o', 'UpdateHostKeys=no']);
     expect(o).toEqual(entries2(text));
     expect(d).toEqual(o);
     expect(m).toEqual(o);
@@ -152,7 +185,7 @@ describe('UpdateHostKeys as OpenSSH 9.2', () => {
 
   it('skips the update when a wildcard line names the host, as ssh does', async () => {
     const text = `${name} ${ed}\n[127.0.0.*]:${sshd.port} ${fakeKey}\n`;
-    const [o, d, m] = await runAll(text, ['-o', 'UpdateHostKeys=yes']);
+    const [[o], [d], [m]] = await runAll([text], ['-o', 'UpdateHostKeys=yes']);
     expect(o).toEqual(entries2(text));
     expect(d).toEqual(o);
     expect(m).toEqual(o);
