@@ -23,6 +23,10 @@ function acceptedByHostKeyAlgorithms(type: string, algs: readonly string[]): boo
   return matchPatternList(type, list) === 1;
 }
 
+function isLoopback(address: string): boolean {
+  return address.replace(/^::ffff:/i, '').startsWith('127.') || address === '::1';
+}
+
 /** hostspec_is_complex: wildcards, or more than `host,ip`. */
 function isComplex(hosts: string): boolean {
   if (/[*?]/.test(hosts)) return true;
@@ -79,8 +83,14 @@ async function apply(host: HostConfig, ann: HostKeyAnnouncement, log: Logger): P
   }
   if (keys.length === 0) return void log.debug('client_input_hostkeys: server sent no hostkeys');
   const hostStr = host.hostKeyAlias ?? knownHostsName(host.hostname, host.port);
+  // sshconnect.c turns CheckHostIP off for a loopback peer, a proxied connection, or a host given
+  // by the very address (`[ip]:port` compared with the bare host name, as ssh compares them).
+  const address = ann.address;
+  const ipName = address === undefined ? undefined : knownHostsName(address, host.port);
   const ipStr =
-    host.checkHostIp && ann.address !== undefined ? knownHostsName(ann.address, host.port) : undefined;
+    host.checkHostIp && address !== undefined && !isLoopback(address) && host.hostname !== ipName
+      ? ipName
+      : undefined;
 
   const match = keys.map(() => ({ host: false, ip: false }));
   const old: Buffer[] = [];

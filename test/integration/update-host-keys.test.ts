@@ -175,6 +175,16 @@ describe('UpdateHostKeys as OpenSSH 9.2', () => {
     expect(m).toEqual(o);
   });
 
+  it('under CheckHostIP to a loopback peer writes no address (ssh turns the check off there)', async () => {
+    const [[o], [d], [m]] = await runAll(
+      [`${name} ${ed}\n`],
+      ['-o', 'CheckHostIP=yes', '-o', 'UpdateHostKeys=yes'],
+    );
+    expect(o).toEqual(all());
+    expect(d).toEqual(o);
+    expect(m).toEqual(o);
+  });
+
   it('changes nothing under UpdateHostKeys=no', async () => {
     const text = `${name} ${ed}\n${name} ${fakeKey}\n`;
     const [[o], [d], [m]] = await runAll([text], ['-o', 'UpdateHostKeys=no']);

@@ -129,6 +129,12 @@ describe('updateHostKeys', () => {
     expect(read(other.files[0]!)).toBe(text);
   });
 
+  it('leaves the address out for a loopback peer, as ssh turns CheckHostIP off there', async () => {
+    const { host, files } = setup([`${line('[h]:2222', ed)}\n`], { checkHostIp: true });
+    await updateHostKeys(host, { announced: [ed, rsa], proven: [ed, rsa], address: '127.0.0.1' });
+    expect(read(files[0]!)).toBe(`${line('[h]:2222', ed)}\n${line('[h]:2222', rsa)}\n`);
+  });
+
   it('hashes the new lines under HashKnownHosts', async () => {
     const { host, files } = setup([`${line('[h]:2222', ed)}\n`], { hashKnownHosts: true });
     await updateHostKeys(host, proven);
