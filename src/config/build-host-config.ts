@@ -226,6 +226,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     hostKeyAlias,
     checkHostIp: first('checkhostip', 'no') === 'yes',
     hashKnownHosts: first('hashknownhosts', 'no') === 'yes',
+    updateHostKeys: first('updatehostkeys', 'false') === 'true',
     batchMode: first('batchmode', 'no') === 'yes',
     ciphers: algorithms.ciphers,
     kexAlgorithms: algorithms.kexalgorithms,

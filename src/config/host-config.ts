@@ -41,6 +41,8 @@ export interface HostConfig {
   readonly hostKeyAlias: string | undefined;
   readonly checkHostIp: boolean;
   readonly hashKnownHosts: boolean;
+  /** UpdateHostKeys yes/true: learn the keys the server announces (`ask` is refused). @default false */
+  readonly updateHostKeys?: boolean;
   readonly batchMode: boolean;
   /** Final algorithm lists after +/-/^ modifiers, in OpenSSH names. Empty = ssh2 defaults. */
   readonly ciphers: readonly string[];

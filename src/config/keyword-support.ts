@@ -167,10 +167,11 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   tcpkeepalive: honoured('TCPKeepAlive', 'SO_KEEPALIVE on the TCP socket'),
   tunnel: refused('Tunnel', ['false'], 'tun device forwarding'),
   tunneldevice: inert('TunnelDevice', 'only used by Tunnel'),
+  // `yes`/`true` and `no` are applied (src/security/update-host-keys.ts); only `ask`'s prompt is missing.
   updatehostkeys: refused(
     'UpdateHostKeys',
     ['true', 'false'],
-    'learning new host keys (sshmux never updates known_hosts from the server: `true` behaves as `false`)',
+    'asking before updating known_hosts; `yes` and `no` are honoured',
   ),
   user: honoured('User', 'the remote user'),
   userknownhostsfile: honoured('UserKnownHostsFile', 'user known_hosts files'),

@@ -22,6 +22,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import { type AuthHandler, explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
 import { rsaLengthAllowed } from '../security/rsa-size.js';
+import { knownInUserFiles, updateHostKeys } from '../security/update-host-keys.js';
 import { algorithmsFor, usesKnownHostsOrder } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
@@ -109,6 +110,9 @@ export class Connection {
   /** The server host key accepted at connect; re-keys must present the same one. */
   #verifiedHostKey: Buffer | undefined;
   #keepalive: Keepalive | undefined;
+  /** Whether the server's hostkeys-00 announcement may update known_hosts (UpdateHostKeys). */
+  #updateHostKeys = false;
+  #peerAddress: string | undefined;
 
   constructor(host: HostConfig, options: ConnectionOptions) {
     this.id = options.id ?? nextId++;
@@ -242,17 +246,27 @@ export class Connection {
           }
           pause();
           const peer = direct ? { address: (this.#socket as net.Socket | undefined)?.remoteAddress } : {};
-          this.#options.hostKeyVerifier(key, host, peer).then(
-            () => {
-              this.#verifiedHostKey = Buffer.from(key);
-              arm();
-              verify(true);
-            },
-            (err: unknown) => {
-              hostKeyError = err;
-              verify(false);
-            },
-          );
+          this.#peerAddress = peer.address;
+          // UpdateHostKeys needs the key known before this check (sshconnect.c's hostkey_trusted):
+          // one only now accepted under accept-new or no does not count; one confirmed at `ask` does.
+          const known = host.updateHostKeys ? knownInUserFiles(host, key) : Promise.resolve(false);
+          known
+            .then(async (before) => {
+              await this.#options.hostKeyVerifier(key, host, peer);
+              this.#updateHostKeys =
+                before || (host.strictHostKeyChecking === 'ask' && (await knownInUserFiles(host, key)));
+            })
+            .then(
+              () => {
+                this.#verifiedHostKey = Buffer.from(key);
+                arm();
+                verify(true);
+              },
+              (err: unknown) => {
+                hostKeyError = err;
+                verify(false);
+              },
+            );
           return undefined;
         },
       };
@@ -320,8 +334,31 @@ export class Connection {
       this.#log.debug({ err }, 'connection error');
     });
     this.#client.once('close', () => this.#markClosed());
+    if (this.#updateHostKeys) this.#watchHostKeys();
     if (this.#keepalive?.supported) this.#keepalive.start();
     this.unrefIfIdle();
+  }
+
+  /**
+   * ssh2 proves every announced key and emits only the proven ones; ssh asks proof only for new
+   * keys and needs the whole announcement, so the list ssh2 sends for proving is noted on the way.
+   */
+  #watchHostKeys(): void {
+    const proto = (
+      this.#client as unknown as { _protocol?: { openssh_hostKeysProve?: (k: unknown[]) => void } }
+    )._protocol;
+    const prove = proto?.openssh_hostKeysProve;
+    if (!proto || typeof prove !== 'function') return;
+    let announced: Buffer[] | undefined;
+    proto.openssh_hostKeysProve = (keys: unknown[]) => {
+      announced = keys.map((k) => (k as { getPublicSSH(): Buffer }).getPublicSSH());
+      prove.call(proto, keys);
+    };
+    this.#client.once('hostkeys', (keys: { getPublicSSH(): Buffer }[]) => {
+      if (announced === undefined) return;
+      const ann = { announced, proven: keys.map((k) => k.getPublicSSH()), address: this.#peerAddress };
+      void updateHostKeys(this.host, ann, this.#log);
+    });
   }
 
   /** A transport that can say why it ended (a ProxyCommand that exited) explains a failed handshake. */
