@@ -7,6 +7,7 @@ import type { PtyOptions } from '../pool/types.js';
 import { createAuthProvider } from '../security/auth.js';
 import { cliAuthPrompter } from '../security/cli-prompter.js';
 import { cliPassphraseSource } from '../security/passphrase.js';
+import { terminalSafe } from '../security/terminal-text.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
 import { runLocalCommand } from './local-command.js';
@@ -21,6 +22,8 @@ export interface SshRequest {
   quiet?: boolean;
   /** LocalCommand (PermitLocalCommand yes), expanded: run after authentication, before the command. */
   localCommand?: string;
+  /** The server's banner was already shown (the daemon relayed it before handing over to us). */
+  bannerShown?: boolean;
 }
 
 export interface SessionStdio {
@@ -54,6 +57,10 @@ export async function startDirectSession(
       prompter: cliAuthPrompter({ stderr: io.stderr, quiet: request.quiet === true }),
       logger,
     }),
+    // sshconnect2.c: the banner on stderr unless LogLevel is below INFO, made safe for the terminal.
+    onBanner: (message) => {
+      if (!request.quiet && !request.bannerShown && message !== '') io.stderr.write(terminalSafe(message));
+    },
   });
   try {
     if (request.localCommand !== undefined) {

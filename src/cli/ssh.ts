@@ -20,6 +20,7 @@ import {
 } from '../mux/mux-client.js';
 import type { PtyOptions } from '../pool/types.js';
 import { askpassAllowed } from '../security/read-passphrase.js';
+import { terminalSafe } from '../security/terminal-text.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
 import { dieBySignal, onDeathBySignal } from './process-guard.js';
@@ -250,6 +251,12 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
   }
   logger.debug({ pid: daemon.pid, started: daemon.started }, 'relaying through the sshmux daemon');
   const local = request.localCommand;
+  let bannerShown = false;
+  const showNotice = (text: string): void => {
+    // The server's banner, relayed: printed as the in-process path prints it (once).
+    bannerShown = true;
+    if (!request.quiet && text !== '') io.stderr.write(terminalSafe(text));
+  };
   try {
     const s = await openDaemonSession(
       daemon,
@@ -263,6 +270,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       },
       io,
       local === undefined ? undefined : () => runLocalCommand(local),
+      showNotice,
     );
     return { exited: s.exited, close: async () => s.close() };
   } catch (err) {
@@ -278,7 +286,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
             (err.remote.kind === 'auth' && (terminalAvailable() || askpassAllowed())))))
     ) {
       logger.info({ err }, 'the daemon cannot prompt; connecting in-process');
-      return startDirect(request, io, logger);
+      return startDirect({ ...request, bannerShown }, io, logger);
     }
     throw err;
   }

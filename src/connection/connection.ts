@@ -67,6 +67,8 @@ export interface ConnectionOptions {
   readyTimeoutMs?: number;
   /** Identifier used in logs. */
   id?: number;
+  /** The server's pre-authentication banner (SSH_MSG_USERAUTH_BANNER), as ssh prints it on stderr. */
+  onBanner?: (message: string) => void;
 }
 
 /** Opens the direct TCP connection (ConnectionAttempts, BindAddress, AddressFamily): see tcp-socket.ts. */
@@ -306,6 +308,8 @@ export class Connection {
               }),
           );
         });
+        const onBanner = this.#options.onBanner;
+        if (onBanner) this.#client.on('banner', (message: string) => onBanner(message));
         this.#client.connect(config);
       });
     } catch (err) {

@@ -24,6 +24,11 @@ export interface ProxyJumpOptions {
   logger?: Logger;
   /** How ProxyCommand processes start (the target's or the first hop's). @default their defaults */
   proxyCommand?: ProxyCommandOptions;
+  /**
+   * Each hop's pre-authentication banner (ssh prints every hop's: each hop is an ssh of its own),
+   * with the host being reached through the hop.
+   */
+  onBanner?: (message: string, host: HostConfig) => void;
 }
 
 /** Split `[user@]host[:port]` (host may be `[v6]`), as ssh -J accepts it. */
@@ -96,6 +101,7 @@ export function proxyJumpSocketFactory(options: ProxyJumpOptions): SocketFactory
           hostKeyVerifier: options.hostKeyVerifier,
           authProvider: options.authProvider,
           logger: log.child({ hop: name }),
+          ...(options.onBanner && { onBanner: (m: string) => options.onBanner?.(m, host) }),
           socketFactory: via
             ? async () => via.forwardOut(hopConfig.hostname, hopConfig.port)
             : async (h, s) => {

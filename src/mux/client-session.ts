@@ -31,16 +31,25 @@ export async function openDaemonSession(
   io: SessionIo,
   /** With `open.waitAfterAuth`: runs once the daemon has authenticated, before the command starts. */
   afterAuthentication?: () => Promise<void>,
+  /** What the connect has to tell the user (the server's banner), as the daemon relays it. */
+  onNotice?: (text: string) => void,
 ): Promise<ClientSession> {
   const { conn } = daemon;
   conn.send({ type: FrameType.Open, body: open });
   // Opening includes connecting, authenticating and waiting for a free channel in the pool,
   // which can take as long as other sessions run: no deadline here (a dead daemon closes the socket).
-  let first = await nextFrame(conn, undefined);
+  const next = async (): Promise<Frame> => {
+    for (;;) {
+      const frame = await nextFrame(conn, undefined);
+      if (frame.type !== FrameType.Notice) return frame;
+      if (typeof frame.body.text === 'string') onNotice?.(frame.body.text);
+    }
+  };
+  let first = await next();
   if (first.type === FrameType.Authenticated && open.waitAfterAuth === true) {
     await afterAuthentication?.();
     conn.send({ type: FrameType.Proceed, body: {} });
-    first = await nextFrame(conn, undefined);
+    first = await next();
   }
   if (first.type === FrameType.Error) {
     conn.destroy();

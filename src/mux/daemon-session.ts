@@ -34,6 +34,11 @@ export interface DaemonHooks {
   sessionEnded(): void;
   /** A session asked for `host` (its ControlPersist may extend the daemon's idle time). */
   hostRequested(host: HostConfig): void;
+  /**
+   * While this session waits for its connection to `host`: what the connect has to say to the
+   * client (the server's banner) goes to `notice`. Returns the function that stops listening.
+   */
+  opening?(host: HostConfig, notice: (text: string) => void): () => void;
 }
 
 export function errorMessage(err: unknown): ErrorMessage {
@@ -132,19 +137,16 @@ export class DaemonSession {
     const host = hostConfigFrom(open.host);
     this.#hooks.hostRequested(host);
     this.#log.debug({ host: `${host.user}@${host.hostname}:${host.port}` }, 'session');
-    if (open.waitAfterAuth === true) {
-      // ssh runs LocalCommand after authentication and before the command starts: so do we.
-      await this.#hooks.runner.check?.(host);
-      if (this.#conn.closed) return;
-      this.#conn.send({ type: FrameType.Authenticated, body: {} });
-      if (!(await this.#proceed)) return;
+    const stopNotices = this.#hooks.opening?.(host, (text) => {
+      if (!this.#conn.closed) this.#conn.send({ type: FrameType.Notice, body: { text } });
+    });
+    try {
+      await this.#open(open, host);
+    } finally {
+      stopNotices?.();
     }
-    const proc = await this.#hooks.runner.spawn(host, open.command, { env: open.env, pty: open.pty });
-    if (this.#conn.closed) {
-      proc.hangUp();
-      return;
-    }
-    this.#proc = proc;
+    const proc = this.#proc;
+    if (proc === undefined) return;
     const send = (f: Frame): void => this.#conn.send(f);
     this.#stdin = new CreditSource(0, proc.stdin, send);
     const out = new CreditSink(1, send);
@@ -160,6 +162,23 @@ export class DaemonSession {
       this.#done = true;
       this.#conn.end({ type: FrameType.Exit, body: exit });
     }
+  }
+
+  /** Connect, authenticate and start the command: `#proc` is set unless the client left meanwhile. */
+  async #open(open: OpenMessage, host: HostConfig): Promise<void> {
+    if (open.waitAfterAuth === true) {
+      // ssh runs LocalCommand after authentication and before the command starts: so do we.
+      await this.#hooks.runner.check?.(host);
+      if (this.#conn.closed) return;
+      this.#conn.send({ type: FrameType.Authenticated, body: {} });
+      if (!(await this.#proceed)) return;
+    }
+    const proc = await this.#hooks.runner.spawn(host, open.command, { env: open.env, pty: open.pty });
+    if (this.#conn.closed) {
+      proc.hangUp();
+      return;
+    }
+    this.#proc = proc;
   }
 
   #onSessionFrame(frame: Frame): void {

@@ -97,6 +97,8 @@ export class MuxDaemon {
   readonly #connections = new Set<FramedSocket>();
   #token = '';
   #sessions = 0;
+  /** Sessions waiting for a connection, by pool key: who hears that connection's banner. */
+  readonly #opening = new Map<string, Set<(text: string) => void>>();
   #accepting = true;
   #listening = false;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -147,6 +149,14 @@ export class MuxDaemon {
     return result;
   }
 
+  /**
+   * A connection to `poolKey` had something to say to its user (the server's banner): the
+   * sessions waiting for it get it, as ssh prints it on the terminal of whoever is connecting.
+   */
+  notice(poolKey: string, text: string): void {
+    for (const send of this.#opening.get(poolKey) ?? []) send(text);
+  }
+
   /** Extend the idle time to at least `ms` (a request's ControlPersist). */
   persistAtLeast(ms: number): void {
     if (ms > this.#persistMs) this.#persistMs = Math.min(ms, MAX_TIMER_MS);
@@ -178,6 +188,15 @@ export class MuxDaemon {
       },
       sessionStarted: () => {
         this.#sessions++;
+      },
+      opening: (host, notice) => {
+        let listeners = this.#opening.get(host.poolKey);
+        if (!listeners) this.#opening.set(host.poolKey, (listeners = new Set()));
+        listeners.add(notice);
+        return () => {
+          listeners.delete(notice);
+          if (listeners.size === 0) this.#opening.delete(host.poolKey);
+        };
       },
       hostRequested: (host) => {
         if (typeof host.controlPersistSeconds === 'number')

@@ -10,8 +10,11 @@ import { SshmuxError } from '../errors.js';
 import type { PtyOptions } from '../pool/types.js';
 
 /** Bumped on any incompatible change; the hello exchange refuses a different one. */
-/** 2: OPEN may ask for AUTHENTICATED/PROCEED around the command (LocalCommand). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: OPEN may ask for AUTHENTICATED/PROCEED around the command (LocalCommand).
+ * 3: NOTICE carries the server's pre-authentication banner to the client that is opening.
+ */
+export const PROTOCOL_VERSION = 3;
 
 /** No frame may be larger than this (type byte + payload); a bigger length is a protocol error. */
 export const MAX_FRAME = 1024 * 1024;
@@ -37,6 +40,8 @@ export const FrameType = {
   Authenticated: 13,
   /** Client → daemon: start the command now. */
   Proceed: 14,
+  /** Daemon → client, while opening: text ssh would print on stderr (the server's banner). */
+  Notice: 15,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -114,7 +119,8 @@ export type Frame =
   | { type: typeof FrameType.Control; body: ControlMessage }
   | { type: typeof FrameType.ControlResult; body: ControlResultMessage }
   | { type: typeof FrameType.Authenticated; body: Record<string, never> }
-  | { type: typeof FrameType.Proceed; body: Record<string, never> };
+  | { type: typeof FrameType.Proceed; body: Record<string, never> }
+  | { type: typeof FrameType.Notice; body: { text: string } };
 
 /** A broken or hostile peer: wrong framing, oversize frame, bad JSON, version mismatch. */
 export class ProtocolError extends SshmuxError {
@@ -192,7 +198,8 @@ function decodeBody(type: number, payload: Buffer): Frame {
     case FrameType.Control:
     case FrameType.ControlResult:
     case FrameType.Authenticated:
-    case FrameType.Proceed: {
+    case FrameType.Proceed:
+    case FrameType.Notice: {
       let body: unknown;
       try {
         body = JSON.parse(payload.toString('utf8'));

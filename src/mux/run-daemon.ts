@@ -42,7 +42,10 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   // Host-key prompts never happen here: the pool's verifier has no TTY to ask on, so an
   // unknown key under `ask` fails and the client decides (see docs/git-and-windows.md).
   const persistMs = Math.min(options.persistMs ?? 60_000, 2 ** 31 - 1);
+  let daemon: MuxDaemon | undefined;
   const pool = new SshPool({
+    // A banner goes to the client(s) waiting for that connection, which print it as ssh would.
+    onBanner: (message, host) => daemon?.notice(host.poolKey, message),
     logger,
     maxConnectionsPerHost: DAEMON_MAX_CONNECTIONS_PER_HOST,
     persist: persistMs,
@@ -50,7 +53,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     // SSHMUX_ERR_AUTH_PROMPT): the client then connects itself and asks as ssh would.
     authProvider: createAuthProvider({ logger, stopForPrompts: true }),
   });
-  const daemon = new MuxDaemon({
+  daemon = new MuxDaemon({
     endpoint,
     runner: pool,
     version: options.version,

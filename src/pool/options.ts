@@ -74,6 +74,11 @@ export interface SshPoolOptions {
   socketFactory?: SocketFactory;
   /** Makes connections; for unit tests with fakes. @default real `Connection`s */
   connectionFactory?: ConnectionFactory;
+  /**
+   * Receives each server's pre-authentication banner (and each ProxyJump hop's), which ssh prints
+   * on stderr. @default ignore it
+   */
+  onBanner?: (message: string, host: HostConfig) => void;
 }
 
 export interface ResolvedPoolOptions {
@@ -131,9 +136,10 @@ export function normalizePoolOptions(options: SshPoolOptions = {}): ResolvedPool
     createHostKeyVerifier,
   );
   const authProvider = fn<AuthProvider>('authProvider', options.authProvider, createAuthProvider);
+  const onBanner = fn<SshPoolOptions['onBanner']>('onBanner', options.onBanner, () => undefined);
   // ProxyJump hops are verified and authenticated like the target; without hops this is plain TCP.
   const socketFactory = fn<SocketFactory>('socketFactory', options.socketFactory, () =>
-    proxyJumpSocketFactory({ hostKeyVerifier, authProvider, logger }),
+    proxyJumpSocketFactory({ hostKeyVerifier, authProvider, logger, ...(onBanner && { onBanner }) }),
   );
   return Object.freeze({
     concurrency: positiveInteger('concurrency', options.concurrency, 20),
@@ -154,6 +160,7 @@ export function normalizePoolOptions(options: SshPoolOptions = {}): ResolvedPool
           logger: o.logger,
           channelCapacity: o.channelCapacity,
           socketFactory,
+          ...(onBanner && { onBanner: (m: string) => onBanner(m, host) }),
         }),
     ),
   });

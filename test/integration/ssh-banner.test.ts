@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { CLI, MuxSandbox } from './mux-helpers.js';
+
+/**
+ * The server's pre-authentication banner (sshd's Banner), printed on stderr as ssh prints it:
+ * once, with control characters escaped, not with -q; in-process and relayed by the daemon.
+ */
+describe('the server banner, as ssh shows it', () => {
+  let sshd: StartedSshd;
+  let box: MuxSandbox;
+  beforeAll(async () => {
+    sshd = await startSshd({ sshdOptions: ['Banner=/etc/ssh/sshmux-banner'] });
+    // sshd reads the file at every connection: an ESC and a bell must not reach the terminal raw.
+    await sshd.exec([
+      'sh',
+      '-c',
+      "printf 'Authorised use only.\\n\\033[31mred\\007\\tend\\n' > /etc/ssh/sshmux-banner",
+    ]);
+    box = new MuxSandbox(sshd);
+  });
+  afterAll(async () => {
+    await box?.cleanup();
+    await sshd?.stop();
+  });
+
+  function run(client: 'openssh' | 'daemon' | 'direct', extra: string[] = []) {
+    const args = ['-F', 'none', ...extra, ...box.sshArgs('backup'), 'echo ran'];
+    const [file, argv, env] =
+      client === 'openssh'
+        ? ['/usr/bin/ssh', args, process.env]
+        : [
+            process.execPath,
+            [CLI, 'ssh', ...args],
+            box.env(client === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {}),
+          ];
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('is printed on stderr, control characters escaped, by every client alike', async () => {
+    const ssh = await run('openssh');
+    expect(ssh.stderr).toBe('Authorised use only.\n\\033[31mred\\007\tend\n');
+    for (const client of ['direct', 'daemon'] as const) {
+      await box.cleanup();
+      box = new MuxSandbox(sshd);
+      const ours = await run(client);
+      expect({ client, ...ours }).toEqual({ client, ...ssh });
+    }
+  });
+
+  it('-q and LogLevel=ERROR silence it, as in ssh', async () => {
+    for (const extra of [['-q'], ['-o', 'LogLevel=ERROR']]) {
+      const ssh = await run('openssh', extra);
+      expect(ssh.stderr).toBe('');
+      await box.cleanup();
+      box = new MuxSandbox(sshd);
+      expect((await run('daemon', extra)).stderr).toBe('');
+      expect((await run('direct', extra)).stderr).toBe('');
+    }
+  });
+});
