@@ -190,8 +190,8 @@ export class MuxDaemon {
         this.#sessions++;
       },
       opening: (host, notice) => {
-        let listeners = this.#opening.get(host.poolKey);
-        if (!listeners) this.#opening.set(host.poolKey, (listeners = new Set()));
+        const listeners = this.#opening.get(host.poolKey) ?? new Set<(text: string) => void>();
+        this.#opening.set(host.poolKey, listeners);
         listeners.add(notice);
         return () => {
           listeners.delete(notice);
