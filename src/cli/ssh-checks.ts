@@ -92,9 +92,3 @@ export function warnMissingIdentities(args: SshArgs, stderr: NodeJS.WritableStre
     }
   }
 }
-
-/** ssh's choice with a command: RequestTTY force always, yes (-t) when stdin is a terminal. */
-export function wantsPty(host: HostConfig, stdinIsTty: boolean): boolean {
-  const requestTty = host.effective?.get('requesttty')?.[0] ?? 'auto';
-  return requestTty === 'force' || (requestTty === 'true' && stdinIsTty);
-}

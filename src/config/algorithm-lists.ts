@@ -32,14 +32,8 @@ const HOSTKEY_DEFAULT = [
   'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com',
   'rsa-sha2-512-cert-v01@openssh.com',
   'rsa-sha2-256-cert-v01@openssh.com',
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'sk-ssh-ed25519@openssh.com',
-  'sk-ecdsa-sha2-nistp256@openssh.com',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
+  // The plain key types, in the same order as the CA signature algorithms.
+  ...CA_DEFAULT,
 ];
 
 /** Defaults as `ssh -G` of OpenSSH 9.2 prints them (KEX_CLIENT_* in myproposal.h). */
