@@ -13,14 +13,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `node dist/cli/main.js ...args` with optional stdin, collecting everything. */
-export function runCli(
-  args: string[],
-  options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+/** Run `file argv…` with optional stdin and working directory, collecting everything. */
+export function runProgram(
+  file: string,
+  argv: string[],
+  options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...options.env },
+    const child = spawn(file, argv, {
+      env: options.env ?? process.env,
+      ...(options.cwd !== undefined && { cwd: options.cwd }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -35,6 +37,18 @@ export function runCli(
       clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
     });
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Run `node dist/cli/main.js ...args` with optional stdin, collecting everything. */
+export function runCli(
+  args: string[],
+  options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return runProgram(process.execPath, [CLI, ...args], {
+    ...options,
+    env: { ...process.env, ...options.env },
   });
 }

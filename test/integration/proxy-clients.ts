@@ -1,15 +1,14 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, type CliResult } from '../helpers/cli.js';
+import { CLI, type CliResult, runProgram } from '../helpers/cli.js';
 
 /** Which client a differential case runs: ours (the built CLI) or OpenSSH's. */
 export type Client = 'sshmux' | 'openssh';
 export const CLIENTS: readonly Client[] = ['openssh', 'sshmux'];
 
 /** Run `sshmux ssh ARGS` or `/usr/bin/ssh ARGS` with the same environment and working directory. */
-export function runClient(
+export async function runClient(
   client: Client,
   args: string[],
   options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
@@ -17,25 +16,8 @@ export function runClient(
   const started = Date.now();
   const [file, argv] =
     client === 'sshmux' ? [process.execPath, [CLI, 'ssh', ...args]] : ['/usr/bin/ssh', args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, {
-      env: options.env,
-      cwd: options.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: err, ms: Date.now() - started });
-    });
-  });
+  const r = await runProgram(file, argv, options);
+  return { ...r, ms: Date.now() - started };
 }
 
 /**

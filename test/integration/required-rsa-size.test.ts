@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +10,7 @@ import { silentLogger } from '../../src/logger.js';
 import type { AuthReport } from '../../src/security/auth-report.js';
 import { publicKeyMethods } from '../../src/security/public-key-turns.js';
 import { rsaModulusBits } from '../../src/security/rsa-size.js';
+import { runProgram } from '../helpers/cli.js';
 import { CLI } from './mux-helpers.js';
 
 /**
@@ -35,19 +35,8 @@ async function startServer(pem: string): Promise<{ server: ssh2.Server; port: nu
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const child = spawn(file, args, {
-      env: { ...process.env, SSHMUX_NO_DAEMON: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
+function run(file: string, args: string[]) {
+  return runProgram(file, args, { env: { ...process.env, SSHMUX_NO_DAEMON: '1' } });
 }
 
 describe('RequiredRSASize as OpenSSH', () => {

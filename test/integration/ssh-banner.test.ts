@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProgram } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { CLI, MuxSandbox } from './mux-helpers.js';
 
@@ -35,19 +35,11 @@ describe('the server banner, as ssh shows it', () => {
             [CLI, 'ssh', ...args],
             box.env(client === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {}),
           ];
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runProgram(file, argv, { env }).then((r) => ({
+      code: r.code,
+      stdout: r.stdout.toString(),
+      stderr: r.stderr,
+    }));
   }
 
   it('is printed on stderr, control characters escaped, by every client alike', async () => {
