@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
 import type { Logger } from '../logger.js';
 import { SshPool } from '../pool/ssh-pool.js';
-import type { PtyOptions } from '../pool/types.js';
+import type { PtyOptions, SessionKind } from '../pool/types.js';
 import { createAuthProvider } from '../security/auth.js';
 import { cliAuthPrompter } from '../security/cli-prompter.js';
 import { cliPassphraseSource } from '../security/passphrase.js';
@@ -15,6 +15,8 @@ import { runLocalCommand } from './local-command.js';
 /** One remote command, as the front runs it either way (daemon or in-process). */
 export interface SshRequest {
   host: HostConfig;
+  /** What the session runs (ssh's SessionType); `command` names the subsystem for `subsystem`. */
+  kind: SessionKind;
   command: string;
   env: Record<string, string>;
   pty: false | PtyOptions;
@@ -35,6 +37,8 @@ export interface SessionStdio {
 /** A session the front waits on, whichever way it runs. */
 export interface RunningSession {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** The local terminal changed size (SIGWINCH): tell the remote pty. */
+  resize(size: { rows: number; cols: number }): void;
   /** Release everything (pool, sockets); `abandon` when leaving a still-running command (signalled). */
   close(abandon?: boolean): Promise<void>;
 }
@@ -67,7 +71,11 @@ export async function startDirectSession(
       await pool.check(request.host);
       await runLocalCommand(request.localCommand);
     }
-    const proc = await pool.spawn(request.host, request.command, { env: request.env, pty: request.pty });
+    const proc = await pool.spawn(request.host, request.command, {
+      kind: request.kind,
+      env: request.env,
+      pty: request.pty,
+    });
     proc.stdin.on('error', () => {
       // The remote closed its stdin early; its exit status says what happened.
     });
@@ -83,6 +91,7 @@ export async function startDirectSession(
     ]).then(([, , exit]) => exit);
     return {
       exited,
+      resize: (size) => proc.resize(size),
       close: async (abandon = false) => {
         io.stdin?.unpipe();
         if (!abandon) await pool.close();

@@ -133,6 +133,7 @@ export async function runSshCli(
     const quiet = args.quiet || !logsInfo(host);
     const request: SshRequest = {
       host,
+      kind: 'exec',
       command: plan.command,
       env: environmentToSend(host),
       pty: tty.pty ? localTerminal() : false,
@@ -262,6 +263,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       daemon,
       {
         host: { ...hostForDaemon(request.host) },
+        kind: request.kind,
         command: request.command,
         env: request.env,
         pty: request.pty,
@@ -272,7 +274,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       local === undefined ? undefined : () => runLocalCommand(local),
       showNotice,
     );
-    return { exited: s.exited, close: async () => s.close() };
+    return { exited: s.exited, resize: (size) => s.resize(size), close: async () => s.close() };
   } catch (err) {
     // The daemon cannot ask questions: with a terminal (passphrases also through SSH_ASKPASS),
     // this process connects itself and asks.

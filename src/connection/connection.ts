@@ -406,6 +406,20 @@ export class Connection {
     return this.#open((cb) => this.#client.exec(command, options, cb));
   }
 
+  /** Open a session running the login shell; a pty only when `options.pty` asks for one. */
+  shell(options: ExecOptions = {}): Promise<ClientChannel> {
+    const { pty, ...rest } = options;
+    return this.#open((cb) => this.#client.shell(pty === true ? {} : pty ? pty : false, rest, cb));
+  }
+
+  /**
+   * Open a session running a subsystem. ssh2 sends neither environment nor pty requests
+   * before a subsystem; the session layer refuses those combinations (see session-options).
+   */
+  subsystem(name: string, _options: ExecOptions = {}): Promise<ClientChannel> {
+    return this.#open((cb) => this.#client.subsys(name, cb));
+  }
+
   /** Open an SFTP session on a channel of this connection. */
   sftp(): Promise<SFTPWrapper> {
     return this.#open((cb) => this.#client.sftp(cb));

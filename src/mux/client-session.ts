@@ -16,6 +16,8 @@ export interface SessionIo {
 export interface ClientSession {
   readonly exited: Promise<ExitMessage>;
   signal(name: string): void;
+  /** The local terminal changed size: pass it on (`window-change`). */
+  resize(size: { rows: number; cols: number }): void;
   /** Drop the connection to the daemon (which then hangs up on the remote command). */
   close(): void;
 }
@@ -115,6 +117,9 @@ export async function openDaemonSession(
   return {
     exited,
     signal: (name) => conn.send({ type: FrameType.Signal, body: { signal: name } }),
+    resize: (size) => {
+      if (!conn.closed) conn.send({ type: FrameType.Resize, body: { rows: size.rows, cols: size.cols } });
+    },
     close: () => conn.destroy(),
   };
 }

@@ -173,7 +173,11 @@ export class DaemonSession {
       this.#conn.send({ type: FrameType.Authenticated, body: {} });
       if (!(await this.#proceed)) return;
     }
-    const proc = await this.#hooks.runner.spawn(host, open.command, { env: open.env, pty: open.pty });
+    const kind = open.kind ?? 'exec';
+    if (kind !== 'exec' && kind !== 'shell' && kind !== 'subsystem') {
+      throw new ConfigError(`the client asked for an unknown session kind ${JSON.stringify(kind)}`);
+    }
+    const proc = await this.#hooks.runner.spawn(host, open.command, { kind, env: open.env, pty: open.pty });
     if (this.#conn.closed) {
       proc.hangUp();
       return;
@@ -195,6 +199,13 @@ export class DaemonSession {
       case FrameType.Signal:
         this.#proc?.kill(String(frame.body.signal));
         return;
+      case FrameType.Resize: {
+        const { rows, cols } = frame.body;
+        if (Number.isInteger(rows) && Number.isInteger(cols) && rows > 0 && cols > 0) {
+          this.#proc?.resize({ rows, cols });
+        }
+        return;
+      }
       case FrameType.Proceed:
         this.#go(true);
         return;

@@ -7,14 +7,15 @@
  * without bound when the other (or the remote) is slow.
  */
 import { SshmuxError } from '../errors.js';
-import type { PtyOptions } from '../pool/types.js';
+import type { PtyOptions, SessionKind } from '../pool/types.js';
 
 /** Bumped on any incompatible change; the hello exchange refuses a different one. */
 /**
  * 2: OPEN may ask for AUTHENTICATED/PROCEED around the command (LocalCommand).
  * 3: NOTICE carries the server's pre-authentication banner to the client that is opening.
+ * 4: OPEN says what the session runs (`kind`); RESIZE carries window changes (issue 14's client).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** No frame may be larger than this (type byte + payload); a bigger length is a protocol error. */
 export const MAX_FRAME = 1024 * 1024;
@@ -42,6 +43,8 @@ export const FrameType = {
   Proceed: 14,
   /** Daemon → client, while opening: text ssh would print on stderr (the server's banner). */
   Notice: 15,
+  /** Client → daemon, during a pty session: the local terminal's new size (SIGWINCH). */
+  Resize: 16,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -66,6 +69,8 @@ export interface WelcomeMessage {
 export interface OpenMessage {
   /** The resolved HostConfig, as the client resolved it (config files are read per request). */
   host: Record<string, unknown>;
+  /** What the session runs; `command` is the subsystem's name for `subsystem`. @default 'exec' */
+  kind?: SessionKind;
   /** The remote command line, exactly as ssh would send it. */
   command: string;
   /** Environment to send as SSH `env` requests. */
@@ -120,7 +125,8 @@ export type Frame =
   | { type: typeof FrameType.ControlResult; body: ControlResultMessage }
   | { type: typeof FrameType.Authenticated; body: Record<string, never> }
   | { type: typeof FrameType.Proceed; body: Record<string, never> }
-  | { type: typeof FrameType.Notice; body: { text: string } };
+  | { type: typeof FrameType.Notice; body: { text: string } }
+  | { type: typeof FrameType.Resize; body: { rows: number; cols: number } };
 
 /** A broken or hostile peer: wrong framing, oversize frame, bad JSON, version mismatch. */
 export class ProtocolError extends SshmuxError {
@@ -188,18 +194,9 @@ function decodeBody(type: number, payload: Buffer): Frame {
       }
       return { type, stream };
     }
-    case FrameType.Hello:
-    case FrameType.Welcome:
-    case FrameType.Open:
-    case FrameType.Opened:
-    case FrameType.Exit:
-    case FrameType.Signal:
-    case FrameType.Error:
-    case FrameType.Control:
-    case FrameType.ControlResult:
-    case FrameType.Authenticated:
-    case FrameType.Proceed:
-    case FrameType.Notice: {
+    default: {
+      // Every other frame carries one JSON object; a type this version does not know is an error.
+      if (!KNOWN_TYPES.has(type)) throw new ProtocolError(`unknown frame type ${type}`);
       let body: unknown;
       try {
         body = JSON.parse(payload.toString('utf8'));
@@ -211,10 +208,10 @@ function decodeBody(type: number, payload: Buffer): Frame {
       }
       return { type, body } as Frame;
     }
-    default:
-      throw new ProtocolError(`unknown frame type ${type}`);
   }
 }
+
+const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(FrameType));
 
 /**
  * Incremental decoder: feed it socket chunks of any size, get whole frames. A length over

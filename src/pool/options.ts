@@ -32,6 +32,10 @@ export interface PoolConnection {
   onClosed(listener: (err: SshmuxError | undefined) => void): void;
   unrefIfIdle(): void;
   exec(command: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
+  /** A login shell (`shell` request), with the pty and environment `options` carries. */
+  shell(options?: Ssh2ExecOptions): Promise<ClientChannel>;
+  /** A subsystem (`subsystem` request, e.g. `sftp`), after the environment requests. */
+  subsystem(name: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
   sftp(): Promise<SFTPWrapper>;
   close(): void;
   destroy(err?: SshmuxError): void;

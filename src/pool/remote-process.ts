@@ -162,6 +162,12 @@ export class ChannelProcess implements RemoteProcess {
     this.#channel.close();
   }
 
+  resize(size: { rows: number; cols: number }): void {
+    if (this.#closed) return;
+    // ssh sends the pixel size as 0 when it does not know it, as here.
+    this.#channel.setWindow(size.rows, size.cols, 0, 0);
+  }
+
   /** Fail with `err`: kill the remote process and discard its output so the channel can close. */
   fail(err: SshmuxError): void {
     this.#fail(err);

@@ -163,8 +163,17 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       ...(options.env && { env: options.env }),
       ...(options.pty && { pty: ptyRequest(options.pty) }),
     };
+    const kind = options.kind ?? 'exec';
+    if (kind !== 'exec' && kind !== 'shell' && kind !== 'subsystem') {
+      throw new ConfigError(`Expected \`kind\` to be exec, shell or subsystem, got \`${String(kind)}\``);
+    }
+    if (kind !== 'exec' && jobId) throw new ConfigError('`track` needs `kind: exec` (it wraps the command)');
     const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
-      conn.exec(jobId ? tagCommand(cmd, jobId) : cmd, ssh2Options),
+      kind === 'shell'
+        ? conn.shell(ssh2Options)
+        : kind === 'subsystem'
+          ? conn.subsystem(cmd, ssh2Options)
+          : conn.exec(jobId ? tagCommand(cmd, jobId) : cmd, ssh2Options),
     );
     const proc = new ChannelProcess(lease.value, {
       command: cmd,

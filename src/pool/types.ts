@@ -13,8 +13,16 @@ export interface PtyOptions {
   cols?: number;
 }
 
+/**
+ * What the session channel runs, as ssh's SessionType: a command (`exec`), the user's login
+ * shell (`shell`; the command is ignored), or a subsystem named by the command (`subsystem`).
+ */
+export type SessionKind = 'exec' | 'shell' | 'subsystem';
+
 /** Options shared by `exec` and `spawn`. */
 export interface RunOptions {
+  /** @default 'exec' */
+  kind?: SessionKind;
   /** Environment sent as SSH `env` requests (the server's AcceptEnv decides what it takes). */
   env?: Record<string, string>;
   /** Allocate a pseudo-terminal, optionally with its type and size. @default false */
@@ -67,6 +75,8 @@ export interface RemoteProcess {
    * command sees EOF on stdin and a closed stdout, and a pty session is hung up by sshd.
    */
   hangUp(): void;
+  /** Tell the server the terminal changed size (`window-change`); only meaningful with a pty. */
+  resize(size: { rows: number; cols: number }): void;
 }
 
 /** A leased SFTP session; `close()` releases its channel slot. */

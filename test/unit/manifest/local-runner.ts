@@ -23,6 +23,9 @@ export function localRunner(options: { uid?: number; gid?: number; cwd?: string 
         child.on('close', (code, signal) => resolve({ code, signal: signal?.replace(/^SIG/, '') ?? null }));
       }),
       kill: (signal = 'TERM') => child.kill(`SIG${signal}` as NodeJS.Signals),
+      resize: () => {
+        // A local pipe has no terminal to resize.
+      },
       hangUp: () => {
         child.stdin.destroy();
         child.stdout.destroy();

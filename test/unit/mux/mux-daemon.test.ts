@@ -12,7 +12,7 @@ import { type MuxEndpoint, prepareEndpoint, selectEndpoint } from '../../../src/
 import { connectDaemon, DaemonReportedError, sendControl } from '../../../src/mux/mux-client.js';
 import { type DaemonRunner, MuxDaemon } from '../../../src/mux/mux-daemon.js';
 import type { OpenMessage } from '../../../src/mux/protocol.js';
-import type { PoolStats, RemoteProcess } from '../../../src/pool/types.js';
+import type { PoolStats, RemoteProcess, RunOptions } from '../../../src/pool/types.js';
 
 /** A remote process whose stdout is produced on demand and counted. */
 class FakeProcess implements RemoteProcess {
@@ -23,6 +23,7 @@ class FakeProcess implements RemoteProcess {
   produced = 0;
   killed: string | undefined;
   hungUp = false;
+  resized: { rows: number; cols: number }[] = [];
   stdinText = '';
   #exit!: (v: { code: number | null; signal: string | null }) => void;
 
@@ -61,6 +62,10 @@ class FakeProcess implements RemoteProcess {
     this.#exit({ code: null, signal });
   }
 
+  resize(size: { rows: number; cols: number }): void {
+    this.resized.push(size);
+  }
+
   hangUp(): void {
     this.hungUp = true;
     this.stdout.destroy();
@@ -76,8 +81,10 @@ class FakeRunner implements DaemonRunner {
   failures: Error[] = [];
   spawnCalls = 0;
   closed = false;
-  async spawn(): Promise<RemoteProcess> {
+  spawnOptions: RunOptions[] = [];
+  async spawn(_dest: unknown, _command: unknown, options: RunOptions = {}): Promise<RemoteProcess> {
     this.spawnCalls++;
+    this.spawnOptions.push(options);
     const failure = this.failures.shift();
     if (failure) throw failure;
     const p = new FakeProcess(this.next);
@@ -216,6 +223,51 @@ describe('MuxDaemon with a fake pool', () => {
     s.signal('TERM');
     await s.exited.catch(() => undefined);
     expect(proc.killed).toBe('TERM');
+  });
+
+  it('opens the session kind the client asked for and passes window changes to it', async () => {
+    const runner = new FakeRunner();
+    const endpoint = await start(runner);
+    const conn = await connectDaemon(endpoint, '9.9.9');
+    const s = await openDaemonSession(
+      conn,
+      { ...open, kind: 'shell', command: '', pty: { term: 'xterm', rows: 24, cols: 80 } },
+      { stdin: new PassThrough(), stdout: collector(), stderr: collector() },
+    );
+    s.resize({ rows: 50, cols: 132 });
+    s.resize({ rows: 0, cols: 10 });
+    s.resize({ rows: 51, cols: 133 });
+    for (let i = 0; i < 50 && (runner.procs[0]?.resized.length ?? 0) < 2; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(runner.spawnOptions[0]).toMatchObject({
+      kind: 'shell',
+      pty: { term: 'xterm', rows: 24, cols: 80 },
+    });
+    // A size of zero is not a terminal size: the daemon drops it rather than passing it on.
+    expect(runner.procs[0]!.resized).toEqual([
+      { rows: 50, cols: 132 },
+      { rows: 51, cols: 133 },
+    ]);
+    s.close();
+    await expect(s.exited).rejects.toThrow(/lost the connection/);
+  });
+
+  it('refuses a session kind it does not know, with a clear error', async () => {
+    const runner = new FakeRunner();
+    const endpoint = await start(runner);
+    const conn = await connectDaemon(endpoint, '9.9.9');
+    const err = await openDaemonSession(
+      conn,
+      { ...open, kind: 'x11' as never },
+      {
+        stdin: null,
+        stdout: collector(),
+        stderr: collector(),
+      },
+    ).catch((e: unknown) => e);
+    expect(String((err as Error).message)).toMatch(/unknown session kind "x11"/);
+    expect(runner.spawnCalls).toBe(0);
   });
 
   it('hangs up on the remote command, with no signal, when the client goes away mid-session', async () => {

@@ -190,6 +190,15 @@ export class FakeConnection implements PoolConnection {
 
   readonly sftps: FakeSftp[] = [];
 
+  /** The fake server runs shells and subsystems as the command of that name. */
+  shell(): Promise<ClientChannel> {
+    return this.exec('shell');
+  }
+
+  subsystem(name: string): Promise<ClientChannel> {
+    return this.exec(name);
+  }
+
   sftp(): Promise<SFTPWrapper> {
     if (!this.isReady) return Promise.reject(this.#err ?? new NetworkError('closed'));
     const s = new FakeSftp();
