@@ -7,6 +7,7 @@ import {
   OPENSSH_FLAGS,
   OPENSSH_WITH_VALUE,
   resetFlagState,
+  sshFail,
   usageFail,
 } from './ssh-flags.js';
 
@@ -145,6 +146,9 @@ function applyDestination(out: SshArgs, dest: string): void {
   try {
     parsed = parseDestination(dest);
   } catch (err) {
+    // ssh.c checks the host after parsing all options, with this fatal().
+    if (/invalid characters/.test((err as Error).message))
+      sshFail('hostname contains invalid characters', true);
     fail((err as Error).message);
   }
   out.destination = parsed.host;

@@ -8,8 +8,9 @@ export interface Destination {
   readonly port: number | undefined;
 }
 
-// Characters OpenSSH's valid_hostname() refuses; checked again on the final hostname.
-const BAD_HOST_CHARS = /['`"$\\;&<>|(){}\s\p{Cc}]/u;
+// Characters OpenSSH's ssh_valid_hostname() refuses (a comma too, as in Debian's 9.2p1-2+deb12u10
+// and later OpenSSH); checked again on the final hostname.
+const BAD_HOST_CHARS = /['`"$\\;&<>|(){},\s\p{Cc}]/u;
 
 /** OpenSSH's `valid_hostname()`: no leading `-`, no shell metacharacters, whitespace or controls. */
 export function isValidHostname(host: string): boolean {

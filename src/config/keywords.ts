@@ -19,7 +19,7 @@ import { LAST_WINS, VALUE_PARSERS } from './keyword-values.js';
 import { logLevel } from './log-level.js';
 import type { OptionStore } from './option-store.js';
 import { matchPatternList } from './pattern.js';
-import { validateProxyJump } from './proxy-jump.js';
+import { cleanJump, proxyJumpProblem } from './proxy-jump.js';
 
 const FLAG: Record<string, string> = { yes: 'yes', true: 'yes', no: 'no', false: 'no' };
 const STRICT: Record<string, string> = {
@@ -213,8 +213,15 @@ export function applyDirective(
       return;
     }
     case 'proxyjump': {
-      const arg = one(line);
-      validateProxyJump(arg, where(line.file, line.line));
+      // ssh 9.2 hands parse_jump() the first blank-delimited word as typed (quotes kept), and
+      // parse_jump() cuts a `#` comment; -o values are checked strictly, as ssh's `cmdline` asks.
+      const arg = cleanJump(line.rest.split(/[ \t\r\n\f]/)[0]!);
+      const problem = proxyJumpProblem(arg, line.file === 'command-line');
+      if (problem !== undefined) {
+        throw new ConfigError(
+          `${problem === '' ? '' : `${problem}\n`}${where(line.file, line.line)}: Invalid ProxyJump "${line.rest}"`,
+        );
+      }
       // ProxyJump and ProxyCommand exclude each other: whichever comes first wins.
       if (!store.has('proxycommand')) set([arg]);
       return;

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
-import { parseDestination, parsePort } from './destination.js';
+import { isValidHostname, parseDestination, parsePort } from './destination.js';
+import { validRemoteUser } from './remote-user.js';
 
 /** One ProxyJump hop. */
 export interface JumpHop {
@@ -55,9 +56,29 @@ export function parseProxyJump(value: string, where: string): JumpHop[] {
   });
 }
 
-/** Throws a ConfigError naming `where` when `value` is not a valid ProxyJump. */
-export function validateProxyJump(value: string, where: string): void {
-  parseProxyJump(value, where);
+/** A ProxyJump value as parse_jump() reads it: up to a `#`, trailing blanks dropped. */
+export function cleanJump(value: string): string {
+  const hash = value.indexOf('#');
+  return (hash === -1 ? value : value.slice(0, hash)).replace(/[ \t\r\n\f]+$/, '');
+}
+
+/**
+ * Why ssh's parse_jump() refuses `value`: undefined when it is valid, '' for a syntax error
+ * (ssh logs nothing more), else its `parse_jump: invalid hostname "…"` line.
+ */
+export function proxyJumpProblem(value: string, strict: boolean): string | undefined {
+  if (value.toLowerCase() === 'none') return undefined;
+  const hops = cleanJump(value).split(',');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = parseHop(hops[i]!);
+    if (!hop) return '';
+    if (!strict) continue;
+    if (!isValidHostname(hop.host) || hop.host.includes(','))
+      return `parse_jump: invalid hostname "${hop.host}"`;
+    if (hop.user !== undefined && !validRemoteUser(hop.user))
+      return `parse_jump: invalid username "${hop.user}"`;
+  }
+  return undefined;
 }
 
 /** A hop as `[user@]host[:port]`, IPv6 literals bracketed. */

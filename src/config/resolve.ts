@@ -9,7 +9,8 @@ import type { HostConfig } from './host-config.js';
 import { resolveJumpHosts } from './jump-hosts.js';
 import { addForward } from './keywords.js';
 import { OptionStore } from './option-store.js';
-import { validateProxyJump } from './proxy-jump.js';
+import { cleanJump, proxyJumpProblem } from './proxy-jump.js';
+import { validRemoteUser } from './remote-user.js';
 import {
   type CommandLineItem,
   type NormalizedResolveOptions,
@@ -63,13 +64,17 @@ async function applyCommandLine(
       return;
     }
     case 'jump':
-      try {
-        validateProxyJump(item.value, '-J');
-      } catch (err) {
-        throw sshConfigError('Invalid -J argument', { logged: true, cause: err });
+      {
+        // ssh.c: parse_jump(optarg, strict): host and user names are checked too.
+        const problem = proxyJumpProblem(item.value, true);
+        if (problem !== undefined) {
+          throw sshConfigError(`${problem === '' ? '' : `${problem}\n`}Invalid -J argument`, {
+            logged: true,
+          });
+        }
       }
       // A later ProxyCommand then never applies (ProxyJump and ProxyCommand: first wins).
-      store.force('proxyjump', [item.value]);
+      store.force('proxyjump', [cleanJump(item.value)]);
       return;
     case 'identity': {
       const expanded = expandTilde(item.file, o.homeDir, '-i');
@@ -184,14 +189,4 @@ async function resolveOne(destination: string, o: NormalizedResolveOptions): Pro
   return built;
 }
 
-/** ssh.c's valid_ruser(): no quote, `;&<>|(){}`, no leading `-` (also after a blank), no trailing `\`. */
-export function validRemoteUser(user: string): boolean {
-  if (user.startsWith('-')) return false;
-  for (let i = 0; i < user.length; i++) {
-    const c = user[i]!;
-    if ('\'`";&<>|(){}'.includes(c)) return false;
-    if (/\s/.test(c) && user[i + 1] === '-') return false;
-    if (c === '\\' && i === user.length - 1) return false;
-  }
-  return true;
-}
+export { validRemoteUser } from './remote-user.js';

@@ -329,6 +329,14 @@ const FILES: DiffCase[] = [
     files: { config: 'Host=h\n  User = "spaced name"\n  IdentityFile "/a b" /c\n' },
     argv: ['-G', 'h'],
   },
+  // readconf.c passes ProxyJump's first blank-delimited word as typed, quotes and backslashes kept.
+  ...['ProxyJump "j1"', 'ProxyJump a b', 'ProxyJump "a b" c', 'ProxyJump a\\ b', 'ProxyJump a#c'].map(
+    (line) => ({
+      name: `file: ${line}`,
+      files: { config: `${line}\n` },
+      argv: ['-G', 'h'],
+    }),
+  ),
   {
     name: 'ProxyJump then ProxyCommand: first wins',
     files: { config: 'ProxyJump j\nProxyCommand nc %h %p\n' },
@@ -512,7 +520,22 @@ export const JUMP_CASES: readonly DiffCase[] = [
   'j1,"j2"',
   'ssh://u@j:2',
   'j1,j2,u@j3:2200',
-].map((j) => ({ name: `-J ${j}`, argv: ['-G', '-J', j, 'h'] }));
+  // parse_jump (strict on the command line): metacharacters in host or user, the last bad hop named.
+  '-x',
+  'a;b',
+  '-a,-b',
+  'u;x@j',
+  'a #comment',
+  'a,b,',
+]
+  .map((j) => ({ name: `-J ${j}`, argv: ['-G', '-J', j, 'h'] }))
+  .concat(
+    ['ProxyJump="j1"', 'ProxyJump a b', 'ProxyJump=-a b', 'ProxyJump=a,b,', 'ProxyJump=u;x@j'].map((o) => ({
+      name: `-o ${o}`,
+      argv: ['-G', '-o', o, 'h'],
+    })),
+    ['a;b', 'a,b', 'h b', '"h"'].map((d) => ({ name: `destination ${d}`, argv: ['-G', d] })),
+  );
 /** What ssh's getopt and main() reject before reading any configuration: the usage text. */
 export const USAGE_CASES: readonly DiffCase[] = [
   { name: 'unknown option letter', argv: ['-G', '-Z', 'h'] },
