@@ -59,7 +59,8 @@ export function sshFail(message: string, fatal = false): never {
 }
 
 export function validEscapeChar(v: string): boolean {
-  if (v === 'none' || [...v].length === 1) return true;
+  // One byte, as ssh's strlen() == 1: a character that UTF-8 encodes in more is refused.
+  if (v === 'none' || Buffer.byteLength(v) === 1) return true;
   return v.length === 2 && v[0] === '^' && v.charCodeAt(1) >= 64 && v.charCodeAt(1) < 128;
 }
 
