@@ -39,6 +39,8 @@ export interface RunningSession {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** The local terminal changed size (SIGWINCH): tell the remote pty. */
   resize(size: { rows: number; cols: number }): void;
+  /** Through the sshmux daemon (ssh's mux client): `~?` says `~.` ends this session only. */
+  readonly multiplexed?: boolean;
   /** Release everything (pool, sockets); `abandon` when leaving a still-running command (signalled). */
   close(abandon?: boolean): Promise<void>;
 }

@@ -1,0 +1,70 @@
+import { escapeHelpText } from './escape-help.js';
+import type { EscapeAction } from './escape-reader.js';
+
+/** What an escape sequence can do to the session it was typed in. */
+export interface EscapeTarget {
+  readonly stderr: NodeJS.WritableStream;
+  /** Through the sshmux daemon: `~?` says `~.` ends this session only. */
+  readonly multiplexed: boolean;
+  /** EnableEscapeCommandline. */
+  readonly commandLine: boolean;
+  disconnect(): void;
+  /** Restore the terminal, stop until continued, then raw mode and the window size again. */
+  suspend(): void;
+  /** `~&`: leave the remote side to finish by itself (it reads an end-of-file character). */
+  background(): void;
+  /** `~#`: ssh's "The following connections are open:" listing, lines ending in CR LF. */
+  listConnections(): string;
+  /** `~R`: start a key re-exchange on the session's connection. */
+  rekey(): void;
+}
+
+/** Perform one escape sequence as clientloop.c's process_escapes does, with ssh's messages. */
+export function runEscape(action: EscapeAction, escapeChar: string, target: EscapeTarget): void {
+  const e = escapeChar;
+  const say = (text: string): void => {
+    target.stderr.write(text);
+  };
+  switch (action) {
+    case 'disconnect':
+      say(`${e}.\r\n`);
+      target.disconnect();
+      return;
+    case 'suspend':
+      say(`${e}^Z [suspend ssh]\r\n`);
+      target.suspend();
+      return;
+    case 'break':
+      // ssh sends a "break" channel request; ssh2's client has none to send, so say so.
+      say(`${e}B\r\nsshmux cannot send a BREAK: its SSH library has no break request; nothing was sent\r\n`);
+      return;
+    case 'rekey':
+      target.rekey();
+      return;
+    case 'log-quieter':
+    case 'log-louder': {
+      const ch = action === 'log-quieter' ? 'V' : 'v';
+      say(
+        `${e}${ch} is not supported by sshmux (its LogLevel is fixed for the session); give -v or -q instead\r\n`,
+      );
+      return;
+    }
+    case 'background':
+      say(`${e}& [backgrounded]\n`);
+      target.background();
+      return;
+    case 'help':
+      say(escapeHelpText(e, target));
+      return;
+    case 'list':
+      say(`${e}#\r\n${target.listConnections()}`);
+      return;
+    case 'commandline':
+      say(
+        target.commandLine
+          ? 'sshmux has no escape command line (~C); set EnableEscapeCommandline no\r\n'
+          : 'commandline disabled\r\n',
+      );
+      return;
+  }
+}

@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { TmuxTerminal } from '../helpers/tmux.js';
+import { AuthClients, type Mode } from './auth-clients.js';
+import { CLI } from './mux-helpers.js';
+
+// Interactive sessions driven through a real terminal (tmux): a login shell on a pty, window
+// changes, a full-screen program, escape sequences, and the local terminal's modes afterwards,
+// through the daemon and in-process, and where it matters side by side with /usr/bin/ssh.
+let sshd: StartedSshd;
+let clients: AuthClients;
+const terminals: TmuxTerminal[] = [];
+const MODES: Mode[] = ['direct', 'daemon'];
+let runs = 0;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  clients = new AuthClients(sshd);
+});
+
+afterAll(async () => {
+  for (const t of terminals) t.kill();
+  await clients?.cleanup();
+  await sshd?.stop();
+});
+
+const q = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+
+/** A terminal whose shell runs `client` with `args` against the container. */
+function terminal(client: 'ssh' | Mode, size = { cols: 100, rows: 30 }): TmuxTerminal {
+  const env = clients.sandbox.env({
+    TERM: 'xterm-256color',
+    ...(client === 'direct' && { SSHMUX_NO_DAEMON: '1' }),
+  });
+  delete env.TMUX;
+  const t = new TmuxTerminal(env, size);
+  terminals.push(t);
+  return t;
+}
+
+function commandLine(client: 'ssh' | Mode, args: string[]): string {
+  const argv =
+    client === 'ssh'
+      ? ['/usr/bin/ssh', '-F', clients.config, ...args]
+      : [process.execPath, CLI, 'ssh', '-F', clients.config, ...args];
+  return argv.map(q).join(' ');
+}
+
+/**
+ * In the terminal's shell: save `stty -a`, then run the client as a command of its own (a
+ * stopped job must not let a command list go on); once it ended, its exit status and `stty -a`.
+ */
+async function start(t: TmuxTerminal, client: 'ssh' | Mode, args: string[] = ['target']) {
+  const n = ++runs;
+  const dir = clients.sandbox.runtimeDir;
+  const before = path.join(dir, `stty-before-${n}`);
+  const after = path.join(dir, `stty-after-${n}`);
+  t.type(`stty -a > ${before}; echo READY-${n}`);
+  await t.waitFor(new RegExp(`^READY-${n}\nLOCAL\\$ $`, 'm'));
+  t.type(commandLine(client, args));
+  return {
+    before,
+    after,
+    /** Waits for the client to end; returns its exit status. */
+    finished: async (): Promise<number> => {
+      await t.waitFor(/LOCAL\$ ?\s*$/);
+      t.type(`echo EXIT=$?; stty -a > ${after}; echo DONE-${n}`);
+      await t.waitFor(new RegExp(`^DONE-${n}$`, 'm'));
+      return Number(t.screen().match(/EXIT=(\d+)$/m)?.[1]);
+    },
+    sameModes: () => expect(readFileSync(after, 'utf8')).toBe(readFileSync(before, 'utf8')),
+  };
+}
+
+/** Wait for the remote login shell, then give it a prompt that is easy to find. */
+async function remotePrompt(t: TmuxTerminal): Promise<void> {
+  await t.waitFor(/backup@[^\n]*\$ $/m);
+  t.type("PS1='R''> '");
+  await t.waitFor(/^R> $/m);
+}
+
+/** Run `command` in the remote shell and return its one line of output. */
+async function remote(t: TmuxTerminal, command: string, marker: string): Promise<string> {
+  t.clear();
+  t.type(`${command}; echo ${marker}-end`);
+  const m = await t.waitFor(new RegExp(`\\n(.*)\\n${marker}-end\\n`, 'm'));
+  return m[1]!;
+}
+
+describe.each(MODES)('an interactive session (sshmux %s)', (mode) => {
+  it('opens a login shell on a pty with $TERM and the size, follows resizes, runs top, ends with ~. (255)', async () => {
+    const t = terminal(mode);
+    const run = await start(t, mode);
+    await remotePrompt(t);
+    expect(await remote(t, 'tty', 'a')).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(await remote(t, 'echo $TERM', 'b')).toBe('xterm-256color');
+    expect(await remote(t, 'stty size', 'c')).toBe('30 100');
+    t.resize(120, 40);
+    // The remote pty follows the local window: wait until the shell sees the new size.
+    await expect.poll(() => remote(t, 'stty size', 'd'), { timeout: 20_000 }).toBe('40 120');
+    t.type('top -d 0.2');
+    await t.waitFor(/load average/);
+    t.type('q', false);
+    await t.waitFor(/^R> $/m);
+    t.resize(100, 30);
+    await expect.poll(() => remote(t, 'stty size', 'g'), { timeout: 20_000 }).toBe('30 100');
+    t.type('');
+    t.type('~.', false);
+    expect(await run.finished()).toBe(255);
+    expect(t.screen()).toContain('Connection to 127.0.0.1 closed.');
+    run.sameModes();
+  });
+
+  it('restores the terminal when killed with SIGTERM (255)', async () => {
+    const t = terminal(mode);
+    const run = await start(t, mode);
+    await remotePrompt(t);
+    const [pid] = t.shellChildren();
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid!, 'SIGTERM');
+    const status = await run.finished();
+    expect(status, t.screen()).toBe(255);
+    run.sameModes();
+  });
+
+  it('~^Z suspends with the terminal restored; fg resumes the session', async () => {
+    const t = terminal(mode);
+    const run = await start(t, mode);
+    await remotePrompt(t);
+    t.type('');
+    t.type('~', false);
+    t.keys('C-z');
+    await t.waitFor(/\[suspend ssh\][\s\S]*Stopped[\s\S]*\nLOCAL\$ \s*$/);
+    const mid = path.join(clients.sandbox.runtimeDir, `stty-mid-${runs}`);
+    t.type(`stty -a > ${mid}; echo SAVED`);
+    await t.waitFor(/^SAVED$/m);
+    expect(readFileSync(mid, 'utf8')).toBe(readFileSync(run.before, 'utf8'));
+    t.type('fg');
+    t.type('');
+    expect(await remote(t, 'echo resumed', 'e')).toBe('resumed');
+    t.type('exit');
+    expect(await run.finished()).toBe(0);
+    run.sameModes();
+  });
+
+  it('-e sets another escape character; ~ is then sent through', async () => {
+    const t = terminal(mode);
+    const run = await start(t, mode, ['-e', '^]', 'target']);
+    await remotePrompt(t);
+    // At a line start, ~. is no escape now: the remote shell gets it as a command.
+    expect(await remote(t, 'echo x\n~.', 'f')).toBe('-bash: ~.: command not found');
+    t.type('');
+    t.keys('C-]');
+    t.type('.', false);
+    expect(await run.finished()).toBe(255);
+    run.sameModes();
+  });
+});
+
+describe.each(MODES)('the login shell without a local terminal, as ssh 9.2 (sshmux %s)', (mode) => {
+  const input = 'echo shell-ran; tty; exit 3\n';
+  it.each([
+    ['no flag', [] as string[]],
+    ['-T', ['-T']],
+    ['-t', ['-t']],
+    ['RequestTTY no', ['-o', 'RequestTTY=no']],
+    ['RequestTTY yes', ['-o', 'RequestTTY=yes']],
+  ])('%s: the same output, notice and status', async (_name, args) => {
+    const ssh = await clients.run('ssh', args, undefined, {}, { input });
+    const ours = await clients.run(mode, args, undefined, {}, { input });
+    expect(ssh).toMatchObject({ code: 3, stdout: 'shell-ran\nnot a tty\n' });
+    expect(ours).toMatchObject({ code: ssh.code, stdout: ssh.stdout, stderr: ssh.stderr });
+  });
+
+  it('-tt: a pty although stdin is piped, as ssh', async () => {
+    const ssh = await clients.run('ssh', ['-tt'], undefined, {}, { input });
+    const ours = await clients.run(mode, ['-tt'], undefined, {}, { input });
+    expect(ssh.code).toBe(3);
+    expect(ssh.stdout).toMatch(/^\/dev\/pts\/\d+\r$/m);
+    expect(ours.code).toBe(3);
+    expect(ours.stdout).toMatch(/^\/dev\/pts\/\d+\r$/m);
+    expect(ours.stderr).toBe(ssh.stderr);
+  });
+});
