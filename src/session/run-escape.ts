@@ -27,7 +27,8 @@ export function runEscape(action: EscapeAction, escapeChar: string, target: Esca
   };
   switch (action) {
     case 'disconnect':
-      say(`${e}.\r\n`);
+      // ssh 9.2 queues "~." on the session's stderr buffer and quits before writing it out:
+      // only "Connection to … closed." shows, so nothing is echoed here.
       target.disconnect();
       return;
     case 'suspend':

@@ -184,3 +184,72 @@ describe.each(MODES)('the login shell without a local terminal, as ssh 9.2 (sshm
     expect(ours.stderr).toBe(ssh.stderr);
   });
 });
+
+describe('escape sequences side by side with /usr/bin/ssh', () => {
+  /** Run `client` in a terminal, type `keys` at a line start, end with ~.; the screen and status. */
+  async function escapeSession(client: 'ssh' | Mode, typed: string) {
+    const t = terminal(client);
+    const run = await start(t, client);
+    await remotePrompt(t);
+    t.clear();
+    t.type('');
+    t.type(typed, false);
+    await t.waitFor(/escapes are only recognized immediately after newline/);
+    t.type('~.', false);
+    const status = await run.finished();
+    run.sameModes();
+    const screen = t.screen();
+    const help = screen.slice(screen.indexOf('~?'), screen.indexOf('newline.)') + 'newline.)'.length);
+    // What the session printed after the help, up to the local prompt: ~.'s lines.
+    const end = screen.slice(
+      screen.indexOf('newline.)') + 'newline.)'.length,
+      screen.lastIndexOf('LOCAL$ echo EXIT'),
+    );
+    return { status, help, end };
+  }
+
+  it('~? prints ssh\'s help, ~. ends with "Connection to … closed." and 255 (in-process)', async () => {
+    const ssh = await escapeSession('ssh', '~?');
+    expect(ssh).toMatchObject({
+      status: 255,
+      end: expect.stringContaining('Connection to 127.0.0.1 closed.'),
+    });
+    expect(ssh.help).toContain('Supported escape sequences:');
+    expect(await escapeSession('direct', '~?')).toEqual(ssh);
+  });
+
+  it('through the daemon, ~? says that ~. ends this session only, as ssh as a mux client', async () => {
+    const ssh = await escapeSession('ssh', '~?');
+    const ours = await escapeSession('daemon', '~?');
+    expect(ours).toMatchObject({ status: 255, end: ssh.end });
+    expect(ours.help).toBe(
+      ssh.help.replace(
+        ' ~.   - terminate connection (and any multiplexed sessions)',
+        ' ~.   - terminate session',
+      ),
+    );
+  });
+
+  it('~~ sends one ~ and an unknown sequence goes through whole, as ssh', async () => {
+    const typedBy = async (client: 'ssh' | Mode) => {
+      const t = terminal(client);
+      const run = await start(t, client);
+      await remotePrompt(t);
+      t.type('cat > typed');
+      // Each at a line start: `~~a` arrives as `~a`, `~q` as `~q`.
+      t.type('~~a');
+      t.type('~q');
+      t.keys('C-d');
+      await t.waitFor(/^R> $/m);
+      const seen = await remote(t, "tr '\\n' '|' < typed; echo", 'h');
+      t.type('');
+      t.type('~.', false);
+      expect(await run.finished()).toBe(255);
+      return seen;
+    };
+    const ssh = await typedBy('ssh');
+    expect(ssh).toBe('~a|~q|');
+    expect(await typedBy('direct')).toBe(ssh);
+    expect(await typedBy('daemon')).toBe(ssh);
+  });
+});
