@@ -39,6 +39,8 @@ export interface RunningSession {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** The local terminal changed size (SIGWINCH): tell the remote pty. */
   resize(size: { rows: number; cols: number }): void;
+  /** `~R`: a key re-exchange on the session's connection. */
+  rekey?(): void;
   /** Through the sshmux daemon (ssh's mux client): `~?` says `~.` ends this session only. */
   readonly multiplexed?: boolean;
   /** Release everything (pool, sockets); `abandon` when leaving a still-running command (signalled). */
@@ -94,6 +96,7 @@ export async function startDirectSession(
     return {
       exited,
       resize: (size) => proc.resize(size),
+      rekey: () => proc.rekey?.(),
       close: async (abandon = false) => {
         io.stdin?.unpipe();
         if (!abandon) await pool.close();

@@ -301,6 +301,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     return {
       exited: s.exited,
       resize: (size) => s.resize(size),
+      rekey: () => s.rekey(),
       close: async () => s.close(),
       multiplexed: true,
     };

@@ -206,6 +206,9 @@ export class DaemonSession {
         }
         return;
       }
+      case FrameType.Rekey:
+        this.#proc?.rekey?.();
+        return;
       case FrameType.Proceed:
         this.#go(true);
         return;

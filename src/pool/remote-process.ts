@@ -26,7 +26,7 @@ export interface ChannelProcessOptions {
 
 interface ChannelInternals {
   outgoing?: { state: string; id: number };
-  _client?: { _protocol?: { signal(id: number, name: string): void } };
+  _client?: { _protocol?: { signal(id: number, name: string): void; rekey?(): void } };
 }
 
 /** ssh2 reports `SIGTERM`; sshmux (like the SSH wire format) says `TERM`. */
@@ -166,6 +166,12 @@ export class ChannelProcess implements RemoteProcess {
     if (this.#closed) return;
     // ssh sends the pixel size as 0 when it does not know it, as here.
     this.#channel.setWindow(size.rows, size.cols, 0, 0);
+  }
+
+  rekey(): void {
+    if (this.#closed) return;
+    // ssh2's Client has no rekey(); its protocol object starts a KEXINIT (ignored mid-handshake).
+    (this.#channel as unknown as ChannelInternals)._client?._protocol?.rekey?.();
   }
 
   /** Fail with `err`: kill the remote process and discard its output so the channel can close. */

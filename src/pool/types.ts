@@ -77,6 +77,8 @@ export interface RemoteProcess {
   hangUp(): void;
   /** Tell the server the terminal changed size (`window-change`); only meaningful with a pty. */
   resize(size: { rows: number; cols: number }): void;
+  /** Start a key re-exchange on the process's connection, as ssh's `~R`. */
+  rekey?(): void;
 }
 
 /** A leased SFTP session; `close()` releases its channel slot. */

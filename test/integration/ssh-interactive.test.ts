@@ -16,7 +16,8 @@ const MODES: Mode[] = ['direct', 'daemon'];
 let runs = 0;
 
 beforeAll(async () => {
-  sshd = await startSshd();
+  // DEBUG1: sshd logs each key exchange, which is how ~R is seen from the server.
+  sshd = await startSshd({ sshdOptions: ['LogLevel=DEBUG1'] });
   clients = new AuthClients(sshd);
 });
 
@@ -251,5 +252,25 @@ describe('escape sequences side by side with /usr/bin/ssh', () => {
     expect(ssh).toBe('~a|~q|');
     expect(await typedBy('direct')).toBe(ssh);
     expect(await typedBy('daemon')).toBe(ssh);
+  });
+
+  it('~R makes the server see a new key exchange, as with ssh', async () => {
+    const kexCount = async () => (await sshd.sshdLog()).split('SSH2_MSG_KEXINIT received').length - 1;
+    const rekeysBy = async (client: 'ssh' | Mode) => {
+      const t = terminal(client);
+      const run = await start(t, client);
+      await remotePrompt(t);
+      const before = await kexCount();
+      t.type('');
+      t.type('~R', false);
+      await expect.poll(kexCount, { timeout: 20_000 }).toBe(before + 1);
+      // The session goes on over the new keys.
+      expect(await remote(t, 'echo after-rekey', 'k')).toBe('after-rekey');
+      t.type('exit');
+      expect(await run.finished()).toBe(0);
+    };
+    await rekeysBy('ssh');
+    await rekeysBy('direct');
+    await rekeysBy('daemon');
   });
 });
