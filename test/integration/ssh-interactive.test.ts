@@ -273,4 +273,25 @@ describe('escape sequences side by side with /usr/bin/ssh', () => {
     await rekeysBy('direct');
     await rekeysBy('daemon');
   });
+
+  it('~& gives the shell back at once (0) with the terminal restored, as ssh', async () => {
+    const backgrounds = async (client: 'ssh' | Mode) => {
+      const t = terminal(client);
+      const run = await start(t, client);
+      await remotePrompt(t);
+      t.type('');
+      t.type('~&', false);
+      await t.waitFor(/~& \[backgrounded\]/);
+      // ssh's background child sends ^D, and reports the end of the session later.
+      if (client === 'ssh') await t.waitFor(/logout\nConnection to 127\.0\.0\.1 closed\./);
+      t.type('');
+      const status = await run.finished();
+      run.sameModes();
+      return { status, said: /~& \[backgrounded\]/.test(t.screen()) };
+    };
+    const ssh = await backgrounds('ssh');
+    expect(ssh).toEqual({ status: 0, said: true });
+    expect(await backgrounds('direct')).toEqual(ssh);
+    expect(await backgrounds('daemon')).toEqual(ssh);
+  });
 });
