@@ -158,6 +158,15 @@ describe.each(MODES)('an interactive session (sshmux %s)', (mode) => {
     expect(await run.finished()).toBe(255);
     run.sameModes();
   });
+  it('restores the terminal when the connection is lost (255)', async () => {
+    const t = terminal(mode);
+    const run = await start(t, mode);
+    await remotePrompt(t);
+    // The server side of the session dies: sshd's per-session process runs as the user.
+    await sshd.exec(['pkill', '-KILL', '-u', 'backup']);
+    expect(await run.finished()).toBe(255);
+    run.sameModes();
+  });
 });
 
 describe.each(MODES)('the login shell without a local terminal, as ssh 9.2 (sshmux %s)', (mode) => {
