@@ -246,6 +246,8 @@ describe('escape sequences side by side with /usr/bin/ssh', () => {
       const run = await start(t, client);
       await remotePrompt(t);
       t.type('cat > typed');
+      // Typed ahead, the lines would reach readline's mode, not cat's cooked one.
+      await expect.poll(() => sshd.processes('^cat$'), { timeout: 20_000 }).toHaveLength(1);
       // Each at a line start: `~~a` arrives as `~a`, `~q` as `~q`.
       t.type('~~a');
       t.type('~q');
