@@ -208,6 +208,8 @@ async function runSession(
     for (const s of SESSION_SIGNALS) process.off(s, onEarlySignal);
   }
   multiplexed = session.multiplexed === true;
+  // Left by `~.` or a signal, the session's end may still reject (connection dropped): expected.
+  session.exited.catch(() => {});
   // Like ssh's session loop: SIGHUP, SIGINT, SIGQUIT and SIGTERM end the client with 255 at once.
   // Nothing is sent to the remote command: ssh closes the connection and so do we (the channel,
   // for the daemon), and the remote side sees what it sees with ssh (EOF, EPIPE, SIGHUP on a pty).

@@ -12,6 +12,8 @@ export interface RestoreHooks {
   onExit(hook: () => void): () => void;
   /** Run just before the process dies of a signal ('exit' listeners do not run then). */
   onDeathBySignal(hook: () => void): () => void;
+  /** Whether this platform has job control (SIGTSTP): not Windows. */
+  readonly canSuspend: boolean;
   /** Stop this process as the terminal's suspend key would; returns once it was continued. */
   suspendSelf(): void;
 }
@@ -22,6 +24,7 @@ export const processRestoreHooks: RestoreHooks = {
     return () => process.off('exit', hook);
   },
   onDeathBySignal,
+  canSuspend: process.platform !== 'win32',
   suspendSelf() {
     // The default action of SIGTSTP stops the whole process before kill() returns to us.
     process.kill(process.pid, 'SIGTSTP');
@@ -46,6 +49,10 @@ export class RawTerminal {
 
   get isRaw(): boolean {
     return this.#raw;
+  }
+
+  get canSuspend(): boolean {
+    return this.#hooks.canSuspend;
   }
 
   enter(): void {

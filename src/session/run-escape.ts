@@ -9,6 +9,8 @@ export interface EscapeTarget {
   /** EnableEscapeCommandline. */
   readonly commandLine: boolean;
   disconnect(): void;
+  /** Whether `suspend` can work here (job control: not on Windows). */
+  readonly canSuspend: boolean;
   /** Restore the terminal, stop until continued, then raw mode and the window size again. */
   suspend(): void;
   /** `~&`: leave the remote side to finish by itself (it reads an end-of-file character). */
@@ -32,6 +34,10 @@ export function runEscape(action: EscapeAction, escapeChar: string, target: Esca
       target.disconnect();
       return;
     case 'suspend':
+      if (!target.canSuspend) {
+        say(`${e}^Z is not available here: this system has no job control (SIGTSTP)\r\n`);
+        return;
+      }
       say(`${e}^Z [suspend ssh]\r\n`);
       target.suspend();
       return;

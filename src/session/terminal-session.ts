@@ -104,6 +104,7 @@ export class TerminalSession {
         stopped = true;
         this.#opts.onExit('disconnect');
       },
+      canSuspend: this.#terminal.canSuspend,
       suspend: () => {
         this.#terminal.suspend();
         // The size may have changed while we were stopped (ssh: received_window_change_signal).

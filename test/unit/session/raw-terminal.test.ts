@@ -15,6 +15,7 @@ function fakes(isTTY = true) {
       death.push(h);
       return () => death.splice(death.indexOf(h), 1);
     },
+    canSuspend: true,
     suspendSelf: () => {
       suspended++;
       // While stopped, the terminal must be as it was.

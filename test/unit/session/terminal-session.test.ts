@@ -10,7 +10,9 @@ class FakeSize extends EventEmitter {
   columns = 80;
 }
 
-function setup(options: { pty?: boolean; escapeChar?: number | null; multiplexed?: boolean } = {}) {
+function setup(
+  options: { pty?: boolean; escapeChar?: number | null; multiplexed?: boolean; canSuspend?: boolean } = {},
+) {
   const stdin = Object.assign(new PassThrough(), { isTTY: true, modes: [] as boolean[] });
   (stdin as unknown as { setRawMode(m: boolean): void }).setRawMode = (m) => stdin.modes.push(m);
   let stderr = '';
@@ -25,6 +27,7 @@ function setup(options: { pty?: boolean; escapeChar?: number | null; multiplexed
   const hooks: RestoreHooks = {
     onExit: () => () => {},
     onDeathBySignal: () => () => {},
+    canSuspend: options.canSuspend ?? true,
     suspendSelf: () => {
       suspended++;
     },
@@ -95,6 +98,24 @@ describe('TerminalSession', () => {
     expect(s.stderr()).toBe('~^Z [suspend ssh]\r\n');
     expect(s.sizes).toEqual([{ rows: 50, cols: 80 }]);
     expect(s.stdin.modes).toEqual([true, false, true]);
+  });
+
+  it('~^Z where there is no job control (Windows) says so and stays', async () => {
+    const s = setup({ canSuspend: false });
+    await s.type('~\x1a');
+    expect(s.suspended()).toBe(0);
+    expect(s.stderr()).toBe('~^Z is not available here: this system has no job control (SIGTSTP)\r\n');
+    expect(s.stdin.modes).toEqual([true]);
+  });
+
+  it('~V and ~v are refused with what to do instead', async () => {
+    const s = setup();
+    await s.type('~V\r~v');
+    expect(s.stderr()).toBe(
+      '~V is not supported by sshmux (its LogLevel is fixed for the session); give -v or -q instead\r\n' +
+        '~v is not supported by sshmux (its LogLevel is fixed for the session); give -v or -q instead\r\n',
+    );
+    expect(s.sent()).toBe('\r');
   });
 
   it('~& leaves raw mode, sends an end-of-file character and ends the session with 0', async () => {
