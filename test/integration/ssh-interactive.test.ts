@@ -305,4 +305,35 @@ describe('escape sequences side by side with /usr/bin/ssh', () => {
     expect(await backgrounds('direct')).toEqual(ssh);
     expect(await backgrounds('daemon')).toEqual(ssh);
   });
+
+  it('what the server sees: a pty, TERM and the size for the shell; -t/-T/none with a command', async () => {
+    const sees = async (client: 'ssh' | Mode) => {
+      const t = terminal(client, { cols: 91, rows: 27 });
+      const run = await start(t, client);
+      await remotePrompt(t);
+      const shell = [
+        (await remote(t, 'tty', 'p')).replace(/\d+$/, 'N'),
+        await remote(t, 'echo $TERM', 't'),
+        await remote(t, 'stty size', 's'),
+      ];
+      t.type('exit');
+      expect(await run.finished()).toBe(0);
+      const withCommand: string[] = [];
+      for (const flags of [[], ['-t'], ['-T'], ['-tt']]) {
+        t.clear();
+        const r = await start(t, client, [...flags, 'target', 'tty; echo END']);
+        await t.waitFor(/^END\r?$/m);
+        withCommand.push(`${flags.join('')}:${t.screen().match(/^(\/dev\/pts\/|not a tty)/m)?.[1]}`);
+        await r.finished();
+      }
+      return { shell, withCommand };
+    };
+    const ssh = await sees('ssh');
+    expect(ssh).toEqual({
+      shell: ['/dev/pts/N', 'xterm-256color', '27 91'],
+      withCommand: [':not a tty', '-t:/dev/pts/', '-T:not a tty', '-tt:/dev/pts/'],
+    });
+    expect(await sees('direct')).toEqual(ssh);
+    expect(await sees('daemon')).toEqual(ssh);
+  });
 });
