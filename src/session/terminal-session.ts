@@ -65,7 +65,7 @@ export class TerminalSession {
     this.#terminal = new RawTerminal(options.input, options.hooks);
     this.input =
       options.pty && options.escapeChar !== null
-        ? options.input.pipe(this.#escapeFilter(new EscapeReader(options.escapeChar)))
+        ? this.#escapeFilter(new EscapeReader(options.escapeChar))
         : options.input;
   }
 
@@ -127,7 +127,18 @@ export class TerminalSession {
           );
       },
     };
+    const source = this.#opts.input;
+    let reading = false;
     filter = new Transform({
+      // Local input is read only once the session reads it: until then the terminal belongs to
+      // the connect's prompts (passphrase, host key), which read /dev/tty themselves.
+      read(size: number): void {
+        if (!reading) {
+          reading = true;
+          source.pipe(filter);
+        }
+        Transform.prototype._read.call(this, size);
+      },
       transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
         for (const piece of stopped ? [] : reader.feed(chunk)) {
           if (stopped) break;

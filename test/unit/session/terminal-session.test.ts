@@ -65,6 +65,27 @@ function setup(
 }
 
 describe('TerminalSession', () => {
+  it('reads local input only once the session reads it (the connect may prompt on the terminal)', async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => {} });
+    const session = new TerminalSession({
+      input: stdin,
+      size: undefined,
+      stderr: new PassThrough(),
+      pty: true,
+      escapeChar: 0x7e,
+      multiplexed: () => false,
+      onExit: () => {},
+    });
+    stdin.write('typed during the connect');
+    await new Promise((r) => setImmediate(r));
+    expect(stdin.readableFlowing).toBeNull();
+    expect(stdin.readableLength).toBeGreaterThan(0);
+    const got: Buffer[] = [];
+    session.input.on('data', (d: Buffer) => got.push(d));
+    await new Promise((r) => setImmediate(r));
+    expect(Buffer.concat(got).toString()).toBe('typed during the connect');
+  });
+
   it('enters raw mode on attach and leaves it on dispose', () => {
     const s = setup();
     expect(s.stdin.modes).toEqual([true]);
