@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
@@ -165,6 +165,25 @@ describe.each(MODES)('an interactive session (sshmux %s)', (mode) => {
     // The server side of the session dies: sshd's per-session process runs as the user.
     await sshd.exec(['pkill', '-KILL', '-u', 'backup']);
     expect(await run.finished()).toBe(255);
+    run.sameModes();
+  });
+  it('answers the host-key question on the terminal, then the shell gets what is typed after', async () => {
+    const t = terminal(mode);
+    const empty = path.join(clients.sandbox.runtimeDir, `known_hosts-${mode}`);
+    writeFileSync(empty, '');
+    const run = await start(t, mode, [
+      '-o',
+      `UserKnownHostsFile=${empty}`,
+      '-o',
+      'StrictHostKeyChecking=ask',
+      'target',
+    ]);
+    await t.waitFor(/Are you sure you want to continue connecting \(yes\/no\/\[fingerprint\]\)\? $/m);
+    t.type('yes');
+    await remotePrompt(t);
+    expect(await remote(t, 'echo typed-after', 'y')).toBe('typed-after');
+    t.type('exit');
+    expect(await run.finished()).toBe(0);
     run.sameModes();
   });
 });
