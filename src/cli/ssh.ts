@@ -22,6 +22,7 @@ import { askpassAllowed } from '../security/read-passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
 import { escapeCharByte } from '../session/escape-char.js';
 import { TerminalSession } from '../session/terminal-session.js';
+import { closedByRemote } from './closed-by-remote.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
 import { localTerminal, terminalSizeSource } from './local-terminal.js';
@@ -228,7 +229,18 @@ async function runSession(
     if (request.pty && !request.quiet) io.stderr.write(`Connection to ${request.host.hostname} closed.\r\n`);
   };
   try {
-    const outcome = await Promise.race([session.exited, left]);
+    const outcome = await Promise.race([session.exited, left]).catch((err: unknown) => {
+      if (!closedByRemote(err)) throw err;
+      return 'lost' as const;
+    });
+    if (outcome === 'lost') {
+      // clientloop.c's quit_message: shown whatever the LogLevel; then the pty line as usual.
+      interrupted = true;
+      terminal?.dispose();
+      io.stderr.write(`Connection to ${request.host.hostname} closed by remote host.\r\n`);
+      closedLine();
+      return SSH_ERROR_EXIT;
+    }
     if (outcome === 'background') return 0;
     if (typeof outcome === 'string') {
       interrupted = true;

@@ -7,6 +7,9 @@ import type { RemoteProcess } from './types.js';
 /** How long a killed channel may stay open before the tracked job is ended from a second channel. */
 const SIGNAL_GRACE_MS = 500;
 
+/** The code of the error `exited` rejects with when the connection died under the process. */
+export const CONNECTION_LOST = 'SSHMUX_ERR_CONNECTION_LOST';
+
 export interface ChannelProcessOptions {
   command: string;
   destination: string;
@@ -105,6 +108,7 @@ export class ChannelProcess implements RemoteProcess {
             cause?.kind === 'aborted'
               ? cause
               : new NetworkError(`Connection lost while running: ${options.command}`, {
+                  code: CONNECTION_LOST,
                   destination: options.destination,
                   cause,
                 }),

@@ -158,14 +158,27 @@ describe.each(MODES)('an interactive session (sshmux %s)', (mode) => {
     expect(await run.finished()).toBe(255);
     run.sameModes();
   });
-  it('restores the terminal when the connection is lost (255)', async () => {
-    const t = terminal(mode);
-    const run = await start(t, mode);
-    await remotePrompt(t);
-    // The server side of the session dies: sshd's per-session process runs as the user.
-    await sshd.exec(['pkill', '-KILL', '-u', 'backup']);
-    expect(await run.finished()).toBe(255);
-    run.sameModes();
+  it('a lost connection: the terminal restored, ssh\'s "closed by remote host", 255', async () => {
+    const loses = async (client: 'ssh' | Mode) => {
+      const t = terminal(client);
+      const run = await start(t, client);
+      await remotePrompt(t);
+      // The server side of the session dies: sshd's per-session process runs as the user.
+      await sshd.exec(['pkill', '-KILL', '-u', 'backup']);
+      const status = await run.finished();
+      run.sameModes();
+      const screen = t.screen();
+      return {
+        status,
+        said: screen.slice(screen.indexOf('R> ') + 3, screen.lastIndexOf('LOCAL$ echo EXIT')),
+      };
+    };
+    const ssh = await loses('ssh');
+    expect(ssh).toEqual({
+      status: 255,
+      said: 'Connection to 127.0.0.1 closed by remote host.\nConnection to 127.0.0.1 closed.\n',
+    });
+    expect(await loses(mode)).toEqual(ssh);
   });
   it('answers the host-key question on the terminal, then the shell gets what is typed after', async () => {
     const t = terminal(mode);
