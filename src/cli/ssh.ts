@@ -21,12 +21,11 @@ import {
 import { askpassAllowed } from '../security/read-passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
 import { escapeCharByte } from '../session/escape-char.js';
-import { TerminalSession } from '../session/terminal-session.js';
-import { closedByRemote } from './closed-by-remote.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
-import { localTerminal, terminalSizeSource } from './local-terminal.js';
+import { localTerminal, localTerminalSession } from './local-terminal.js';
 import { dieBySignal } from './process-guard.js';
+import { closedByRemote, sessionEnd } from './session-end.js';
 import { planSession, wantsPty } from './session-options.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
@@ -181,19 +180,7 @@ async function runSession(
     leaveNow = resolve;
   });
   let multiplexed = false;
-  // Raw mode, window changes and escape sequences (`~.` and friends) on the local terminal.
-  const terminal =
-    io.stdin === null
-      ? undefined
-      : new TerminalSession({
-          input: process.stdin,
-          size: terminalSizeSource(),
-          stderr: io.stderr,
-          pty: request.pty !== false,
-          escapeChar,
-          multiplexed: () => multiplexed,
-          onExit: (why) => leaveNow(why),
-        });
+  const terminal = localTerminalSession(request, io, escapeChar, () => multiplexed, leaveNow);
   if (terminal) io = { ...io, stdin: terminal.input };
   // Until the session runs, a signal ends us by that signal, as it ends ssh (whose handlers are
   // set only once its session loop starts); the daemon drops a half-open session by itself.
@@ -224,33 +211,16 @@ async function runSession(
   (io.stdout as NodeJS.WriteStream).on?.('error', () => leaveNow('EPIPE'));
   terminal?.attach(session);
   let interrupted = false;
-  // clientloop.c: a session with a pty ends with this line, unless LogLevel is below INFO.
-  const closedLine = (): void => {
-    if (request.pty && !request.quiet) io.stderr.write(`Connection to ${request.host.hostname} closed.\r\n`);
-  };
   try {
     const outcome = await Promise.race([session.exited, left]).catch((err: unknown) => {
-      if (!closedByRemote(err)) throw err;
-      return 'lost' as const;
+      if (closedByRemote(err)) return 'lost';
+      throw err;
     });
-    if (outcome === 'lost') {
-      // clientloop.c's quit_message: shown whatever the LogLevel; then the pty line as usual.
-      interrupted = true;
-      terminal?.dispose();
-      io.stderr.write(`Connection to ${request.host.hostname} closed by remote host.\r\n`);
-      closedLine();
-      return SSH_ERROR_EXIT;
-    }
-    if (outcome === 'background') return 0;
-    if (typeof outcome === 'string') {
-      interrupted = true;
-      terminal?.dispose();
-      if (outcome === 'disconnect') closedLine();
-      return SSH_ERROR_EXIT;
-    }
     terminal?.dispose();
-    closedLine();
-    return exitStatusOf(outcome);
+    const end = sessionEnd(outcome, request);
+    interrupted = end.abandon;
+    if (end.message !== '') io.stderr.write(end.message);
+    return end.status;
   } finally {
     terminal?.dispose();
     for (const s of SESSION_SIGNALS) process.off(s, onSignal);

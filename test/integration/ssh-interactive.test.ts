@@ -235,6 +235,8 @@ describe('escape sequences side by side with /usr/bin/ssh', () => {
     await remotePrompt(t);
     t.clear();
     t.type('');
+    // The fresh prompt first, so that it cannot land in the middle of what the escape prints.
+    await t.waitFor(/^R> $/m);
     t.type(typed, false);
     await t.waitFor(/escapes are only recognized immediately after newline/);
     t.type('~.', false);
