@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProgram } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
 import { AuthClients, type Mode } from './auth-clients.js';
@@ -114,17 +115,20 @@ describe.each(MODES)('an interactive session (sshmux %s)', (mode) => {
     run.sameModes();
   });
 
-  it('restores the terminal when killed with SIGTERM (255)', async () => {
-    const t = terminal(mode);
-    const run = await start(t, mode);
-    await remotePrompt(t);
-    const [pid] = t.shellChildren();
-    expect(pid).toBeGreaterThan(0);
-    process.kill(pid!, 'SIGTERM');
-    const status = await run.finished();
-    expect(status, t.screen()).toBe(255);
-    run.sameModes();
-  });
+  it.each(['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const)(
+    'restores the terminal when killed with %s (255, as ssh)',
+    async (signal) => {
+      const t = terminal(mode);
+      const run = await start(t, mode);
+      await remotePrompt(t);
+      const [pid] = t.shellChildren();
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid!, signal);
+      const status = await run.finished();
+      expect(status, t.screen()).toBe(255);
+      run.sameModes();
+    },
+  );
 
   it('~^Z suspends with the terminal restored; fg resumes the session', async () => {
     const t = terminal(mode);
@@ -369,5 +373,24 @@ describe('escape sequences side by side with /usr/bin/ssh', () => {
     });
     expect(await sees('direct')).toEqual(ssh);
     expect(await sees('daemon')).toEqual(ssh);
+  });
+});
+
+describe('the terminal is restored when the process crashes or exits', () => {
+  const module = path.join(path.dirname(CLI), '..', 'session', 'raw-terminal.js');
+  it.each([
+    ['an uncaught exception', "throw new Error('boom')", 1],
+    ['an unhandled rejection', "Promise.reject(new Error('boom'))", 1],
+    ['process.exit', 'process.exit(3)', 3],
+  ])('%s', async (_name, ending, code) => {
+    const script = [
+      `import { RawTerminal } from ${JSON.stringify(module)};`,
+      "const input = { isTTY: true, setRawMode: (m) => process.stdout.write('raw ' + m + '\\n') };",
+      'new RawTerminal(input).enter();',
+      ending,
+    ].join('\n');
+    const r = await runProgram(process.execPath, ['--input-type=module', '-e', script]);
+    expect(r.code).toBe(code);
+    expect(r.stdout.toString()).toBe('raw true\nraw false\n');
   });
 });
