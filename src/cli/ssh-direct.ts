@@ -41,6 +41,8 @@ export interface RunningSession {
   resize(size: { rows: number; cols: number }): void;
   /** `~R`: a key re-exchange on the session's connection. */
   rekey?(): void;
+  /** `~B`: a BREAK on the session's channel. */
+  sendBreak?(lengthMs: number): void;
   /** Through the sshmux daemon (ssh's mux client): `~?` says `~.` ends this session only. */
   readonly multiplexed?: boolean;
   /** Release everything (pool, sockets); `abandon` when leaving a still-running command (signalled). */
@@ -97,6 +99,7 @@ export async function startDirectSession(
       exited,
       resize: (size) => proc.resize(size),
       rekey: () => proc.rekey?.(),
+      sendBreak: (ms) => proc.sendBreak?.(ms),
       close: async (abandon = false) => {
         io.stdin?.unpipe();
         if (!abandon) await pool.close();

@@ -286,6 +286,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       exited: s.exited,
       resize: (size) => s.resize(size),
       rekey: () => s.rekey(),
+      sendBreak: (ms) => s.sendBreak(ms),
       close: async () => s.close(),
       multiplexed: true,
     };

@@ -20,6 +20,8 @@ export interface ClientSession {
   resize(size: { rows: number; cols: number }): void;
   /** Start a key re-exchange on the session's connection (`~R`). */
   rekey(): void;
+  /** Send a BREAK on the session's channel (`~B`). */
+  sendBreak(lengthMs: number): void;
   /** Drop the connection to the daemon (which then hangs up on the remote command). */
   close(): void;
 }
@@ -124,6 +126,9 @@ export async function openDaemonSession(
     },
     rekey: () => {
       if (!conn.closed) conn.send({ type: FrameType.Rekey, body: {} });
+    },
+    sendBreak: (ms) => {
+      if (!conn.closed) conn.send({ type: FrameType.Break, body: { ms } });
     },
     close: () => conn.destroy(),
   };

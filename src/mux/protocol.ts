@@ -47,6 +47,8 @@ export const FrameType = {
   Resize: 16,
   /** Client → daemon, during a session: start a key re-exchange on its connection (`~R`). */
   Rekey: 17,
+  /** Client → daemon, during a session: send a BREAK on the session's channel (`~B`). */
+  Break: 18,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -129,7 +131,8 @@ export type Frame =
   | { type: typeof FrameType.Proceed; body: Record<string, never> }
   | { type: typeof FrameType.Notice; body: { text: string } }
   | { type: typeof FrameType.Resize; body: { rows: number; cols: number } }
-  | { type: typeof FrameType.Rekey; body: Record<string, never> };
+  | { type: typeof FrameType.Rekey; body: Record<string, never> }
+  | { type: typeof FrameType.Break; body: { ms: number } };
 
 /** A broken or hostile peer: wrong framing, oversize frame, bad JSON, version mismatch. */
 export class ProtocolError extends SshmuxError {

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { AbortedError, NetworkError, type SshmuxError, TimeoutError, translateError } from '../errors.js';
+import { sendBreak } from './channel-break.js';
 import { killJob } from './remote-kill.js';
 import type { RemoteProcess } from './types.js';
 
@@ -170,6 +171,10 @@ export class ChannelProcess implements RemoteProcess {
     if (this.#closed) return;
     // ssh sends the pixel size as 0 when it does not know it, as here.
     this.#channel.setWindow(size.rows, size.cols, 0, 0);
+  }
+
+  sendBreak(lengthMs = 1000): boolean {
+    return !this.#closed && sendBreak(this.#channel, lengthMs);
   }
 
   rekey(): void {

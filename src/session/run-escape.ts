@@ -19,6 +19,8 @@ export interface EscapeTarget {
   listConnections(): string;
   /** `~R`: start a key re-exchange on the session's connection. */
   rekey(): void;
+  /** `~B`: send a BREAK on the session's channel. */
+  sendBreak(): void;
 }
 
 /** Perform one escape sequence as clientloop.c's process_escapes does, with ssh's messages. */
@@ -42,8 +44,8 @@ export function runEscape(action: EscapeAction, escapeChar: string, target: Esca
       target.suspend();
       return;
     case 'break':
-      // ssh sends a "break" channel request; ssh2's client has none to send, so say so.
-      say(`${e}B\r\nsshmux cannot send a BREAK: its SSH library has no break request; nothing was sent\r\n`);
+      say(`${e}B\r\n`);
+      target.sendBreak();
       return;
     case 'rekey':
       target.rekey();

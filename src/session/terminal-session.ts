@@ -17,6 +17,8 @@ export interface SessionControl {
   resize(size: { rows: number; cols: number }): void;
   /** Absent where the session cannot start a key re-exchange. */
   rekey?(): void;
+  /** Absent where the session cannot send a BREAK. */
+  sendBreak?(lengthMs: number): void;
 }
 
 /** Why the terminal ended the session itself. */
@@ -125,6 +127,11 @@ export class TerminalSession {
           this.#opts.stderr.write(
             `${reader.escapeChar}R is not supported by sshmux for this session; nothing was sent\r\n`,
           );
+      },
+      sendBreak: () => {
+        // ssh sends 1000 ms, as its clientloop.c does.
+        if (this.#control?.sendBreak) this.#control.sendBreak(1000);
+        else this.#opts.stderr.write('sshmux cannot send a BREAK on this session; nothing was sent\r\n');
       },
     };
     const source = this.#opts.input;

@@ -323,6 +323,25 @@ describe('escape sequences side by side with /usr/bin/ssh', () => {
     await rekeysBy('daemon');
   });
 
+  it('~B sends the server a BREAK request, as ssh', async () => {
+    const breakCount = async () => (await sshd.sshdLog()).split(' req break').length - 1;
+    const breaksBy = async (client: 'ssh' | Mode) => {
+      const t = terminal(client);
+      const run = await start(t, client);
+      await remotePrompt(t);
+      const before = await breakCount();
+      t.type('');
+      t.type('~B', false);
+      await expect.poll(breakCount, { timeout: 20_000 }).toBe(before + 1);
+      expect(await remote(t, 'echo after-break', 'b')).toBe('after-break');
+      t.type('exit');
+      expect(await run.finished()).toBe(0);
+    };
+    await breaksBy('ssh');
+    await breaksBy('direct');
+    await breaksBy('daemon');
+  });
+
   it('~& gives the shell back at once (0) with the terminal restored, as ssh', async () => {
     const backgrounds = async (client: 'ssh' | Mode) => {
       const t = terminal(client);

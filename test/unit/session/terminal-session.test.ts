@@ -24,6 +24,7 @@ function setup(
   const sizes: { rows: number; cols: number }[] = [];
   let suspended = 0;
   let rekeys = 0;
+  const breaks: number[] = [];
   const hooks: RestoreHooks = {
     onExit: () => () => {},
     onDeathBySignal: () => () => {},
@@ -45,7 +46,7 @@ function setup(
   });
   const sent: Buffer[] = [];
   session.input.on('data', (d: Buffer) => sent.push(d));
-  session.attach({ resize: (s) => sizes.push(s), rekey: () => rekeys++ });
+  session.attach({ resize: (s) => sizes.push(s), rekey: () => rekeys++, sendBreak: (ms) => breaks.push(ms) });
   const type = async (text: string): Promise<void> => {
     stdin.write(Buffer.from(text, 'latin1'));
     await new Promise((r) => setImmediate(r));
@@ -61,6 +62,7 @@ function setup(
     stderr: () => stderr,
     suspended: () => suspended,
     rekeys: () => rekeys,
+    breaks,
   };
 }
 
@@ -148,14 +150,15 @@ describe('TerminalSession', () => {
     expect(s.stdin.modes).toEqual([true, false]);
   });
 
-  it('~# lists the session, ~C says the command line is disabled, ~B says no BREAK was sent', async () => {
+  it('~# lists the session, ~C says the command line is disabled, ~B sends a 1000 ms BREAK', async () => {
     const s = setup();
     await s.type('~#\r~C\r~B');
     expect(s.stderr()).toBe(
       '~#\r\nThe following connections are open:\r\n  #0 client-session (t4 [session])\r\n' +
         'commandline disabled\r\n' +
-        '~B\r\nsshmux cannot send a BREAK: its SSH library has no break request; nothing was sent\r\n',
+        '~B\r\n',
     );
+    expect(s.breaks).toEqual([1000]);
     expect(s.sent()).toBe('\r\r');
   });
 
