@@ -115,6 +115,16 @@ describe.each(MODES)('an interactive session (sshmux %s)', (mode) => {
     run.sameModes();
   });
 
+  it('-e none: no escapes, ~. goes to the remote shell', async () => {
+    const t = terminal(mode);
+    const run = await start(t, mode, ['-e', 'none', 'target']);
+    await remotePrompt(t);
+    expect(await remote(t, 'true\n~.', 'n')).toBe('-bash: ~.: command not found');
+    t.type('exit');
+    expect(await run.finished()).toBe(0);
+    run.sameModes();
+  });
+
   it.each(['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const)(
     'restores the terminal when killed with %s (255, as ssh)',
     async (signal) => {
