@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 /** Poll `probe` until it returns something, or fail after `ms` with `what` and the last screen. */
 async function until<T>(
@@ -103,5 +106,8 @@ export class TmuxTerminal {
     } catch {
       // Already gone.
     }
+    // A killed server leaves its socket behind.
+    const dir = path.join(process.env.TMUX_TMPDIR ?? os.tmpdir(), `tmux-${process.getuid?.() ?? 0}`);
+    rmSync(path.join(dir, this.socket), { force: true });
   }
 }
