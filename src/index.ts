@@ -106,3 +106,11 @@ export {
   type HostKeyQuestion,
   type HostKeyVerifierOptions,
 } from './security/verify-host-key.js';
+export { type EscapeAction, type EscapeOutput, EscapeReader } from './session/escape-reader.js';
+export { RawTerminal } from './session/raw-terminal.js';
+export {
+  type SessionControl,
+  type TerminalExit,
+  TerminalSession,
+  type TerminalSessionOptions,
+} from './session/terminal-session.js';

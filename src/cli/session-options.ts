@@ -138,11 +138,13 @@ export function planSession(
 }
 
 /**
- * Whether ssh 9.2 asks for a pty (ssh.c: `tty_flag`), and the notice it prints when it will not.
- * A command is always present here (sshmux has no interactive shell yet).
+ * Whether ssh 9.2 asks for a pty (ssh.c: `tty_flag`), and the notice it prints when it will not:
+ * `-t`/RequestTTY yes or force ask for one, and so does no command at all unless RequestTTY no;
+ * stdin not a terminal (or `-n`/StdinNull) cancels it unless forced (`-tt`).
  */
 export function wantsPty(plan: SessionPlan, stdinIsTty: boolean): { pty: boolean; notice?: string } {
-  const asked = plan.requestTty === 'yes' || plan.requestTty === 'force';
+  let asked = plan.requestTty === 'yes' || plan.requestTty === 'force';
+  if (plan.command === '') asked = plan.requestTty !== 'no';
   if ((!stdinIsTty || plan.stdinNull) && plan.requestTty !== 'force') {
     return asked
       ? { pty: false, notice: 'Pseudo-terminal will not be allocated because stdin is not a terminal.' }

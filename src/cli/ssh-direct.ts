@@ -39,6 +39,12 @@ export interface RunningSession {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** The local terminal changed size (SIGWINCH): tell the remote pty. */
   resize(size: { rows: number; cols: number }): void;
+  /** `~R`: a key re-exchange on the session's connection. */
+  rekey?(): void;
+  /** `~B`: a BREAK on the session's channel. */
+  sendBreak?(lengthMs: number): void;
+  /** Through the sshmux daemon (ssh's mux client): `~?` says `~.` ends this session only. */
+  readonly multiplexed?: boolean;
   /** Release everything (pool, sockets); `abandon` when leaving a still-running command (signalled). */
   close(abandon?: boolean): Promise<void>;
 }
@@ -92,6 +98,8 @@ export async function startDirectSession(
     return {
       exited,
       resize: (size) => proc.resize(size),
+      rekey: () => proc.rekey?.(),
+      sendBreak: (ms) => proc.sendBreak?.(ms),
       close: async (abandon = false) => {
         io.stdin?.unpipe();
         if (!abandon) await pool.close();

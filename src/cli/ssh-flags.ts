@@ -46,7 +46,7 @@ export const FORCED: Record<string, [string, string][]> = {
   '4': [['addressfamily', 'inet']],
   '6': [['addressfamily', 'inet6']],
 };
-export const PRINT_ONLY = new Set('AXYgKfNsMDLRWSewIEy'.split(''));
+export const PRINT_ONLY = new Set('AXYgKfNsMDLRWSwIEy'.split(''));
 /** Value options that are spellings of an `-o` option. */
 export const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
 
@@ -59,7 +59,8 @@ export function sshFail(message: string, fatal = false): never {
 }
 
 export function validEscapeChar(v: string): boolean {
-  if (v === 'none' || [...v].length === 1) return true;
+  // One byte, as ssh's strlen() == 1: a character that UTF-8 encodes in more is refused.
+  if (v === 'none' || Buffer.byteLength(v) === 1) return true;
   return v.length === 2 && v[0] === '^' && v.charCodeAt(1) >= 64 && v.charCodeAt(1) < 128;
 }
 

@@ -18,12 +18,14 @@ import {
   sendControl,
   spawnDaemon,
 } from '../mux/mux-client.js';
-import type { PtyOptions } from '../pool/types.js';
 import { askpassAllowed } from '../security/read-passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
+import { escapeCharByte } from '../session/escape-char.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
-import { dieBySignal, onDeathBySignal } from './process-guard.js';
+import { localTerminal, localTerminalSession } from './local-terminal.js';
+import { dieBySignal } from './process-guard.js';
+import { closedByRemote, sessionEnd } from './session-end.js';
 import { planSession, wantsPty } from './session-options.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
@@ -124,16 +126,14 @@ export async function runSshCli(
     // RemoteCommand (as -G printed it, tokens expanded), RequestTTY, StdinNull, LocalCommand.
     const plan = planSession(args, host);
     stdinNull = plan.stdinNull;
-    if (plan.command === '') {
-      throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
-    }
     // ssh's "Pseudo-terminal will not be allocated" notice was printed by applySshChecks.
     const tty = wantsPty(plan, stdinIsTty);
     // ssh's INFO lines (retry notices, "Connection to … closed."): not with -q or LogLevel < INFO.
     const quiet = args.quiet || !logsInfo(host);
     const request: SshRequest = {
       host,
-      kind: 'exec',
+      // No command: the login shell (ssh sends a "shell" request).
+      kind: plan.command === '' ? 'shell' : 'exec',
       command: plan.command,
       env: environmentToSend(host),
       pty: tty.pty ? localTerminal() : false,
@@ -145,7 +145,12 @@ export async function runSshCli(
       stdout: ctx.stdout,
       stderr: ctx.stderr,
     };
-    return await runSession(request, io, logger);
+    return await runSession(
+      request,
+      io,
+      logger,
+      escapeCharByte(host.effective?.get('escapechar')?.[0] ?? '~'),
+    );
   } catch (err) {
     if (isSshConfigError(err)) {
       const text = sshErrorText(err as ConfigError, args.quiet);
@@ -164,16 +169,19 @@ function logsInfo(host: HostConfig): boolean {
   return level !== 'QUIET' && level !== 'FATAL' && level !== 'ERROR';
 }
 
-/** What ssh sends in its pty request: `$TERM` and the local terminal's size, when known. */
-function localTerminal(): PtyOptions {
-  const tty = [process.stdout, process.stderr].find((s) => s.isTTY && s.columns > 0);
-  return {
-    ...(process.env.TERM && { term: process.env.TERM }),
-    ...(tty && { rows: tty.rows, cols: tty.columns }),
-  };
-}
-
-async function runSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<number> {
+async function runSession(
+  request: SshRequest,
+  io: SessionStdio,
+  logger: Logger,
+  escapeChar: number | null,
+): Promise<number> {
+  let leaveNow: (why: string) => void = () => {};
+  const left = new Promise<string>((resolve) => {
+    leaveNow = resolve;
+  });
+  let multiplexed = false;
+  const terminal = localTerminalSession(request, io, escapeChar, () => multiplexed, leaveNow);
+  if (terminal) io = { ...io, stdin: terminal.input };
   // Until the session runs, a signal ends us by that signal, as it ends ssh (whose handlers are
   // set only once its session loop starts); the daemon drops a half-open session by itself.
   const onEarlySignal = (name: NodeJS.Signals): void => dieBySignal(name);
@@ -181,13 +189,15 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
   let session: RunningSession;
   try {
     session = await startSession(request, io, logger);
+  } catch (err) {
+    terminal?.dispose();
+    throw err;
   } finally {
     for (const s of SESSION_SIGNALS) process.off(s, onEarlySignal);
   }
-  let leaveNow: (why: string) => void = () => {};
-  const left = new Promise<string>((resolve) => {
-    leaveNow = resolve;
-  });
+  multiplexed = session.multiplexed === true;
+  // Left by `~.` or a signal, the session's end may still reject (connection dropped): expected.
+  session.exited.catch(() => {});
   // Like ssh's session loop: SIGHUP, SIGINT, SIGQUIT and SIGTERM end the client with 255 at once.
   // Nothing is sent to the remote command: ssh closes the connection and so do we (the channel,
   // for the daemon), and the remote side sees what it sees with ssh (EOF, EPIPE, SIGHUP on a pty).
@@ -199,22 +209,20 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
   // Our reader went away (EPIPE): like ssh, leave now with 255; dropping the session makes the
   // daemon (or the pool) close the channel. Stays attached: late write errors are expected.
   (io.stdout as NodeJS.WriteStream).on?.('error', () => leaveNow('EPIPE'));
-  const raw = request.pty && process.stdin.isTTY && io.stdin ? process.stdin : undefined;
-  raw?.setRawMode(true);
-  const restoreOnDeath = raw ? onDeathBySignal(() => raw.setRawMode(false)) : undefined;
+  terminal?.attach(session);
   let interrupted = false;
   try {
-    const outcome = await Promise.race([session.exited, left]);
-    if (typeof outcome === 'string') {
-      interrupted = true;
-      return SSH_ERROR_EXIT;
-    }
-    // clientloop.c: a session with a pty ends with this line, unless LogLevel is below INFO.
-    if (request.pty && !request.quiet) io.stderr.write(`Connection to ${request.host.hostname} closed.\r\n`);
-    return exitStatusOf(outcome);
+    const outcome = await Promise.race([session.exited, left]).catch((err: unknown) => {
+      if (closedByRemote(err)) return 'lost';
+      throw err;
+    });
+    terminal?.dispose();
+    const end = sessionEnd(outcome, request);
+    interrupted = end.abandon;
+    if (end.message !== '') io.stderr.write(end.message);
+    return end.status;
   } finally {
-    restoreOnDeath?.();
-    raw?.setRawMode(false);
+    terminal?.dispose();
     for (const s of SESSION_SIGNALS) process.off(s, onSignal);
     await session.close(interrupted);
   }
@@ -274,7 +282,14 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       local === undefined ? undefined : () => runLocalCommand(local),
       showNotice,
     );
-    return { exited: s.exited, resize: (size) => s.resize(size), close: async () => s.close() };
+    return {
+      exited: s.exited,
+      resize: (size) => s.resize(size),
+      rekey: () => s.rekey(),
+      sendBreak: (ms) => s.sendBreak(ms),
+      close: async () => s.close(),
+      multiplexed: true,
+    };
   } catch (err) {
     // The daemon cannot ask questions: with a terminal (passphrases also through SSH_ASKPASS),
     // this process connects itself and asks.

@@ -64,7 +64,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   dynamicforward: refused('DynamicForward', [], 'SOCKS forwarding'),
   enableescapecommandline: refused('EnableEscapeCommandline', ['no'], 'the ~C command line'),
   enablesshkeysign: refused('EnableSSHKeysign', ['no'], 'ssh-keysign for host-based authentication'),
-  escapechar: refused('EscapeChar', ['~', 'none'], 'escape sequences (sshmux has none; ~ is accepted)'),
+  escapechar: honoured('EscapeChar', 'escape sequences of pty sessions (-e)'),
   exitonforwardfailure: inert('ExitOnForwardFailure', 'sshmux sets up no forwardings'),
   fingerprinthash: refused('FingerprintHash', ['SHA256'], 'fingerprints in other hashes'),
   forkafterauthentication: refused('ForkAfterAuthentication', ['no'], 'going to the background (-f)'),

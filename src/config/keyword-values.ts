@@ -75,7 +75,7 @@ function escapeChar(line: ConfigLine): string {
   const arg = str(line);
   if (arg === 'none') return arg;
   let code: number;
-  if ([...arg].length === 1) code = arg.charCodeAt(0);
+  if (Buffer.byteLength(arg) === 1) code = arg.charCodeAt(0);
   else if (arg.length === 2 && arg[0] === '^' && arg.charCodeAt(1) >= 64 && arg.charCodeAt(1) < 128) {
     code = arg.charCodeAt(1) & 31;
   } else fail(line, 'Bad escape character.');

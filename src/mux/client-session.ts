@@ -18,6 +18,10 @@ export interface ClientSession {
   signal(name: string): void;
   /** The local terminal changed size: pass it on (`window-change`). */
   resize(size: { rows: number; cols: number }): void;
+  /** Start a key re-exchange on the session's connection (`~R`). */
+  rekey(): void;
+  /** Send a BREAK on the session's channel (`~B`). */
+  sendBreak(lengthMs: number): void;
   /** Drop the connection to the daemon (which then hangs up on the remote command). */
   close(): void;
 }
@@ -119,6 +123,12 @@ export async function openDaemonSession(
     signal: (name) => conn.send({ type: FrameType.Signal, body: { signal: name } }),
     resize: (size) => {
       if (!conn.closed) conn.send({ type: FrameType.Resize, body: { rows: size.rows, cols: size.cols } });
+    },
+    rekey: () => {
+      if (!conn.closed) conn.send({ type: FrameType.Rekey, body: {} });
+    },
+    sendBreak: (ms) => {
+      if (!conn.closed) conn.send({ type: FrameType.Break, body: { ms } });
     },
     close: () => conn.destroy(),
   };

@@ -206,6 +206,12 @@ export class DaemonSession {
         }
         return;
       }
+      case FrameType.Rekey:
+        this.#proc?.rekey?.();
+        return;
+      case FrameType.Break:
+        if (Number.isInteger(frame.body.ms) && frame.body.ms >= 0) this.#proc?.sendBreak?.(frame.body.ms);
+        return;
       case FrameType.Proceed:
         this.#go(true);
         return;

@@ -45,6 +45,10 @@ export const FrameType = {
   Notice: 15,
   /** Client → daemon, during a pty session: the local terminal's new size (SIGWINCH). */
   Resize: 16,
+  /** Client → daemon, during a session: start a key re-exchange on its connection (`~R`). */
+  Rekey: 17,
+  /** Client → daemon, during a session: send a BREAK on the session's channel (`~B`). */
+  Break: 18,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -126,7 +130,9 @@ export type Frame =
   | { type: typeof FrameType.Authenticated; body: Record<string, never> }
   | { type: typeof FrameType.Proceed; body: Record<string, never> }
   | { type: typeof FrameType.Notice; body: { text: string } }
-  | { type: typeof FrameType.Resize; body: { rows: number; cols: number } };
+  | { type: typeof FrameType.Resize; body: { rows: number; cols: number } }
+  | { type: typeof FrameType.Rekey; body: Record<string, never> }
+  | { type: typeof FrameType.Break; body: { ms: number } };
 
 /** A broken or hostile peer: wrong framing, oversize frame, bad JSON, version mismatch. */
 export class ProtocolError extends SshmuxError {

@@ -1,11 +1,15 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { AbortedError, NetworkError, type SshmuxError, TimeoutError, translateError } from '../errors.js';
+import { sendBreak } from './channel-break.js';
 import { killJob } from './remote-kill.js';
 import type { RemoteProcess } from './types.js';
 
 /** How long a killed channel may stay open before the tracked job is ended from a second channel. */
 const SIGNAL_GRACE_MS = 500;
+
+/** The code of the error `exited` rejects with when the connection died under the process. */
+export const CONNECTION_LOST = 'SSHMUX_ERR_CONNECTION_LOST';
 
 export interface ChannelProcessOptions {
   command: string;
@@ -26,7 +30,7 @@ export interface ChannelProcessOptions {
 
 interface ChannelInternals {
   outgoing?: { state: string; id: number };
-  _client?: { _protocol?: { signal(id: number, name: string): void } };
+  _client?: { _protocol?: { signal(id: number, name: string): void; rekey?(): void } };
 }
 
 /** ssh2 reports `SIGTERM`; sshmux (like the SSH wire format) says `TERM`. */
@@ -105,6 +109,7 @@ export class ChannelProcess implements RemoteProcess {
             cause?.kind === 'aborted'
               ? cause
               : new NetworkError(`Connection lost while running: ${options.command}`, {
+                  code: CONNECTION_LOST,
                   destination: options.destination,
                   cause,
                 }),
@@ -166,6 +171,16 @@ export class ChannelProcess implements RemoteProcess {
     if (this.#closed) return;
     // ssh sends the pixel size as 0 when it does not know it, as here.
     this.#channel.setWindow(size.rows, size.cols, 0, 0);
+  }
+
+  sendBreak(lengthMs = 1000): boolean {
+    return !this.#closed && sendBreak(this.#channel, lengthMs);
+  }
+
+  rekey(): void {
+    if (this.#closed) return;
+    // ssh2's Client has no rekey(); its protocol object starts a KEXINIT (ignored mid-handshake).
+    (this.#channel as unknown as ChannelInternals)._client?._protocol?.rekey?.();
   }
 
   /** Fail with `err`: kill the remote process and discard its output so the channel can close. */

@@ -77,6 +77,10 @@ export interface RemoteProcess {
   hangUp(): void;
   /** Tell the server the terminal changed size (`window-change`); only meaningful with a pty. */
   resize(size: { rows: number; cols: number }): void;
+  /** Start a key re-exchange on the process's connection, as ssh's `~R`. */
+  rekey?(): void;
+  /** Send a BREAK (RFC 4335) of `lengthMs`, as ssh's `~B`; false when it could not be sent. @default 1000 */
+  sendBreak?(lengthMs?: number): boolean;
 }
 
 /** A leased SFTP session; `close()` releases its channel slot. */

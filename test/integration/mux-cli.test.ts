@@ -61,10 +61,11 @@ describe('sshmux ssh front', () => {
     );
   });
 
-  it('refuses an interactive shell (no command) clearly', async () => {
-    const r = await box.run(box.sshArgs());
-    expect(r.code).toBe(255);
-    expect(r.stderr).toMatch(/interactive shells are not supported; give a remote command/);
+  it('runs the login shell without a pty when no command is given and stdin is piped', async () => {
+    const r = await box.run(box.sshArgs(), { input: 'echo shell-ran; tty; exit 3\n' });
+    expect(r.code).toBe(3);
+    expect(r.stdout.toString()).toBe('shell-ran\nnot a tty\n');
+    expect(r.stderr).toBe('Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n');
   });
 
   it('fails an unknown host key under `ask` without a terminal: 255 and the reason, no prompt', async () => {

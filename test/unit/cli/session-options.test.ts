@@ -76,8 +76,8 @@ describe('planSession (ssh.c main)', () => {
 });
 
 describe('wantsPty (ssh.c tty_flag)', () => {
-  const plan = (requestTty: 'auto' | 'no' | 'yes' | 'force', stdinNull = false) => ({
-    command: 'x',
+  const plan = (requestTty: 'auto' | 'no' | 'yes' | 'force', stdinNull = false, command = 'x') => ({
+    command,
     requestTty,
     stdinNull,
     localCommand: undefined,
@@ -98,4 +98,21 @@ describe('wantsPty (ssh.c tty_flag)', () => {
     );
     expect(wantsPty(plan('auto'), false).notice).toBeUndefined();
   });
+  it.each([
+    ['auto', true, false, true, false],
+    ['auto', false, false, false, true],
+    ['auto', true, true, false, true],
+    ['yes', true, false, true, false],
+    ['no', true, false, false, false],
+    ['no', false, false, false, false],
+    ['force', false, false, true, false],
+    ['force', true, true, true, false],
+  ] as const)(
+    'no command: RequestTTY %s, stdin tty %s, -n %s → pty %s, notice %s',
+    (tty, isTty, nul, want, notice) => {
+      const decision = wantsPty(plan(tty, nul, ''), isTty);
+      expect(decision.pty).toBe(want);
+      expect(decision.notice !== undefined).toBe(notice);
+    },
+  );
 });
