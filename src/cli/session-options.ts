@@ -70,7 +70,6 @@ function refuseUnsupported(host: HostConfig): void {
   if (!flag(host, 'clearallforwardings', 'ClearAllForwardings')) {
     for (const [keyword, name] of [
       ['localforward', 'LocalForward'],
-      ['remoteforward', 'RemoteForward'],
       ['dynamicforward', 'DynamicForward'],
     ] as const) {
       if ((host.effective?.get(keyword)?.length ?? 0) > 0) {

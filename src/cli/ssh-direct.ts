@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
+import { RemoteForwards, type RemoteForwardsOptions } from '../forward/remote-forwards.js';
+import type { RemoteForwardSpec } from '../forward/remote-spec.js';
 import type { Logger } from '../logger.js';
 import { SshPool } from '../pool/ssh-pool.js';
 import type { PtyOptions, SessionKind } from '../pool/types.js';
@@ -24,8 +26,15 @@ export interface SshRequest {
   quiet?: boolean;
   /** LocalCommand (PermitLocalCommand yes), expanded: run after authentication, before the command. */
   localCommand?: string;
+  /** -R / RemoteForward: requested before the session starts, cancelled when it ends. */
+  remoteForwards?: RemoteForwardsRequest;
   /** The server's banner was already shown (the daemon relayed it before handing over to us). */
   bannerShown?: boolean;
+}
+
+export interface RemoteForwardsRequest {
+  readonly specs: readonly RemoteForwardSpec[];
+  readonly options: RemoteForwardsOptions;
 }
 
 export interface SessionStdio {
@@ -71,6 +80,15 @@ export async function startDirectSession(
       await pool.check(request.host);
       await runLocalCommand(request.localCommand);
     }
+    const rf = request.remoteForwards;
+    const forwards =
+      rf && rf.specs.length > 0
+        ? await RemoteForwards.start(
+            rf.specs,
+            (bind, onOffer) => pool.listen(request.host, bind, onOffer),
+            rf.options,
+          )
+        : undefined;
     const proc = await pool.spawn(request.host, request.command, {
       kind: request.kind,
       env: request.env,
@@ -94,7 +112,10 @@ export async function startDirectSession(
       resize: (size) => proc.resize(size),
       close: async (abandon = false) => {
         io.stdin?.unpipe();
-        if (!abandon) await pool.close();
+        if (!abandon) {
+          await forwards?.close();
+          await pool.close();
+        }
         pool.destroy();
       },
     };

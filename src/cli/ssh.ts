@@ -24,6 +24,7 @@ import { terminalSafe } from '../security/terminal-text.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
 import { dieBySignal, onDeathBySignal } from './process-guard.js';
+import { remoteForwardsRequest } from './remote-forward-options.js';
 import { planSession, wantsPty } from './session-options.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
@@ -131,8 +132,10 @@ export async function runSshCli(
     const tty = wantsPty(plan, stdinIsTty);
     // ssh's INFO lines (retry notices, "Connection to … closed."): not with -q or LogLevel < INFO.
     const quiet = args.quiet || !logsInfo(host);
+    const remoteForwards = remoteForwardsRequest(host, log, args.quiet, quiet);
     const request: SshRequest = {
       host,
+      ...(remoteForwards && { remoteForwards }),
       kind: 'exec',
       command: plan.command,
       env: environmentToSend(host),
@@ -226,6 +229,10 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
   // A ProxyCommand or KnownHostsCommand belongs to this process (its env, directory, stderr): connect here.
   if (runsLocalCommand(request.host)) {
     logger.debug('ProxyCommand or KnownHostsCommand configured; connecting in-process');
+    return startDirect(request, io, logger);
+  }
+  if (request.remoteForwards) {
+    logger.debug('remote forwards asked for; connecting in-process');
     return startDirect(request, io, logger);
   }
   let endpoint: MuxEndpoint;

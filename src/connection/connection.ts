@@ -26,6 +26,12 @@ import { knownInUserFiles, updateHostKeys } from '../security/update-host-keys.j
 import { algorithmsFor, usesKnownHostsOrder } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
+import {
+  type IncomingHandler,
+  type RemoteBind,
+  type RemoteListener,
+  RemoteListeners,
+} from './remote-listeners.js';
 import { connectTcp } from './tcp-socket.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
@@ -115,11 +121,13 @@ export class Connection {
   /** Whether the server's hostkeys-00 announcement may update known_hosts (UpdateHostKeys). */
   #updateHostKeys = false;
   #peerAddress: string | undefined;
+  readonly #listeners: RemoteListeners;
 
   constructor(host: HostConfig, options: ConnectionOptions) {
     this.id = options.id ?? nextId++;
     this.host = host;
     this.#options = options;
+    this.#listeners = new RemoteListeners(this.#client, this.destination);
     this.capacity = options.channelCapacity ?? 10;
     this.#log = (options.logger ?? silentLogger()).child({ conn: this.id });
   }
@@ -383,6 +391,7 @@ export class Connection {
     if (this.#state === 'closed' && this.#closedListeners.length === 0) return;
     this.#state = 'closed';
     this.#keepalive?.stop();
+    this.#listeners.clear();
     // A ProxyCommand that ignores the end of its stdin must not outlive the connection.
     this.#socket?.destroy();
     for (const fail of [...this.#pendingOpens]) fail(this.#closeError);
@@ -428,6 +437,16 @@ export class Connection {
   /** Forward a TCP connection from the server side (used for ProxyJump hops). */
   forwardOut(host: string, port: number): Promise<ClientChannel> {
     return this.#open((cb) => this.#client.forwardOut('127.0.0.1', 0, host, port, cb));
+  }
+
+  /** Have the server listen for us (remote forwarding); its connections go to `handler` only. */
+  listen(bind: RemoteBind, handler: IncomingHandler): Promise<RemoteListener> {
+    if (!this.isReady) {
+      return Promise.reject(
+        this.#closeError ?? new NetworkError('Connection is closed', { destination: this.destination }),
+      );
+    }
+    return this.#listeners.listen(bind, handler);
   }
 
   #open<T>(start: (cb: (err: Error | undefined, value: T) => void) => void): Promise<T> {

@@ -7,6 +7,7 @@ import {
   type SocketFactory,
 } from '../connection/connection.js';
 import { proxyJumpSocketFactory } from '../connection/proxy-jump.js';
+import type { IncomingHandler, RemoteBind, RemoteListener } from '../connection/remote-listeners.js';
 import { ConfigError, type SshmuxError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createAuthProvider } from '../security/auth.js';
@@ -37,6 +38,8 @@ export interface PoolConnection {
   /** A subsystem (`subsystem` request, e.g. `sftp`), after the environment requests. */
   subsystem(name: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
   sftp(): Promise<SFTPWrapper>;
+  /** Have the server listen for us (remote forwarding); only real connections have it. */
+  listen?(bind: RemoteBind, handler: IncomingHandler): Promise<RemoteListener>;
   close(): void;
   destroy(err?: SshmuxError): void;
 }

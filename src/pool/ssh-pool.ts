@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { HostConfig } from '../config/host-config.js';
 import { assertConnectable } from '../config/keyword-support.js';
+import type { IncomingHandler, RemoteBind, RemoteListener } from '../connection/remote-listeners.js';
 import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
 import { shellCommand } from '../quote.js';
 import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
@@ -224,6 +225,33 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       throw this.#abortError(options.signal.reason, options.signal, destination);
     }
     return { sftp, close, [Symbol.asyncDispose]: close };
+  }
+
+  /**
+   * Have the server listen on `bind` and hand each connection it accepts to `handler` (ssh -R).
+   * The listener holds a channel slot of its connection, so the connection stays open while it
+   * lives; `close()` cancels it on the server and frees the slot.
+   */
+  async listen(
+    dest: Destination,
+    bind: RemoteBind,
+    handler: IncomingHandler,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<RemoteListener> {
+    const { lease, release } = await this.#lease(dest, options.signal, (conn) => {
+      if (conn.listen === undefined) throw new ConfigError('this connection cannot listen on the server');
+      return conn.listen(bind, handler);
+    });
+    // A connection that dies takes the listener with it: the slot is free then too.
+    lease.connection.onClosed(release);
+    const listener = lease.value;
+    return {
+      port: listener.port,
+      close: async () => {
+        await listener.close();
+        release();
+      },
+    };
   }
 
   /** Connect to `dest`, or confirm a live connection exists. */

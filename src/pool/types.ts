@@ -100,3 +100,10 @@ export interface RemoteRunner {
   spawn(dest: Destination, command: readonly string[] | string, options?: RunOptions): Promise<RemoteProcess>;
   sftp(dest: Destination, options?: { signal?: AbortSignal }): Promise<LeasedSftp>;
 }
+
+export type {
+  IncomingConnection,
+  IncomingHandler,
+  RemoteBind,
+  RemoteListener,
+} from '../connection/remote-listeners.js';

@@ -1,0 +1,34 @@
+import type { HostConfig } from '../config/host-config.js';
+import { remoteForwardsOf } from '../forward/remote-spec.js';
+import type { RemoteForwardsRequest } from './ssh-direct.js';
+
+/**
+ * The -R / RemoteForward forwards of a session, with ExitOnForwardFailure and ssh's logging:
+ * logit() lines (allocated port, warnings) only at LogLevel INFO and up, error() lines unless
+ * `-q` or LogLevel QUIET. Undefined when there are none.
+ */
+export function remoteForwardsRequest(
+  host: HostConfig,
+  log: (line: string) => void,
+  quiet: boolean,
+  belowInfo: boolean,
+): RemoteForwardsRequest | undefined {
+  const specs = remoteForwardsOf(host);
+  if (specs.length === 0) return undefined;
+  const level = host.effective?.get('loglevel')?.[0]?.toUpperCase();
+  const silent = quiet || level === 'QUIET';
+  return {
+    specs,
+    options: {
+      exitOnFailure: host.effective?.get('exitonforwardfailure')?.[0] === 'yes',
+      log: {
+        info: (line) => {
+          if (!belowInfo) log(line);
+        },
+        error: (line) => {
+          if (!silent) log(line);
+        },
+      },
+    },
+  };
+}
