@@ -1,6 +1,9 @@
 import type { HostConfig } from '../config/host-config.js';
+import { RemoteForwards } from '../forward/remote-forwards.js';
 import { remoteForwardsOf } from '../forward/remote-spec.js';
-import type { RemoteForwardsRequest } from './ssh-direct.js';
+import { type DaemonConnector, daemonListen } from '../mux/client-forward.js';
+import { hostForDaemon } from './ssh-config.js';
+import type { RemoteForwardsRequest, SshRequest } from './ssh-direct.js';
 
 /**
  * The -R / RemoteForward forwards of a session, with ExitOnForwardFailure and ssh's logging:
@@ -31,4 +34,18 @@ export function remoteForwardsRequest(
       },
     },
   };
+}
+
+/** On the daemon path: the daemon listens on its pooled connection, this process reaches the targets. */
+export async function startDaemonForwards(
+  request: SshRequest,
+  connect: DaemonConnector,
+): Promise<RemoteForwards | undefined> {
+  const rf = request.remoteForwards;
+  if (rf === undefined || rf.specs.length === 0) return undefined;
+  return RemoteForwards.start(
+    rf.specs,
+    daemonListen(connect, { ...hostForDaemon(request.host) }),
+    rf.options,
+  );
 }

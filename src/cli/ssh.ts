@@ -24,7 +24,7 @@ import { terminalSafe } from '../security/terminal-text.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
 import { dieBySignal, onDeathBySignal } from './process-guard.js';
-import { remoteForwardsRequest } from './remote-forward-options.js';
+import { remoteForwardsRequest, startDaemonForwards } from './remote-forward-options.js';
 import { planSession, wantsPty } from './session-options.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
@@ -231,10 +231,6 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     logger.debug('ProxyCommand or KnownHostsCommand configured; connecting in-process');
     return startDirect(request, io, logger);
   }
-  if (request.remoteForwards) {
-    logger.debug('remote forwards asked for; connecting in-process');
-    return startDirect(request, io, logger);
-  }
   let endpoint: MuxEndpoint;
   let daemon: Awaited<ReturnType<typeof ensureDaemon>>;
   try {
@@ -265,7 +261,9 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     bannerShown = true;
     if (!request.quiet && text !== '') io.stderr.write(terminalSafe(text));
   };
+  let forwards: Awaited<ReturnType<typeof startDaemonForwards>>;
   try {
+    forwards = await startDaemonForwards(request, () => connectDaemon(endpoint, VERSION));
     const s = await openDaemonSession(
       daemon,
       {
@@ -281,8 +279,17 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       local === undefined ? undefined : () => runLocalCommand(local),
       showNotice,
     );
-    return { exited: s.exited, resize: (size) => s.resize(size), close: async () => s.close() };
+    return {
+      exited: s.exited,
+      resize: (size) => s.resize(size),
+      close: async () => {
+        s.close();
+        await forwards?.close();
+      },
+    };
   } catch (err) {
+    await forwards?.close();
+    daemon.conn.destroy();
     // The daemon cannot ask questions: with a terminal (passphrases also through SSH_ASKPASS),
     // this process connects itself and asks.
     // A password or keyboard-interactive turn always comes here: ssh asks (or, with nobody to

@@ -4,6 +4,7 @@ import { ConfigError, translateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
 import { CreditSink, CreditSource } from './flow.js';
+import { daemonForwards } from './forward-relay.js';
 import type { FramedSocket } from './framed-socket.js';
 import {
   type ControlMessage,
@@ -111,12 +112,23 @@ export class DaemonSession {
       this.#hooks.afterControl(frame.body);
       return;
     }
-    if (frame.type !== FrameType.Open) {
+    // Remote forwarding: one connection a listener offered, or a listener (src/mux/forward-relay.ts).
+    if (frame.type === FrameType.Accept) {
+      this.#done = true;
+      daemonForwards.serveAccept(this.#conn, frame.body);
+      return;
+    }
+    if (frame.type !== FrameType.Open && frame.type !== FrameType.Listen) {
       this.#fail(new ConfigError(`expected an open or control frame, got type ${frame.type}`));
       return;
     }
     if (!this.#hooks.accepting()) {
       this.#fail(new ConfigError('the sshmux daemon is stopping and takes no new sessions'));
+      return;
+    }
+    if (frame.type === FrameType.Listen) {
+      this.#done = true;
+      void daemonForwards.serveListen(this.#conn, this.#hooks, frame.body);
       return;
     }
     this.#conn.onFrame((f) => this.#onSessionFrame(f));

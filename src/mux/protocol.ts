@@ -45,6 +45,16 @@ export const FrameType = {
   Notice: 15,
   /** Client → daemon, during a pty session: the local terminal's new size (SIGWINCH). */
   Resize: 16,
+  /** Client → daemon, instead of OPEN: have the server listen for us (a remote forward, -R). */
+  Listen: 30,
+  /** Daemon → client, answer to LISTEN: the server listens (on `port`, the allocated one for 0). */
+  Listening: 31,
+  /** Daemon → client, on a LISTEN connection: the server offers a connection; claim it with ACCEPT. */
+  Incoming: 32,
+  /** Client → daemon, instead of OPEN, on a connection of its own: carry the offered connection `id`. */
+  Accept: 33,
+  /** Client → daemon, on a LISTEN connection: our local target refused, refuse the offered `id`. */
+  Refuse: 34,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -110,6 +120,19 @@ export interface ControlResultMessage {
   connections?: number;
 }
 
+/** Client → daemon: a remote forward's listener on `host` (see src/mux/forward-relay.ts). */
+export interface ListenMessage {
+  host: Record<string, unknown>;
+  bind: { address: string; port: number } | { path: string };
+}
+
+export interface IncomingMessage {
+  /** Unguessable: only the client that holds the listener learns it. */
+  id: string;
+  originAddress: string;
+  originPort: number;
+}
+
 export type Frame =
   | { type: typeof FrameType.Hello; body: HelloMessage }
   | { type: typeof FrameType.Welcome; body: WelcomeMessage }
@@ -126,7 +149,12 @@ export type Frame =
   | { type: typeof FrameType.Authenticated; body: Record<string, never> }
   | { type: typeof FrameType.Proceed; body: Record<string, never> }
   | { type: typeof FrameType.Notice; body: { text: string } }
-  | { type: typeof FrameType.Resize; body: { rows: number; cols: number } };
+  | { type: typeof FrameType.Resize; body: { rows: number; cols: number } }
+  | { type: typeof FrameType.Listen; body: ListenMessage }
+  | { type: typeof FrameType.Listening; body: { port: number } }
+  | { type: typeof FrameType.Incoming; body: IncomingMessage }
+  | { type: typeof FrameType.Accept; body: { id: string } }
+  | { type: typeof FrameType.Refuse; body: { id: string } };
 
 /** A broken or hostile peer: wrong framing, oversize frame, bad JSON, version mismatch. */
 export class ProtocolError extends SshmuxError {

@@ -144,6 +144,7 @@ describe('remote forwards of sessions sharing the daemon', () => {
     await using a = await EchoServer.start();
     await using b = await EchoServer.start();
     const [ra, rb] = [await freePort(), await freePort()];
+    const before = await sshd.countLogins();
     const first = new LiveRun(clients, 'daemon', ['-R', `${ra}:127.0.0.1:${a.port}`], 'sleep 4');
     const second = new LiveRun(clients, 'daemon', ['-R', `${rb}:127.0.0.1:${b.port}`], 'sleep 4');
     await waitListening(ra);
@@ -159,6 +160,8 @@ describe('remote forwards of sessions sharing the daemon', () => {
     expect(await ask(ra, 'still-a')).toBe('got:still-a\n');
     expect([await first.done, await second.done]).toEqual([0, 0]);
     expect([a.accepted, b.accepted]).toEqual([2, 1]);
+    // Three clients, their listeners, their sessions: all on the daemon's pooled connection.
+    expect(await sshd.countLogins()).toBeLessThanOrEqual(before + 1);
   });
 });
 
