@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
+import { agentSessionHost, connectAgent } from '../forward/agent.js';
 import { RemoteForwards, type RemoteForwardsOptions } from '../forward/remote-forwards.js';
 import type { RemoteForwardSpec } from '../forward/remote-spec.js';
 import type { Logger } from '../logger.js';
@@ -26,6 +27,8 @@ export interface SshRequest {
   quiet?: boolean;
   /** LocalCommand (PermitLocalCommand yes), expanded: run after authentication, before the command. */
   localCommand?: string;
+  /** ForwardAgent: the local agent socket this session forwards (ssh's rules: cli/agent-options.ts). */
+  agent?: string;
   /** -R / RemoteForward: requested before the session starts, cancelled when it ends. */
   remoteForwards?: RemoteForwardsRequest;
   /** The server's banner was already shown (the daemon relayed it before handing over to us). */
@@ -75,9 +78,12 @@ export async function startDirectSession(
       if (!request.quiet && !request.bannerShown && message !== '') io.stderr.write(terminalSafe(message));
     },
   });
+  // With an agent to forward, the session (and its forwards) gets a connection of its own.
+  const agentPath = request.agent;
+  const host = agentPath === undefined ? request.host : agentSessionHost(request.host, 'local');
   try {
     if (request.localCommand !== undefined) {
-      await pool.check(request.host);
+      await pool.check(host);
       await runLocalCommand(request.localCommand);
     }
     const rf = request.remoteForwards;
@@ -85,11 +91,12 @@ export async function startDirectSession(
       rf && rf.specs.length > 0
         ? await RemoteForwards.start(
             rf.specs,
-            (bind, onOffer) => pool.listen(request.host, bind, onOffer),
+            (bind, onOffer) => pool.listen(host, bind, onOffer),
             rf.options,
           )
         : undefined;
-    const proc = await pool.spawn(request.host, request.command, {
+    const proc = await pool.spawn(host, request.command, {
+      ...(agentPath !== undefined && { agent: () => connectAgent(agentPath) }),
       kind: request.kind,
       env: request.env,
       pty: request.pty,

@@ -21,6 +21,7 @@ import {
 import type { PtyOptions } from '../pool/types.js';
 import { askpassAllowed } from '../security/read-passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
+import { forwardedAgent, relayAgent } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
 import { dieBySignal, onDeathBySignal } from './process-guard.js';
@@ -133,8 +134,10 @@ export async function runSshCli(
     // ssh's INFO lines (retry notices, "Connection to … closed."): not with -q or LogLevel < INFO.
     const quiet = args.quiet || !logsInfo(host);
     const remoteForwards = remoteForwardsRequest(host, log, args.quiet, quiet);
+    const agent = await forwardedAgent(host);
     const request: SshRequest = {
       host,
+      ...(agent !== undefined && { agent }),
       ...(remoteForwards && { remoteForwards }),
       kind: 'exec',
       command: plan.command,
@@ -272,12 +275,16 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
         command: request.command,
         env: request.env,
         pty: request.pty,
+        ...(request.agent !== undefined && { agent: true }),
         cwd: process.cwd(),
         ...(local !== undefined && { waitAfterAuth: true }),
       },
       io,
       local === undefined ? undefined : () => runLocalCommand(local),
       showNotice,
+      request.agent === undefined
+        ? undefined
+        : relayAgent(request.agent, () => connectDaemon(endpoint, VERSION)),
     );
     return {
       exited: s.exited,

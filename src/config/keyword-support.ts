@@ -68,7 +68,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   exitonforwardfailure: honoured('ExitOnForwardFailure', 'a failed forward ends the session (exit 255)'),
   fingerprinthash: refused('FingerprintHash', ['SHA256'], 'fingerprints in other hashes'),
   forkafterauthentication: refused('ForkAfterAuthentication', ['no'], 'going to the background (-f)'),
-  forwardagent: refused('ForwardAgent', ['no'], 'agent forwarding'),
+  forwardagent: honoured('ForwardAgent', 'agent forwarding: yes, a socket path or $VAR, to the local agent'),
   forwardx11: refused('ForwardX11', ['no'], 'X11 forwarding'),
   forwardx11timeout: inert('ForwardX11Timeout', 'only used by ForwardX11'),
   forwardx11trusted: inert('ForwardX11Trusted', 'only used by ForwardX11'),

@@ -23,6 +23,7 @@ import { type AuthHandler, explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
 import { rsaLengthAllowed } from '../security/rsa-size.js';
 import { knownInUserFiles, updateHostKeys } from '../security/update-host-keys.js';
+import { openWithAgent, type SessionChannelOptions } from './agent-forwarding.js';
 import { algorithmsFor, usesKnownHostsOrder } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
@@ -411,14 +412,21 @@ export class Connection {
   }
 
   /** Open an exec channel. A refusal becomes a `ChannelError` with the server's reason. */
-  exec(command: string, options: ExecOptions = {}): Promise<ClientChannel> {
-    return this.#open((cb) => this.#client.exec(command, options, cb));
+  exec(command: string, options: SessionChannelOptions = {}): Promise<ClientChannel> {
+    const { agent, ...rest } = options;
+    const open = (extra: ExecOptions) =>
+      this.#open<ClientChannel>((cb) => this.#client.exec(command, { ...rest, ...extra }, cb));
+    return agent ? openWithAgent(this.#client, agent, open) : open({});
   }
 
   /** Open a session running the login shell; a pty only when `options.pty` asks for one. */
-  shell(options: ExecOptions = {}): Promise<ClientChannel> {
-    const { pty, ...rest } = options;
-    return this.#open((cb) => this.#client.shell(pty === true ? {} : pty ? pty : false, rest, cb));
+  shell(options: SessionChannelOptions = {}): Promise<ClientChannel> {
+    const { pty, agent, ...rest } = options;
+    const open = (extra: ExecOptions) =>
+      this.#open<ClientChannel>((cb) =>
+        this.#client.shell(pty === true ? {} : pty ? pty : false, { ...rest, ...extra }, cb),
+      );
+    return agent ? openWithAgent(this.#client, agent, open) : open({});
   }
 
   /**

@@ -65,7 +65,7 @@ export function daemonListen(connect: DaemonConnector, host: Record<string, unkn
 }
 
 /** Claim one offered connection: a Duplex whose bytes travel on a daemon connection of its own. */
-async function claim(connect: DaemonConnector, id: string): Promise<Duplex> {
+export async function claim(connect: DaemonConnector, id: string): Promise<Duplex> {
   const daemon = await connect();
   const { conn } = daemon;
   conn.send({ type: FrameType.Accept, body: { id } });

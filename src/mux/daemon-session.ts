@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
 import { ConfigError, translateError } from '../errors.js';
+import { agentSessionHost } from '../forward/agent.js';
 import type { Logger } from '../logger.js';
 import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
 import { CreditSink, CreditSource } from './flow.js';
@@ -177,7 +179,10 @@ export class DaemonSession {
   }
 
   /** Connect, authenticate and start the command: `#proc` is set unless the client left meanwhile. */
-  async #open(open: OpenMessage, host: HostConfig): Promise<void> {
+  async #open(open: OpenMessage, requested: HostConfig): Promise<void> {
+    // A session forwarding its client's agent runs on a connection of its own (forward/agent.ts).
+    const agent = open.agent === true;
+    const host = agent ? agentSessionHost(requested, randomBytes(8).toString('hex')) : requested;
     if (open.waitAfterAuth === true) {
       // ssh runs LocalCommand after authentication and before the command starts: so do we.
       await this.#hooks.runner.check?.(host);
@@ -189,7 +194,12 @@ export class DaemonSession {
     if (kind !== 'exec' && kind !== 'shell' && kind !== 'subsystem') {
       throw new ConfigError(`the client asked for an unknown session kind ${JSON.stringify(kind)}`);
     }
-    const proc = await this.#hooks.runner.spawn(host, open.command, { kind, env: open.env, pty: open.pty });
+    const proc = await this.#hooks.runner.spawn(host, open.command, {
+      kind,
+      env: open.env,
+      pty: open.pty,
+      ...(agent && { agent: () => daemonForwards.offerAgent(this.#conn) }),
+    });
     if (this.#conn.closed) {
       proc.hangUp();
       return;
@@ -221,6 +231,9 @@ export class DaemonSession {
       case FrameType.Proceed:
         this.#go(true);
         return;
+      case FrameType.Refuse:
+        daemonForwards.refuse(this.#conn, String(frame.body.id));
+        return;
       default:
         this.#fail(new ConfigError(`unexpected frame type ${frame.type} during a session`));
     }
@@ -229,6 +242,7 @@ export class DaemonSession {
   #onClose(err: Error | undefined): void {
     if (err) this.#log.debug({ err }, 'client connection error');
     this.#go(false);
+    daemonForwards.dropOffers(this.#conn);
     if (!this.#done) {
       // The client went away mid-session: close the channel and send no signal, as an OpenSSH
       // master does for a mux client that went away (and as ssh itself does when it dies).

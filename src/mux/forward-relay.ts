@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Duplex, PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError, translateError } from '../errors.js';
 import type { IncomingConnection, RemoteBind, RemoteListener, RemoteRunner } from '../pool/types.js';
@@ -10,9 +11,18 @@ import { type Frame, FrameType, type ListenMessage } from './protocol.js';
 /** How long a connection the server offered waits for its client to claim it. */
 const OFFER_TIMEOUT_MS = 30_000;
 
+/** A connection offered to a client: a forwarded channel, or an agent channel to relay. */
+interface Claimable {
+  readonly originAddress: string;
+  readonly originPort: number;
+  accept(): Duplex;
+  reject(): void;
+}
+
 interface Offer {
-  readonly incoming: IncomingConnection;
-  readonly owner: Set<string>;
+  readonly incoming: Claimable;
+  /** The client connection it was announced on; only it may refuse it. */
+  readonly owner: FramedSocket;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -60,12 +70,11 @@ export class ForwardRelay {
 
   async serveListen(conn: FramedSocket, hooks: DaemonHooks, body: ListenMessage): Promise<void> {
     const runner = hooks.runner as Listening;
-    const mine = new Set<string>();
     let listener: RemoteListener | undefined;
     let ended = false;
     hooks.sessionStarted();
     conn.onClose(() => {
-      for (const id of [...mine]) this.#take(id)?.incoming.reject();
+      this.dropOffers(conn);
       void listener?.close();
       if (!ended) {
         ended = true;
@@ -74,7 +83,7 @@ export class ForwardRelay {
     });
     conn.onFrame((f) => {
       if (f.type === FrameType.Refuse) {
-        if (mine.has(String(f.body.id))) this.#take(String(f.body.id))?.incoming.reject();
+        this.refuse(conn, String(f.body.id));
       } else if (f.type === FrameType.Eof) {
         // The client is done: cancel on the server first, then say so by closing.
         void (listener?.close() ?? Promise.resolve()).then(() => conn.end());
@@ -86,9 +95,7 @@ export class ForwardRelay {
       if (runner.listen === undefined) throw new ConfigError('this daemon cannot listen on servers');
       const host = hostConfigFrom(body.host);
       hooks.hostRequested(host);
-      listener = await runner.listen(host, bindFrom(body.bind), (incoming) =>
-        this.#offer(conn, mine, incoming),
-      );
+      listener = await runner.listen(host, bindFrom(body.bind), (incoming) => this.#offer(conn, incoming));
     } catch (err) {
       conn.end(errorFrame(err));
       return;
@@ -97,7 +104,7 @@ export class ForwardRelay {
     else conn.send({ type: FrameType.Listening, body: { port: listener.port } });
   }
 
-  #offer(conn: FramedSocket, mine: Set<string>, incoming: IncomingConnection): void {
+  #offer(conn: FramedSocket, incoming: Claimable): void {
     if (conn.closed) {
       incoming.reject();
       return;
@@ -105,19 +112,47 @@ export class ForwardRelay {
     const id = randomBytes(16).toString('hex');
     const timer = setTimeout(() => this.#take(id)?.incoming.reject(), OFFER_TIMEOUT_MS);
     timer.unref();
-    mine.add(id);
-    this.#offers.set(id, { incoming, owner: mine, timer });
+    this.#offers.set(id, { incoming, owner: conn, timer });
     conn.send({
       type: FrameType.Incoming,
       body: { id, originAddress: incoming.originAddress, originPort: incoming.originPort },
     });
   }
 
+  /**
+   * An agent channel for the session on `conn`: announced to that client only, which connects
+   * to its own agent and claims it (or refuses). Resolves with the stream ssh2 pipes the channel to.
+   */
+  offerAgent(conn: FramedSocket): Promise<Duplex> {
+    return new Promise<Duplex>((resolve, reject) => {
+      const toAgent = new PassThrough();
+      const fromAgent = new PassThrough();
+      this.#offer(conn, {
+        originAddress: '',
+        originPort: 0,
+        accept: () => {
+          resolve(Duplex.from({ readable: fromAgent, writable: toAgent }));
+          return Duplex.from({ readable: toAgent, writable: fromAgent });
+        },
+        reject: () => reject(new ConfigError('the client has no agent to forward to')),
+      });
+    });
+  }
+
+  /** The client on `conn` could not reach its target: refuse the offer, if it was made to it. */
+  refuse(conn: FramedSocket, id: string): void {
+    if (this.#offers.get(id)?.owner === conn) this.#take(id)?.incoming.reject();
+  }
+
+  /** `conn` went away: what was offered to it is refused. */
+  dropOffers(conn: FramedSocket): void {
+    for (const [id, offer] of this.#offers) if (offer.owner === conn) this.#take(id)?.incoming.reject();
+  }
+
   #take(id: string): Offer | undefined {
     const offer = this.#offers.get(id);
     if (offer === undefined) return undefined;
     this.#offers.delete(id);
-    offer.owner.delete(id);
     clearTimeout(offer.timer);
     return offer;
   }

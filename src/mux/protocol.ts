@@ -88,6 +88,8 @@ export interface OpenMessage {
   /** Ask for a pseudo-terminal (`-t`): false, or its type and size. */
   pty: boolean | PtyOptions;
   cwd: string;
+  /** Forward the client's agent (-A): agent channels are offered to it with INCOMING frames. */
+  agent?: boolean;
   /** Stop after authenticating (AUTHENTICATED) until the client says PROCEED, as ssh runs LocalCommand. */
   waitAfterAuth?: boolean;
 }

@@ -1,5 +1,6 @@
 import type { ClientChannel, SFTPWrapper, ExecOptions as Ssh2ExecOptions } from 'ssh2';
 import type { HostConfig } from '../config/host-config.js';
+import type { SessionChannelOptions } from '../connection/agent-forwarding.js';
 import {
   type AuthProvider,
   Connection,
@@ -32,9 +33,9 @@ export interface PoolConnection {
   connect(signal?: AbortSignal): Promise<void>;
   onClosed(listener: (err: SshmuxError | undefined) => void): void;
   unrefIfIdle(): void;
-  exec(command: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
+  exec(command: string, options?: SessionChannelOptions): Promise<ClientChannel>;
   /** A login shell (`shell` request), with the pty and environment `options` carries. */
-  shell(options?: Ssh2ExecOptions): Promise<ClientChannel>;
+  shell(options?: SessionChannelOptions): Promise<ClientChannel>;
   /** A subsystem (`subsystem` request, e.g. `sftp`), after the environment requests. */
   subsystem(name: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
   sftp(): Promise<SFTPWrapper>;

@@ -17,6 +17,7 @@ import {
 import { newJobId, tagCommand } from './remote-kill.js';
 import { ChannelProcess } from './remote-process.js';
 import type {
+  AgentOpener,
   Destination,
   ExecOptions,
   ExecResult,
@@ -55,6 +56,13 @@ function ptyRequest(pty: true | PtyOptions): true | PtyOptions {
     ...(rows !== undefined && { rows }),
     ...(cols !== undefined && { cols }),
   };
+}
+
+function agentOpener(agent: AgentOpener): AgentOpener {
+  if (typeof agent !== 'function') {
+    throw new ConfigError(`Expected \`agent\` to be a function returning a stream, got \`${String(agent)}\``);
+  }
+  return agent;
 }
 
 function destinationOf(host: HostConfig): string {
@@ -163,11 +171,13 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     const ssh2Options = {
       ...(options.env && { env: options.env }),
       ...(options.pty && { pty: ptyRequest(options.pty) }),
+      ...(options.agent && { agent: agentOpener(options.agent) }),
     };
     const kind = options.kind ?? 'exec';
     if (kind !== 'exec' && kind !== 'shell' && kind !== 'subsystem') {
       throw new ConfigError(`Expected \`kind\` to be exec, shell or subsystem, got \`${String(kind)}\``);
     }
+    if (kind === 'subsystem' && options.agent) throw new ConfigError('`agent` needs `kind: exec` or `shell`');
     if (kind !== 'exec' && jobId) throw new ConfigError('`track` needs `kind: exec` (it wraps the command)');
     const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
       kind === 'shell'

@@ -89,12 +89,18 @@ export class LiveRun {
   stderr = '';
   readonly done: Promise<number | null>;
 
-  constructor(clients: AuthClients, client: 'ssh' | Mode, args: string[], command: string) {
+  constructor(
+    clients: AuthClients,
+    client: 'ssh' | Mode,
+    args: string[],
+    command: string,
+    extraEnv: Record<string, string> = {},
+  ) {
     const argv =
       client === 'ssh'
         ? ['/usr/bin/ssh', '-F', clients.config, ...args, 'target', command]
         : [process.execPath, CLI, 'ssh', '-F', clients.config, ...args, 'target', command];
-    const env = clients.sandbox.env(client === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {});
+    const env = clients.sandbox.env({ ...(client === 'direct' && { SSHMUX_NO_DAEMON: '1' }), ...extraEnv });
     this.child = spawn('setsid', ['-w', ...argv], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdin?.end();
     this.child.stdout?.on('data', (d: Buffer) => {
