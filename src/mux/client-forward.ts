@@ -88,5 +88,8 @@ export async function claim(connect: DaemonConnector, id: string): Promise<Duple
     () => conn.end(),
     () => conn.destroy(),
   );
-  return Duplex.from({ readable: fromDaemon, writable: toDaemon });
+  const stream = Duplex.from({ readable: fromDaemon, writable: toDaemon });
+  // A daemon connection that drops ends the stream; whoever pipes it sees that as its end.
+  stream.on('error', () => {});
+  return stream;
 }

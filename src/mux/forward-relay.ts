@@ -131,8 +131,13 @@ export class ForwardRelay {
         originAddress: '',
         originPort: 0,
         accept: () => {
-          resolve(Duplex.from({ readable: fromAgent, writable: toAgent }));
-          return Duplex.from({ readable: toAgent, writable: fromAgent });
+          // Two ends over the same pair of buffers: ssh2 pipes one to the agent channel, the
+          // relay the other to the client. ssh2 uses pipe(), which listens for no errors.
+          const forSsh = Duplex.from({ readable: fromAgent, writable: toAgent });
+          const forClient = Duplex.from({ readable: toAgent, writable: fromAgent });
+          for (const end of [forSsh, forClient]) end.on('error', () => end.destroy());
+          resolve(forSsh);
+          return forClient;
         },
         reject: () => reject(new ConfigError('the client has no agent to forward to')),
       });
