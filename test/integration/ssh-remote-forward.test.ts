@@ -131,6 +131,25 @@ describe.each(MODES)('remote forwarding as OpenSSH 9.2 (sshmux %s)', (mode) => {
     }
   });
 
+  it("a local socket target that does not exist: ssh's line, the session goes on", async () => {
+    const missing = path.join(clients.sandbox.runtimeDir, 'missing.sock');
+    const lines: string[] = [];
+    for (const client of ['ssh', mode] as const) {
+      const rport = await freePort();
+      const r = await clients.run(
+        client,
+        ['-R', `${rport}:${missing}`],
+        `(${remoteAsk(rport)}) 2>/dev/null; echo "rc=$?"`,
+      );
+      // The server accepted the connection before we refused it: what the remote reads is EOF or a reset.
+      expect(r.code, client).toBe(0);
+      expect(r.stdout, client).toMatch(/^rc=[01]\n$/);
+      lines.push(r.stderr);
+    }
+    expect(lines[0]).toBe(`connect to ${missing} port -2 failed: No such file or directory\n`);
+    expect(lines[1]).toBe(lines[0]);
+  });
+
   it('the remote dynamic form (-R port, SOCKS on the client) is refused by name', async () => {
     const r = await clients.run(mode, ['-R', '1080'], 'true');
     expect(r.code).toBe(255);
