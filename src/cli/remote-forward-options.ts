@@ -40,12 +40,16 @@ export function remoteForwardsRequest(
 export async function startDaemonForwards(
   request: SshRequest,
   connect: DaemonConnector,
+  onNotice: (text: string) => void,
 ): Promise<RemoteForwards | undefined> {
   const rf = request.remoteForwards;
   if (rf === undefined || rf.specs.length === 0) return undefined;
-  return RemoteForwards.start(
-    rf.specs,
-    daemonListen(connect, { ...hostForDaemon(request.host) }),
-    rf.options,
-  );
+  // Several forwards may all wait for the same new connection: its banner is shown once.
+  let shown = false;
+  const once = (text: string): void => {
+    if (!shown) onNotice(text);
+    shown = true;
+  };
+  const host = { ...hostForDaemon(request.host) };
+  return RemoteForwards.start(rf.specs, daemonListen(connect, host, once), rf.options);
 }

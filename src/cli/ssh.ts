@@ -266,7 +266,7 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
   };
   let forwards: Awaited<ReturnType<typeof startDaemonForwards>>;
   try {
-    forwards = await startDaemonForwards(request, () => connectDaemon(endpoint, VERSION));
+    forwards = await startDaemonForwards(request, () => connectDaemon(endpoint, VERSION), showNotice);
     const s = await openDaemonSession(
       daemon,
       {

@@ -9,11 +9,18 @@ import { type Frame, FrameType, ProtocolError } from './protocol.js';
 /** Opens a fresh, greeted connection to the daemon. */
 export type DaemonConnector = () => Promise<DaemonConnection>;
 
-async function firstAnswer(daemon: DaemonConnection, expected: Frame['type']): Promise<Frame> {
+async function firstAnswer(
+  daemon: DaemonConnection,
+  expected: Frame['type'],
+  onNotice?: (text: string) => void,
+): Promise<Frame> {
   for (;;) {
     // Connecting and authenticating can take as long as the pool needs: no deadline here.
     const frame = await nextFrame(daemon.conn, undefined);
-    if (frame.type === FrameType.Notice) continue;
+    if (frame.type === FrameType.Notice) {
+      if (typeof frame.body.text === 'string') onNotice?.(frame.body.text);
+      continue;
+    }
     if (frame.type === FrameType.Error) {
       daemon.conn.destroy();
       throw new DaemonReportedError(frame.body);
@@ -32,11 +39,16 @@ async function firstAnswer(daemon: DaemonConnection, expected: Frame['type']): P
  * it cancels the forward); each offered connection is claimed on another one, whose streams 0
  * and 1 carry its bytes with the usual credit flow control.
  */
-export function daemonListen(connect: DaemonConnector, host: Record<string, unknown>): ListenFn {
+export function daemonListen(
+  connect: DaemonConnector,
+  host: Record<string, unknown>,
+  /** What the connect has to tell the user (the server's banner), as the daemon relays it. */
+  onNotice?: (text: string) => void,
+): ListenFn {
   return async (bind, onOffer) => {
     const daemon = await connect();
     daemon.conn.send({ type: FrameType.Listen, body: { host, bind } });
-    const answer = await firstAnswer(daemon, FrameType.Listening);
+    const answer = await firstAnswer(daemon, FrameType.Listening, onNotice);
     const port = answer.type === FrameType.Listening ? answer.body.port : -1;
     const { conn } = daemon;
     conn.onFrame((f) => {

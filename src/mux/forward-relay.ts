@@ -95,7 +95,15 @@ export class ForwardRelay {
       if (runner.listen === undefined) throw new ConfigError('this daemon cannot listen on servers');
       const host = hostConfigFrom(body.host);
       hooks.hostRequested(host);
-      listener = await runner.listen(host, bindFrom(body.bind), (incoming) => this.#offer(conn, incoming));
+      // The forwards come first, so this is where a new connection's banner reaches the client.
+      const stopNotices = hooks.opening?.(host, (text) =>
+        conn.send({ type: FrameType.Notice, body: { text } }),
+      );
+      try {
+        listener = await runner.listen(host, bindFrom(body.bind), (incoming) => this.#offer(conn, incoming));
+      } finally {
+        stopNotices?.();
+      }
     } catch (err) {
       conn.end(errorFrame(err));
       return;
