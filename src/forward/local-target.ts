@@ -39,7 +39,12 @@ export function connectLocalTarget(
   offered: OfferedConnection,
   onFailure: (line: string) => void,
 ): void {
-  const socket = 'path' in target ? net.connect(target.path) : net.connect(target.port, target.host);
+  // Half-open: the target's end of data must not end our side too, or the channel would be torn
+  // down while what the target sent still waits for the SSH window.
+  const socket =
+    'path' in target
+      ? net.connect({ path: target.path, allowHalfOpen: true })
+      : net.connect({ port: target.port, host: target.host, allowHalfOpen: true });
   const onError = (err: NodeJS.ErrnoException): void => {
     offered.reject();
     onFailure(targetFailureLine(target, err));

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
@@ -148,6 +149,45 @@ describe.each(MODES)('remote forwarding as OpenSSH 9.2 (sshmux %s)', (mode) => {
     }
     expect(lines[0]).toBe(`connect to ${missing} port -2 failed: No such file or directory\n`);
     expect(lines[1]).toBe(lines[0]);
+  });
+
+  it('20 connections at once, megabytes each way, every byte through (credit flow on the daemon path)', async () => {
+    const size = 3 * 1024 * 1024;
+    // source: sends `size` bytes and closes; sink: answers how many bytes it got once it has them all.
+    const source = net.createServer((sock) => sock.end(Buffer.alloc(size, 7)));
+    const sink = net.createServer((sock) => {
+      let got = 0;
+      sock.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got === size) sock.end(`${got}\n`);
+      });
+      sock.on('error', () => {});
+    });
+    await Promise.all(
+      [source, sink].map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))),
+    );
+    const port = (srv: net.Server) => (srv.address() as net.AddressInfo).port;
+    try {
+      const [rs, rk] = [await freePort(), await freePort()];
+      const one =
+        `(exec 3<>/dev/tcp/127.0.0.1/${rs}; wc -c <&3) & ` +
+        `(exec 3<>/dev/tcp/127.0.0.1/${rk}; head -c ${size} /dev/zero >&3; head -1 <&3) & `;
+      const command = `${one.repeat(10)}wait`;
+      const r = await clients.run(
+        mode,
+        ['-R', `${rs}:127.0.0.1:${port(source)}`, '-R', `${rk}:127.0.0.1:${port(sink)}`],
+        command,
+      );
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim());
+      expect(lines).toEqual(Array(20).fill(String(size)));
+    } finally {
+      await Promise.all([source, sink].map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+    }
   });
 
   it('the remote dynamic form (-R port, SOCKS on the client) is refused by name', async () => {
