@@ -1,5 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { AuthClients, type Mode } from './auth-clients.js';
@@ -227,3 +230,53 @@ describe('remote forwards of sessions sharing the daemon', () => {
 async function waitListening(port: number): Promise<void> {
   for (let i = 0; i < 200 && !(await remoteListening(port)); i++) await new Promise((r) => setTimeout(r, 50));
 }
+
+describe('a server that allows no forwarding (AllowTcpForwarding, AllowStreamLocalForwarding, AllowAgentForwarding no)', () => {
+  let strict: StartedSshd;
+  let strictClients: AuthClients;
+  let agent: ChildProcess;
+  let agentSock: string;
+  beforeAll(async () => {
+    strict = await startSshd({
+      sshdOptions: ['AllowTcpForwarding=no', 'AllowStreamLocalForwarding=no', 'AllowAgentForwarding=no'],
+    });
+    strictClients = new AuthClients(strict);
+    agentSock = path.join(strictClients.sandbox.runtimeDir, 'test.agent');
+    agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !existsSync(agentSock); i++) await sleep(20);
+  });
+  afterAll(async () => {
+    agent?.kill();
+    await strictClients?.cleanup();
+    await strict?.stop();
+  });
+
+  it.each(MODES)(
+    'refuses -R as ssh reports it, and -A leaves the session without an agent (sshmux %s)',
+    async (mode) => {
+      const rport = await freePort();
+      const remote = `/tmp/strict-${mode}.sock`;
+      const args = [
+        '-R',
+        `${rport}:127.0.0.1:9`,
+        '-R',
+        `${remote}:127.0.0.1:9`,
+        '-A',
+        '-o',
+        'IdentityAgent=SSH_AUTH_SOCK',
+      ];
+      const env = { SSH_AUTH_SOCK: agentSock };
+      const command = 'echo "ran sock=$SSH_AUTH_SOCK"';
+      const ssh = await strictClients.run('ssh', args, command, env);
+      const ours = await strictClients.run(mode, args, command, env);
+      expect(ssh).toMatchObject({
+        code: 0,
+        stdout: 'ran sock=\n',
+        stderr:
+          `Warning: remote port forwarding failed for listen port ${rport}\n` +
+          `Warning: remote port forwarding failed for listen path ${remote}\n`,
+      });
+      expect(ours).toMatchObject({ code: 0, stdout: ssh.stdout, stderr: ssh.stderr });
+    },
+  );
+});
