@@ -41,6 +41,15 @@ export {
   TimeoutError,
   VerifyError,
 } from './errors.js';
+// forward: remote forwards (ssh -R) and agent forwarding over the pool.
+export { agentSessionHost, connectAgent } from './forward/agent.js';
+export {
+  type ListenFn,
+  type Offer,
+  RemoteForwards,
+  type RemoteForwardsOptions,
+} from './forward/remote-forwards.js';
+export { type LocalTarget, type RemoteForwardSpec, remoteForwardSpec } from './forward/remote-spec.js';
 export type { Logger } from './logger.js';
 export { compareManifests, manifestsEqual } from './manifest/compare.js';
 export {
@@ -73,12 +82,17 @@ export type {
 } from './pool/options.js';
 export { SshPool } from './pool/ssh-pool.js';
 export type {
+  AgentOpener,
   Destination,
   ExecOptions,
   ExecResult,
+  IncomingConnection,
+  IncomingHandler,
   LeasedSftp,
   PoolStats,
   PtyOptions,
+  RemoteBind,
+  RemoteListener,
   RemoteProcess,
   RemoteRunner,
   RunOptions,

@@ -58,10 +58,6 @@ function refuseUnsupported(host: HostConfig): void {
   if (flag(host, 'forkafterauthentication', 'ForkAfterAuthentication')) {
     refuse('ForkAfterAuthentication yes', 'run the command in the background from the shell instead');
   }
-  const agent = raw(host, 'forwardagent')?.toLowerCase();
-  if (agent !== undefined && agent !== 'no' && agent !== 'false') {
-    refuse(`ForwardAgent ${raw(host, 'forwardagent')}`, 'set ForwardAgent no');
-  }
   if (flag(host, 'forwardx11', 'ForwardX11')) refuse('ForwardX11 yes', 'set ForwardX11 no');
   const tunnel = raw(host, 'tunnel')?.toLowerCase();
   if (tunnel !== undefined && tunnel !== 'no' && tunnel !== 'false') {
@@ -70,7 +66,6 @@ function refuseUnsupported(host: HostConfig): void {
   if (!flag(host, 'clearallforwardings', 'ClearAllForwardings')) {
     for (const [keyword, name] of [
       ['localforward', 'LocalForward'],
-      ['remoteforward', 'RemoteForward'],
       ['dynamicforward', 'DynamicForward'],
     ] as const) {
       if ((host.effective?.get(keyword)?.length ?? 0) > 0) {

@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
+import { agentSessionHost, connectAgent } from '../forward/agent.js';
+import { RemoteForwards, type RemoteForwardsOptions } from '../forward/remote-forwards.js';
+import type { RemoteForwardSpec } from '../forward/remote-spec.js';
 import type { Logger } from '../logger.js';
 import { SshPool } from '../pool/ssh-pool.js';
 import type { PtyOptions, SessionKind } from '../pool/types.js';
@@ -24,8 +27,17 @@ export interface SshRequest {
   quiet?: boolean;
   /** LocalCommand (PermitLocalCommand yes), expanded: run after authentication, before the command. */
   localCommand?: string;
+  /** ForwardAgent: the local agent socket this session forwards (ssh's rules: cli/agent-options.ts). */
+  agent?: string;
+  /** -R / RemoteForward: requested before the session starts, cancelled when it ends. */
+  remoteForwards?: RemoteForwardsRequest;
   /** The server's banner was already shown (the daemon relayed it before handing over to us). */
   bannerShown?: boolean;
+}
+
+export interface RemoteForwardsRequest {
+  readonly specs: readonly RemoteForwardSpec[];
+  readonly options: RemoteForwardsOptions;
 }
 
 export interface SessionStdio {
@@ -72,12 +84,25 @@ export async function startDirectSession(
       if (!request.quiet && !request.bannerShown && message !== '') io.stderr.write(terminalSafe(message));
     },
   });
+  // With an agent to forward, the session (and its forwards) gets a connection of its own.
+  const agentPath = request.agent;
+  const host = agentPath === undefined ? request.host : agentSessionHost(request.host, 'local');
   try {
     if (request.localCommand !== undefined) {
-      await pool.check(request.host);
+      await pool.check(host);
       await runLocalCommand(request.localCommand);
     }
-    const proc = await pool.spawn(request.host, request.command, {
+    const rf = request.remoteForwards;
+    const forwards =
+      rf && rf.specs.length > 0
+        ? await RemoteForwards.start(
+            rf.specs,
+            (bind, onOffer) => pool.listen(host, bind, onOffer),
+            rf.options,
+          )
+        : undefined;
+    const proc = await pool.spawn(host, request.command, {
+      ...(agentPath !== undefined && { agent: () => connectAgent(agentPath) }),
       kind: request.kind,
       env: request.env,
       pty: request.pty,
@@ -102,7 +127,10 @@ export async function startDirectSession(
       sendBreak: (ms) => proc.sendBreak?.(ms),
       close: async (abandon = false) => {
         io.stdin?.unpipe();
-        if (!abandon) await pool.close();
+        if (!abandon) {
+          await forwards?.close();
+          await pool.close();
+        }
         pool.destroy();
       },
     };

@@ -10,7 +10,7 @@ import type { SshArgs } from './ssh-args.js';
 export const OPENSSH_WITH_VALUE = new Set('bceilmopBDEFIJLOQRSwW'.split(''));
 /** Flags OpenSSH knows that take no value. */
 export const OPENSSH_FLAGS = new Set('1246afgknqstvxyACGKMNPTVXY'.split(''));
-/** Flags that only turn off features sshmux never uses (X11, agent and GSSAPI forwarding): accepting them is exact. */
+/** Flags with nothing to do beyond FORCED (-a: ForwardAgent no) or that turn off what sshmux never uses (X11, GSSAPI delegation). */
 export const NO_OP_FLAGS = new Set(['x', 'a', 'k', '2', 'P']);
 /**
  * Flags ssh.c turns straight into option values (printed by -G). Those sshmux cannot honour when
@@ -46,7 +46,7 @@ export const FORCED: Record<string, [string, string][]> = {
   '4': [['addressfamily', 'inet']],
   '6': [['addressfamily', 'inet6']],
 };
-export const PRINT_ONLY = new Set('AXYgKfNsMDLRWSwIEy'.split(''));
+export const PRINT_ONLY = new Set('XYgKfNsMDLWSwIEy'.split(''));
 /** Value options that are spellings of an `-o` option. */
 export const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
 

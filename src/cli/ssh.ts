@@ -21,10 +21,12 @@ import {
 import { askpassAllowed } from '../security/read-passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
 import { escapeCharByte } from '../session/escape-char.js';
+import { forwardedAgent, relayAgent } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
 import { localTerminal, localTerminalSession } from './local-terminal.js';
 import { dieBySignal } from './process-guard.js';
+import { remoteForwardsRequest, startDaemonForwards } from './remote-forward-options.js';
 import { closedByRemote, sessionEnd } from './session-end.js';
 import { planSession, wantsPty } from './session-options.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
@@ -130,8 +132,12 @@ export async function runSshCli(
     const tty = wantsPty(plan, stdinIsTty);
     // ssh's INFO lines (retry notices, "Connection to … closed."): not with -q or LogLevel < INFO.
     const quiet = args.quiet || !logsInfo(host);
+    const remoteForwards = remoteForwardsRequest(host, log, args.quiet, quiet);
+    const agent = await forwardedAgent(host);
     const request: SshRequest = {
       host,
+      ...(agent !== undefined && { agent }),
+      ...(remoteForwards && { remoteForwards }),
       // No command: the login shell (ssh sends a "shell" request).
       kind: plan.command === '' ? 'shell' : 'exec',
       command: plan.command,
@@ -266,7 +272,9 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     bannerShown = true;
     if (!request.quiet && text !== '') io.stderr.write(terminalSafe(text));
   };
+  let forwards: Awaited<ReturnType<typeof startDaemonForwards>>;
   try {
+    forwards = await startDaemonForwards(request, () => connectDaemon(endpoint, VERSION), showNotice);
     const s = await openDaemonSession(
       daemon,
       {
@@ -275,22 +283,31 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
         command: request.command,
         env: request.env,
         pty: request.pty,
+        ...(request.agent !== undefined && { agent: true }),
         cwd: process.cwd(),
         ...(local !== undefined && { waitAfterAuth: true }),
       },
       io,
       local === undefined ? undefined : () => runLocalCommand(local),
       showNotice,
+      request.agent === undefined
+        ? undefined
+        : relayAgent(request.agent, () => connectDaemon(endpoint, VERSION)),
     );
     return {
       exited: s.exited,
       resize: (size) => s.resize(size),
       rekey: () => s.rekey(),
       sendBreak: (ms) => s.sendBreak(ms),
-      close: async () => s.close(),
+      close: async () => {
+        s.close();
+        await forwards?.close();
+      },
       multiplexed: true,
     };
   } catch (err) {
+    await forwards?.close();
+    daemon.conn.destroy();
     // The daemon cannot ask questions: with a terminal (passphrases also through SSH_ASKPASS),
     // this process connects itself and asks.
     // A password or keyboard-interactive turn always comes here: ssh asks (or, with nobody to

@@ -134,6 +134,11 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   put('globalknownhostsfile', globalKnown);
   put('controlpath', controlPath === undefined ? undefined : [controlPath]);
   put('identityagent', agent === undefined ? undefined : [agent]);
+  // ssh.c expands a ForwardAgent socket path (tilde, tokens, ${VAR}) before -G prints it.
+  // yes/true and no/false are readconf.c's multistate_flag, printed yes and no.
+  const forwardAgent = store.first('forwardagent');
+  const agentFlag = { yes: 'yes', true: 'yes', no: 'no', false: 'no' }[forwardAgent?.toLowerCase() ?? ''];
+  if (forwardAgent !== undefined) put('forwardagent', [agentFlag ?? expand(forwardAgent, 'ForwardAgent')]);
   put(
     'proxyjump',
     jumpRaw === undefined || printedHops.length === 0 ? undefined : [printedJump(jumpRaw, printedHops)],

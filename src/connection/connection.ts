@@ -23,9 +23,16 @@ import { type AuthHandler, explainAuthFailure } from '../security/auth.js';
 import { knownHostKeyTypes } from '../security/known-host-types.js';
 import { rsaLengthAllowed } from '../security/rsa-size.js';
 import { knownInUserFiles, updateHostKeys } from '../security/update-host-keys.js';
+import { openWithAgent, type SessionChannelOptions } from './agent-forwarding.js';
 import { algorithmsFor, usesKnownHostsOrder } from './algorithms.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { Keepalive } from './keepalive.js';
+import {
+  type IncomingHandler,
+  type RemoteBind,
+  type RemoteListener,
+  RemoteListeners,
+} from './remote-listeners.js';
 import { connectTcp } from './tcp-socket.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
@@ -115,11 +122,13 @@ export class Connection {
   /** Whether the server's hostkeys-00 announcement may update known_hosts (UpdateHostKeys). */
   #updateHostKeys = false;
   #peerAddress: string | undefined;
+  readonly #listeners: RemoteListeners;
 
   constructor(host: HostConfig, options: ConnectionOptions) {
     this.id = options.id ?? nextId++;
     this.host = host;
     this.#options = options;
+    this.#listeners = new RemoteListeners(this.#client, this.destination);
     this.capacity = options.channelCapacity ?? 10;
     this.#log = (options.logger ?? silentLogger()).child({ conn: this.id });
   }
@@ -383,6 +392,7 @@ export class Connection {
     if (this.#state === 'closed' && this.#closedListeners.length === 0) return;
     this.#state = 'closed';
     this.#keepalive?.stop();
+    this.#listeners.clear();
     // A ProxyCommand that ignores the end of its stdin must not outlive the connection.
     this.#socket?.destroy();
     for (const fail of [...this.#pendingOpens]) fail(this.#closeError);
@@ -402,14 +412,21 @@ export class Connection {
   }
 
   /** Open an exec channel. A refusal becomes a `ChannelError` with the server's reason. */
-  exec(command: string, options: ExecOptions = {}): Promise<ClientChannel> {
-    return this.#open((cb) => this.#client.exec(command, options, cb));
+  exec(command: string, options: SessionChannelOptions = {}): Promise<ClientChannel> {
+    const { agent, ...rest } = options;
+    const open = (extra: ExecOptions) =>
+      this.#open<ClientChannel>((cb) => this.#client.exec(command, { ...rest, ...extra }, cb));
+    return agent ? openWithAgent(this.#client, agent, open) : open({});
   }
 
   /** Open a session running the login shell; a pty only when `options.pty` asks for one. */
-  shell(options: ExecOptions = {}): Promise<ClientChannel> {
-    const { pty, ...rest } = options;
-    return this.#open((cb) => this.#client.shell(pty === true ? {} : pty ? pty : false, rest, cb));
+  shell(options: SessionChannelOptions = {}): Promise<ClientChannel> {
+    const { pty, agent, ...rest } = options;
+    const open = (extra: ExecOptions) =>
+      this.#open<ClientChannel>((cb) =>
+        this.#client.shell(pty === true ? {} : pty ? pty : false, { ...rest, ...extra }, cb),
+      );
+    return agent ? openWithAgent(this.#client, agent, open) : open({});
   }
 
   /**
@@ -428,6 +445,16 @@ export class Connection {
   /** Forward a TCP connection from the server side (used for ProxyJump hops). */
   forwardOut(host: string, port: number): Promise<ClientChannel> {
     return this.#open((cb) => this.#client.forwardOut('127.0.0.1', 0, host, port, cb));
+  }
+
+  /** Have the server listen for us (remote forwarding); its connections go to `handler` only. */
+  listen(bind: RemoteBind, handler: IncomingHandler): Promise<RemoteListener> {
+    if (!this.isReady) {
+      return Promise.reject(
+        this.#closeError ?? new NetworkError('Connection is closed', { destination: this.destination }),
+      );
+    }
+    return this.#listeners.listen(bind, handler);
   }
 
   #open<T>(start: (cb: (err: Error | undefined, value: T) => void) => void): Promise<T> {

@@ -39,6 +39,8 @@ export async function openDaemonSession(
   afterAuthentication?: () => Promise<void>,
   /** What the connect has to tell the user (the server's banner), as the daemon relays it. */
   onNotice?: (text: string) => void,
+  /** With `open.agent`: the server opened an agent channel; claim `id` (client-forward.ts) or refuse it. */
+  onAgent?: (id: string, refuse: () => void) => void,
 ): Promise<ClientSession> {
   const { conn } = daemon;
   conn.send({ type: FrameType.Open, body: open });
@@ -91,6 +93,13 @@ export async function openDaemonSession(
           return;
         case FrameType.Eof:
           return;
+        case FrameType.Incoming: {
+          const id = String(f.body.id);
+          const refuse = (): void => conn.send({ type: FrameType.Refuse, body: { id } });
+          if (onAgent) onAgent(id, refuse);
+          else refuse();
+          return;
+        }
         case FrameType.Exit:
           exit = f.body;
           return;

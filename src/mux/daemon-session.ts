@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
 import { ConfigError, translateError } from '../errors.js';
+import { agentSessionHost } from '../forward/agent.js';
 import type { Logger } from '../logger.js';
 import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
 import { CreditSink, CreditSource } from './flow.js';
+import { daemonForwards } from './forward-relay.js';
 import type { FramedSocket } from './framed-socket.js';
 import {
   type ControlMessage,
@@ -111,12 +114,23 @@ export class DaemonSession {
       this.#hooks.afterControl(frame.body);
       return;
     }
-    if (frame.type !== FrameType.Open) {
+    // Remote forwarding: one connection a listener offered, or a listener (src/mux/forward-relay.ts).
+    if (frame.type === FrameType.Accept) {
+      this.#done = true;
+      daemonForwards.serveAccept(this.#conn, frame.body);
+      return;
+    }
+    if (frame.type !== FrameType.Open && frame.type !== FrameType.Listen) {
       this.#fail(new ConfigError(`expected an open or control frame, got type ${frame.type}`));
       return;
     }
     if (!this.#hooks.accepting()) {
       this.#fail(new ConfigError('the sshmux daemon is stopping and takes no new sessions'));
+      return;
+    }
+    if (frame.type === FrameType.Listen) {
+      this.#done = true;
+      void daemonForwards.serveListen(this.#conn, this.#hooks, frame.body);
       return;
     }
     this.#conn.onFrame((f) => this.#onSessionFrame(f));
@@ -165,7 +179,10 @@ export class DaemonSession {
   }
 
   /** Connect, authenticate and start the command: `#proc` is set unless the client left meanwhile. */
-  async #open(open: OpenMessage, host: HostConfig): Promise<void> {
+  async #open(open: OpenMessage, requested: HostConfig): Promise<void> {
+    // A session forwarding its client's agent runs on a connection of its own (forward/agent.ts).
+    const agent = open.agent === true;
+    const host = agent ? agentSessionHost(requested, randomBytes(8).toString('hex')) : requested;
     if (open.waitAfterAuth === true) {
       // ssh runs LocalCommand after authentication and before the command starts: so do we.
       await this.#hooks.runner.check?.(host);
@@ -177,7 +194,12 @@ export class DaemonSession {
     if (kind !== 'exec' && kind !== 'shell' && kind !== 'subsystem') {
       throw new ConfigError(`the client asked for an unknown session kind ${JSON.stringify(kind)}`);
     }
-    const proc = await this.#hooks.runner.spawn(host, open.command, { kind, env: open.env, pty: open.pty });
+    const proc = await this.#hooks.runner.spawn(host, open.command, {
+      kind,
+      env: open.env,
+      pty: open.pty,
+      ...(agent && { agent: () => daemonForwards.offerAgent(this.#conn) }),
+    });
     if (this.#conn.closed) {
       proc.hangUp();
       return;
@@ -215,6 +237,9 @@ export class DaemonSession {
       case FrameType.Proceed:
         this.#go(true);
         return;
+      case FrameType.Refuse:
+        daemonForwards.refuse(this.#conn, String(frame.body.id));
+        return;
       default:
         this.#fail(new ConfigError(`unexpected frame type ${frame.type} during a session`));
     }
@@ -223,6 +248,7 @@ export class DaemonSession {
   #onClose(err: Error | undefined): void {
     if (err) this.#log.debug({ err }, 'client connection error');
     this.#go(false);
+    daemonForwards.dropOffers(this.#conn);
     if (!this.#done) {
       // The client went away mid-session: close the channel and send no signal, as an OpenSSH
       // master does for a mux client that went away (and as ssh itself does when it dies).

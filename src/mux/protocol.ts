@@ -49,6 +49,16 @@ export const FrameType = {
   Rekey: 17,
   /** Client → daemon, during a session: send a BREAK on the session's channel (`~B`). */
   Break: 18,
+  /** Client → daemon, instead of OPEN: have the server listen for us (a remote forward, -R). */
+  Listen: 30,
+  /** Daemon → client, answer to LISTEN: the server listens (on `port`, the allocated one for 0). */
+  Listening: 31,
+  /** Daemon → client, on a LISTEN connection: the server offers a connection; claim it with ACCEPT. */
+  Incoming: 32,
+  /** Client → daemon, instead of OPEN, on a connection of its own: carry the offered connection `id`. */
+  Accept: 33,
+  /** Client → daemon, on a LISTEN connection: our local target refused, refuse the offered `id`. */
+  Refuse: 34,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -82,6 +92,8 @@ export interface OpenMessage {
   /** Ask for a pseudo-terminal (`-t`): false, or its type and size. */
   pty: boolean | PtyOptions;
   cwd: string;
+  /** Forward the client's agent (-A): agent channels are offered to it with INCOMING frames. */
+  agent?: boolean;
   /** Stop after authenticating (AUTHENTICATED) until the client says PROCEED, as ssh runs LocalCommand. */
   waitAfterAuth?: boolean;
 }
@@ -114,6 +126,19 @@ export interface ControlResultMessage {
   connections?: number;
 }
 
+/** Client → daemon: a remote forward's listener on `host` (see src/mux/forward-relay.ts). */
+export interface ListenMessage {
+  host: Record<string, unknown>;
+  bind: { address: string; port: number } | { path: string };
+}
+
+export interface IncomingMessage {
+  /** Unguessable: only the client that holds the listener learns it. */
+  id: string;
+  originAddress: string;
+  originPort: number;
+}
+
 export type Frame =
   | { type: typeof FrameType.Hello; body: HelloMessage }
   | { type: typeof FrameType.Welcome; body: WelcomeMessage }
@@ -132,7 +157,12 @@ export type Frame =
   | { type: typeof FrameType.Notice; body: { text: string } }
   | { type: typeof FrameType.Resize; body: { rows: number; cols: number } }
   | { type: typeof FrameType.Rekey; body: Record<string, never> }
-  | { type: typeof FrameType.Break; body: { ms: number } };
+  | { type: typeof FrameType.Break; body: { ms: number } }
+  | { type: typeof FrameType.Listen; body: ListenMessage }
+  | { type: typeof FrameType.Listening; body: { port: number } }
+  | { type: typeof FrameType.Incoming; body: IncomingMessage }
+  | { type: typeof FrameType.Accept; body: { id: string } }
+  | { type: typeof FrameType.Refuse; body: { id: string } };
 
 /** A broken or hostile peer: wrong framing, oversize frame, bad JSON, version mismatch. */
 export class ProtocolError extends SshmuxError {

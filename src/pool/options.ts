@@ -1,5 +1,6 @@
 import type { ClientChannel, SFTPWrapper, ExecOptions as Ssh2ExecOptions } from 'ssh2';
 import type { HostConfig } from '../config/host-config.js';
+import type { SessionChannelOptions } from '../connection/agent-forwarding.js';
 import {
   type AuthProvider,
   Connection,
@@ -7,6 +8,7 @@ import {
   type SocketFactory,
 } from '../connection/connection.js';
 import { proxyJumpSocketFactory } from '../connection/proxy-jump.js';
+import type { IncomingHandler, RemoteBind, RemoteListener } from '../connection/remote-listeners.js';
 import { ConfigError, type SshmuxError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createAuthProvider } from '../security/auth.js';
@@ -31,12 +33,14 @@ export interface PoolConnection {
   connect(signal?: AbortSignal): Promise<void>;
   onClosed(listener: (err: SshmuxError | undefined) => void): void;
   unrefIfIdle(): void;
-  exec(command: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
+  exec(command: string, options?: SessionChannelOptions): Promise<ClientChannel>;
   /** A login shell (`shell` request), with the pty and environment `options` carries. */
-  shell(options?: Ssh2ExecOptions): Promise<ClientChannel>;
+  shell(options?: SessionChannelOptions): Promise<ClientChannel>;
   /** A subsystem (`subsystem` request, e.g. `sftp`), after the environment requests. */
   subsystem(name: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
   sftp(): Promise<SFTPWrapper>;
+  /** Have the server listen for us (remote forwarding); only real connections have it. */
+  listen?(bind: RemoteBind, handler: IncomingHandler): Promise<RemoteListener>;
   close(): void;
   destroy(err?: SshmuxError): void;
 }

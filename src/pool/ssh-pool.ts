@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { HostConfig } from '../config/host-config.js';
 import { assertConnectable } from '../config/keyword-support.js';
+import type { IncomingHandler, RemoteBind, RemoteListener } from '../connection/remote-listeners.js';
 import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
 import { shellCommand } from '../quote.js';
 import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
@@ -16,6 +17,7 @@ import {
 import { newJobId, tagCommand } from './remote-kill.js';
 import { ChannelProcess } from './remote-process.js';
 import type {
+  AgentOpener,
   Destination,
   ExecOptions,
   ExecResult,
@@ -54,6 +56,13 @@ function ptyRequest(pty: true | PtyOptions): true | PtyOptions {
     ...(rows !== undefined && { rows }),
     ...(cols !== undefined && { cols }),
   };
+}
+
+function agentOpener(agent: AgentOpener): AgentOpener {
+  if (typeof agent !== 'function') {
+    throw new ConfigError(`Expected \`agent\` to be a function returning a stream, got \`${String(agent)}\``);
+  }
+  return agent;
 }
 
 function destinationOf(host: HostConfig): string {
@@ -162,11 +171,13 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     const ssh2Options = {
       ...(options.env && { env: options.env }),
       ...(options.pty && { pty: ptyRequest(options.pty) }),
+      ...(options.agent && { agent: agentOpener(options.agent) }),
     };
     const kind = options.kind ?? 'exec';
     if (kind !== 'exec' && kind !== 'shell' && kind !== 'subsystem') {
       throw new ConfigError(`Expected \`kind\` to be exec, shell or subsystem, got \`${String(kind)}\``);
     }
+    if (kind === 'subsystem' && options.agent) throw new ConfigError('`agent` needs `kind: exec` or `shell`');
     if (kind !== 'exec' && jobId) throw new ConfigError('`track` needs `kind: exec` (it wraps the command)');
     const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
       kind === 'shell'
@@ -224,6 +235,33 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       throw this.#abortError(options.signal.reason, options.signal, destination);
     }
     return { sftp, close, [Symbol.asyncDispose]: close };
+  }
+
+  /**
+   * Have the server listen on `bind` and hand each connection it accepts to `handler` (ssh -R).
+   * The listener holds a channel slot of its connection, so the connection stays open while it
+   * lives; `close()` cancels it on the server and frees the slot.
+   */
+  async listen(
+    dest: Destination,
+    bind: RemoteBind,
+    handler: IncomingHandler,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<RemoteListener> {
+    const { lease, release } = await this.#lease(dest, options.signal, (conn) => {
+      if (conn.listen === undefined) throw new ConfigError('this connection cannot listen on the server');
+      return conn.listen(bind, handler);
+    });
+    // A connection that dies takes the listener with it: the slot is free then too.
+    lease.connection.onClosed(release);
+    const listener = lease.value;
+    return {
+      port: listener.port,
+      close: async () => {
+        await listener.close();
+        release();
+      },
+    };
   }
 
   /** Connect to `dest`, or confirm a live connection exists. */

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import type { HostConfig } from '../config/host-config.js';
+import type { AgentOpener } from '../connection/agent-forwarding.js';
 
 /** A destination: an ssh_config alias / `[user@]host[:port]` / `ssh://` URL, or a resolved HostConfig. */
 export type Destination = string | HostConfig;
@@ -27,6 +28,12 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Allocate a pseudo-terminal, optionally with its type and size. @default false */
   pty?: boolean | PtyOptions;
+  /**
+   * Forward an agent to this session (ssh -A): auth-agent-req@openssh.com, and the agent channels
+   * the server opens reach the stream `agent` returns. The server does not say which session an
+   * agent channel serves: give such sessions a connection of their own (`agentSessionHost`).
+   */
+  agent?: AgentOpener;
   /** Milliseconds before the remote process is killed and the call fails with `kind: timeout`. */
   timeout?: number;
   /** Abort kills the remote process and rejects with `kind: aborted`. */
@@ -104,3 +111,11 @@ export interface RemoteRunner {
   spawn(dest: Destination, command: readonly string[] | string, options?: RunOptions): Promise<RemoteProcess>;
   sftp(dest: Destination, options?: { signal?: AbortSignal }): Promise<LeasedSftp>;
 }
+
+export type { AgentOpener } from '../connection/agent-forwarding.js';
+export type {
+  IncomingConnection,
+  IncomingHandler,
+  RemoteBind,
+  RemoteListener,
+} from '../connection/remote-listeners.js';

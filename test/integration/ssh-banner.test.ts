@@ -63,4 +63,24 @@ describe('the server banner, as ssh shows it', () => {
       expect((await run('direct', extra)).stderr).toBe('');
     }
   });
+
+  it('with remote forwards (requested before the session) it is still printed once', async () => {
+    const extra = ['-R', '0:127.0.0.1:9', '-R', '0:127.0.0.1:10'];
+    const ports = (t: string) => t.replace(/Allocated port \d+/g, 'Allocated port N');
+    const ssh = await run('openssh', extra);
+    expect(ports(ssh.stderr)).toBe(
+      'Authorised use only.\n\\033[31mred\\007\tend\n' +
+        'Allocated port N for remote forward to 127.0.0.1:9\r\nAllocated port N for remote forward to 127.0.0.1:10\r\n',
+    );
+    for (const client of ['direct', 'daemon'] as const) {
+      await box.cleanup();
+      box = new MuxSandbox(sshd);
+      const ours = await run(client, extra);
+      expect({ client, ...ours, stderr: ports(ours.stderr) }).toEqual({
+        client,
+        ...ssh,
+        stderr: ports(ssh.stderr),
+      });
+    }
+  });
 });

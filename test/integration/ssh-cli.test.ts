@@ -59,13 +59,13 @@ describe('sshmux ssh (in-process, no daemon)', () => {
 
   it('refuses a keyword sshmux cannot honour yet, naming it, before connecting', async () => {
     const logins = await sshd.countLogins();
-    const r = await runCli([...base(), '-o', 'ForwardAgent=yes', 'backup@127.0.0.1', 'echo should-not-run'], {
+    const r = await runCli([...base(), '-o', 'ForwardX11=yes', 'backup@127.0.0.1', 'echo should-not-run'], {
       env,
     });
     expect(r.code).toBe(255);
     expect(r.stdout.toString()).toBe('');
     expect(r.stderr).toBe(
-      "sshmux: ForwardAgent yes is not supported by sshmux (agent forwarding); remove it or use OpenSSH's ssh\n",
+      "sshmux: ForwardX11 yes is not supported by sshmux (X11 forwarding); remove it or use OpenSSH's ssh\n",
     );
     expect(await sshd.countLogins()).toBe(logins);
   });

@@ -50,7 +50,6 @@ describe('planSession (ssh.c main)', () => {
     ['sessiontype', 'none', 'SessionType none'],
     ['sessiontype', 'subsystem', 'SessionType subsystem'],
     ['forkafterauthentication', 'yes', 'ForkAfterAuthentication yes'],
-    ['forwardagent', '/run/agent.sock', 'ForwardAgent /run/agent.sock'],
     ['forwardx11', 'yes', 'ForwardX11 yes'],
     ['tunnel', 'point-to-point', 'Tunnel point-to-point'],
     ['localforward', '1 h:2', 'LocalForward'],
@@ -115,4 +114,14 @@ describe('wantsPty (ssh.c tty_flag)', () => {
       expect(decision.notice !== undefined).toBe(notice);
     },
   );
+});
+
+describe('agent and remote forwarding reach the session (no longer refused)', () => {
+  it.each([
+    ['forwardagent', '/run/agent.sock'],
+    ['forwardagent', 'yes'],
+    ['remoteforward', '8080 [h]:80'],
+  ])('%s %s', (k, v) => {
+    expect(planSession({ ...noArgs, command: ['x'] }, host({ [k]: v })).command).toBe('x');
+  });
 });

@@ -87,10 +87,15 @@ describe('assertConnectable', () => {
     expect(() => assertConnectable(h)).toThrow(
       "ForwardX11 yes is not supported by sshmux (X11 forwarding); remove it or use OpenSSH's ssh",
     );
-    const p = await resolve('', [['ForwardAgent', 'yes']]);
-    expect(() => assertConnectable(p)).toThrow(/^ForwardAgent yes is not supported/);
+    const p = await resolve('', [['ForwardX11', 'yes']]);
+    expect(() => assertConnectable(p)).toThrow(/^ForwardX11 yes is not supported/);
     const f = await resolve('LocalForward 8080 localhost:80\n');
     expect(() => assertConnectable(f)).toThrow(/^LocalForward 8080 \[localhost\]:80 is not supported/);
+  });
+
+  it('passes remote and agent forwarding, which sshmux does', async () => {
+    const h = await resolve('RemoteForward 8080 localhost:80\nForwardAgent yes\nExitOnForwardFailure yes\n');
+    expect(() => assertConnectable(h)).not.toThrow();
   });
 
   it('never refuses an option of a Host block that does not apply', async () => {
@@ -106,10 +111,10 @@ describe('assertConnectable', () => {
   });
 
   it('is applied by SshPool to a HostConfig from resolveHostConfig', async () => {
-    const h = await resolve('ForwardAgent yes\n');
+    const h = await resolve('ForwardX11 yes\n');
     await using pool = new SshPool();
     await expect(pool.exec(h, ['true'])).rejects.toThrow(
-      /^ForwardAgent yes is not supported by sshmux \(agent forwarding\)/,
+      /^ForwardX11 yes is not supported by sshmux \(X11 forwarding\)/,
     );
   });
 });

@@ -257,6 +257,12 @@ const FLAGS: DiffCase[] = [
   }),
   { name: '-c then -o Ciphers: -c wins', argv: ['-G', '-c', 'aes256-ctr', '-o', 'Ciphers=aes128-ctr', 'h'] },
   { name: '-o ForwardAgent=no then -A: -A wins', argv: ['-G', '-o', 'ForwardAgent=no', '-A', 'h'] },
+  { name: 'ForwardAgent true is printed yes', argv: ['-G', '-o', 'ForwardAgent=True', 'h'] },
+  {
+    name: 'ForwardAgent path: tilde and tokens expanded',
+    argv: ['-G', '-o', 'ForwardAgent=~/a/%h-%r.sock', 'h'],
+  },
+  { name: 'ForwardAgent $VAR is printed as given', argv: ['-G', '-o', 'ForwardAgent=$SSH_AUTH_SOCK', 'h'] },
   { name: 'user@host then -o User: user@ wins', argv: ['-G', 'alice@h', '-o', 'User=bob'] },
   { name: '-o User then user@host: -o wins', argv: ['-G', '-o', 'User=bob', 'alice@h'] },
   { name: '-l then -o User', argv: ['-G', '-l', 'carol', '-o', 'User=bob', 'h'] },
