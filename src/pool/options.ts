@@ -11,6 +11,7 @@ import { ConfigError, type SshmuxError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createAuthProvider } from '../security/auth.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
+import type { ChannelOrigin } from './channel-target.js';
 import { defaultResolver } from './default-resolver.js';
 
 /**
@@ -37,6 +38,10 @@ export interface PoolConnection {
   /** A subsystem (`subsystem` request, e.g. `sftp`), after the environment requests. */
   subsystem(name: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
   sftp(): Promise<SFTPWrapper>;
+  /** A `direct-tcpip` channel to `host:port` on the server's side, naming `origin` as its originator. */
+  forwardOut(host: string, port: number, origin?: ChannelOrigin): Promise<ClientChannel>;
+  /** A `direct-streamlocal@openssh.com` channel to a Unix socket on the server. */
+  forwardOutStreamLocal(path: string): Promise<ClientChannel>;
   close(): void;
   destroy(err?: SshmuxError): void;
 }

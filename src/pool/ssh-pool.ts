@@ -4,7 +4,9 @@ import type { HostConfig } from '../config/host-config.js';
 import { assertConnectable } from '../config/keyword-support.js';
 import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
 import { shellCommand } from '../quote.js';
+import { type ChannelOrigin, type ChannelTarget, channelTarget } from './channel-target.js';
 import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
+import { type LeasedChannel, leaseChannel, openForward } from './forward-channel.js';
 import { GlobalLimit } from './global-limit.js';
 import { HostPool, type Lease } from './host-pool.js';
 import {
@@ -224,6 +226,22 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       throw this.#abortError(options.signal.reason, options.signal, destination);
     }
     return { sftp, close, [Symbol.asyncDispose]: close };
+  }
+
+  /**
+   * A forwarding channel to `target` on the server's side (what ssh's -L, -D and -W open),
+   * leased like an exec channel: it counts toward its connection's channels until it closes.
+   */
+  async openChannel(
+    dest: Destination,
+    target: ChannelTarget,
+    options: { origin?: ChannelOrigin; signal?: AbortSignal } = {},
+  ): Promise<LeasedChannel> {
+    const to = channelTarget(target);
+    const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
+      openForward(conn, to, options.origin),
+    );
+    return leaseChannel(lease.value, release, destination);
   }
 
   /** Connect to `dest`, or confirm a live connection exists. */
