@@ -47,7 +47,7 @@ describe('SocksHandshake (ssh -D): SOCKS4', () => {
 
   it('keeps the bytes after the request for the channel', () => {
     const [step] = feed(b([4, 1, 0, 80, 127, 0, 0, 1], [0], 'GET / HTTP/1.0\r\n'));
-    expect(step.kind === 'connect' && step.rest.toString()).toBe('GET / HTTP/1.0\r\n');
+    expect(step?.kind === 'connect' && step.rest.toString()).toBe('GET / HTTP/1.0\r\n');
   });
 
   it('refuses BIND and any command but CONNECT', () => {
@@ -88,7 +88,7 @@ describe('SocksHandshake (ssh -D): SOCKS5', () => {
       request: { host: '192.168.1.2', port: 22 },
       reply: Buffer.from([5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 22]),
     });
-    expect(step.kind === 'connect' && step.rest.toString()).toBe('SSH-2.0-x\r\n');
+    expect(step?.kind === 'connect' && step.rest.toString()).toBe('SSH-2.0-x\r\n');
   });
 
   it('IPv6 addresses are written as inet_ntop writes them', () => {
