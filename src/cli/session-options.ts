@@ -68,11 +68,8 @@ function refuseUnsupported(host: HostConfig): void {
     refuse(`Tunnel ${raw(host, 'tunnel')}`, 'set Tunnel no');
   }
   if (!flag(host, 'clearallforwardings', 'ClearAllForwardings')) {
-    for (const [keyword, name] of [
-      ['localforward', 'LocalForward'],
-      ['remoteforward', 'RemoteForward'],
-      ['dynamicforward', 'DynamicForward'],
-    ] as const) {
+    // LocalForward and DynamicForward are set up by cli/ssh-forwarding.ts.
+    for (const [keyword, name] of [['remoteforward', 'RemoteForward']] as const) {
       if ((host.effective?.get(keyword)?.length ?? 0) > 0) {
         refuse(name, 'port forwarding needs the full client; remove it or set ClearAllForwardings yes');
       }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
 import type { Logger } from '../logger.js';
+import type { ChannelTarget } from '../pool/channel-target.js';
 import { SshPool } from '../pool/ssh-pool.js';
 import type { PtyOptions, SessionKind } from '../pool/types.js';
 import { createAuthProvider } from '../security/auth.js';
@@ -11,6 +12,8 @@ import { terminalSafe } from '../security/terminal-text.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
 import { runLocalCommand } from './local-command.js';
+import type { SshForwarding } from './ssh-forwarding.js';
+import { startStdioForward } from './ssh-stdio.js';
 
 /** One remote command, as the front runs it either way (daemon or in-process). */
 export interface SshRequest {
@@ -26,6 +29,10 @@ export interface SshRequest {
   localCommand?: string;
   /** The server's banner was already shown (the daemon relayed it before handing over to us). */
   bannerShown?: boolean;
+  /** -L/-D forwards: set up after authentication, on the pool's (or the daemon's) channels. */
+  forwarding?: SshForwarding;
+  /** -W: a stdio forward instead of a session. */
+  stdioForward?: ChannelTarget;
 }
 
 export interface SessionStdio {
@@ -67,9 +74,25 @@ export async function startDirectSession(
     },
   });
   try {
-    if (request.localCommand !== undefined) {
+    if (request.localCommand !== undefined || request.forwarding) {
       await pool.check(request.host);
-      await runLocalCommand(request.localCommand);
+      await request.forwarding?.start((t, origin) => pool.openChannel(request.host, t, { origin }));
+      if (request.localCommand !== undefined) await runLocalCommand(request.localCommand);
+    }
+    if (request.stdioForward) {
+      const s = await startStdioForward(
+        request.stdioForward,
+        (t) => pool.openChannel(request.host, t),
+        io,
+        request.quiet === true,
+      );
+      return {
+        ...s,
+        close: async (abandon) => {
+          await s.close(abandon);
+          pool.destroy();
+        },
+      };
     }
     const proc = await pool.spawn(request.host, request.command, {
       kind: request.kind,

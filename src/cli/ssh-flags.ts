@@ -46,7 +46,7 @@ export const FORCED: Record<string, [string, string][]> = {
   '4': [['addressfamily', 'inet']],
   '6': [['addressfamily', 'inet6']],
 };
-export const PRINT_ONLY = new Set('AXYgKfNsMDLRWSewIEy'.split(''));
+export const PRINT_ONLY = new Set('AXYKfNsMRSewIEy'.split(''));
 /** Value options that are spellings of an `-o` option. */
 export const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
 

@@ -8,6 +8,7 @@ import { asSshLogLines, isSshConfigError, sshErrorText } from '../config/ssh-err
 import { formatSshG } from '../config/ssh-g.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
 import { cliLogger, type Logger, silentLogger } from '../logger.js';
+import { openDaemonChannel } from '../mux/client-channel.js';
 import { openDaemonSession } from '../mux/client-session.js';
 import { currentEnvironment, type MuxEndpoint, prepareEndpoint, selectEndpoint } from '../mux/endpoint.js';
 import {
@@ -18,6 +19,7 @@ import {
   sendControl,
   spawnDaemon,
 } from '../mux/mux-client.js';
+import type { ChannelOrigin, ChannelTarget } from '../pool/channel-target.js';
 import type { PtyOptions } from '../pool/types.js';
 import { askpassAllowed } from '../security/read-passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
@@ -29,7 +31,9 @@ import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
+import { FORWARD_FAILED, forwardingRequest, logsErrors, stdioPlan } from './ssh-forwarding.js';
 import { runQuery } from './ssh-query.js';
+import { startStdioForward } from './ssh-stdio.js';
 import { TTY_REFUSED, ttyRefusedNotice } from './tty-notice.js';
 import { VERSION } from './version.js';
 
@@ -122,9 +126,10 @@ export async function runSshCli(
     // Refuse what sshmux cannot do before connecting (never for -G, which only prints).
     assertConnectable(host);
     // RemoteCommand (as -G printed it, tokens expanded), RequestTTY, StdinNull, LocalCommand.
-    const plan = planSession(args, host);
+    const stdio = host.stdioForward;
+    const plan = stdio ? stdioPlan(args) : planSession(args, host);
     stdinNull = plan.stdinNull;
-    if (plan.command === '') {
+    if (plan.command === '' && !stdio) {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
     // ssh's "Pseudo-terminal will not be allocated" notice was printed by applySshChecks.
@@ -139,6 +144,9 @@ export async function runSshCli(
       pty: tty.pty ? localTerminal() : false,
       quiet,
       ...(plan.localCommand !== undefined && { localCommand: plan.localCommand }),
+      ...forwardingRequest(host, stdio, (line) => {
+        if (!args.quiet && logsErrors(host)) log(line);
+      }),
     };
     const io: SessionStdio = {
       stdin: plan.stdinNull ? null : process.stdin,
@@ -147,7 +155,9 @@ export async function runSshCli(
     };
     return await runSession(request, io, logger);
   } catch (err) {
-    if (isSshConfigError(err)) {
+    if (isSshmuxError(err) && err.code === FORWARD_FAILED) {
+      // ssh's own lines were printed where the forward failed.
+    } else if (isSshConfigError(err)) {
       const text = sshErrorText(err as ConfigError, args.quiet);
       if (text !== undefined) ctx.stderr.write(text);
     } else if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
@@ -181,6 +191,7 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
   let session: RunningSession;
   try {
     session = await startSession(request, io, logger);
+    if (request.forwarding) session = request.forwarding.hold(session);
   } finally {
     for (const s of SESSION_SIGNALS) process.off(s, onEarlySignal);
   }
@@ -252,6 +263,9 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
   }
   logger.debug({ pid: daemon.pid, started: daemon.started }, 'relaying through the sshmux daemon');
   const local = request.localCommand;
+  const daemonHost = { ...hostForDaemon(request.host) };
+  const opener = (target: ChannelTarget, origin: ChannelOrigin = { address: '127.0.0.1', port: 65535 }) =>
+    openDaemonChannel(endpoint, VERSION, daemonHost, target, origin);
   let bannerShown = false;
   const showNotice = (text: string): void => {
     // The server's banner, relayed: printed as the in-process path prints it (once).
@@ -259,6 +273,12 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     if (!request.quiet && text !== '') io.stderr.write(terminalSafe(text));
   };
   try {
+    if (request.stdioForward) {
+      // Each channel gets a daemon connection of its own; this one carries no session.
+      daemon.conn.destroy();
+      if (request.forwarding) await request.forwarding.start(opener);
+      return await startStdioForward(request.stdioForward, opener, io, request.quiet === true);
+    }
     const s = await openDaemonSession(
       daemon,
       {
@@ -268,10 +288,15 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
         env: request.env,
         pty: request.pty,
         cwd: process.cwd(),
-        ...(local !== undefined && { waitAfterAuth: true }),
+        ...((local !== undefined || request.forwarding) && { waitAfterAuth: true }),
       },
       io,
-      local === undefined ? undefined : () => runLocalCommand(local),
+      local === undefined && !request.forwarding
+        ? undefined
+        : async () => {
+            await request.forwarding?.start(opener);
+            if (local !== undefined) await runLocalCommand(local);
+          },
       showNotice,
     );
     return { exited: s.exited, resize: (size) => s.resize(size), close: async () => s.close() };

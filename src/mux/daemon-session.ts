@@ -3,6 +3,7 @@ import type { HostConfig } from '../config/host-config.js';
 import { ConfigError, translateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
+import { type ChannelRunner, relayDaemonChannel } from './daemon-channel.js';
 import { CreditSink, CreditSource } from './flow.js';
 import type { FramedSocket } from './framed-socket.js';
 import {
@@ -119,14 +120,38 @@ export class DaemonSession {
       this.#fail(new ConfigError('the sshmux daemon is stopping and takes no new sessions'));
       return;
     }
-    this.#conn.onFrame((f) => this.#onSessionFrame(f));
     this.#started = true;
     this.#hooks.sessionStarted();
+    if (frame.body.kind === 'direct') {
+      this.#conn.onFrame(undefined);
+      this.#runChannel(frame.body);
+      return;
+    }
+    this.#conn.onFrame((f) => this.#onSessionFrame(f));
     this.#run(frame.body).then(
       () => this.#end(),
       (err: unknown) => {
         // A client that went away was hung up on (no signal); its broken streams end up here too.
         if (!this.#conn.closed) this.#proc?.kill('TERM');
+        this.#fail(err);
+        this.#end();
+      },
+    );
+  }
+
+  /** A forwarding channel (-L, -D, -W): relayed by daemon-channel.ts. */
+  #runChannel(open: OpenMessage): void {
+    const run = async (): Promise<void> => {
+      const host = hostConfigFrom(open.host);
+      this.#hooks.hostRequested(host);
+      await relayDaemonChannel(this.#conn, open, host, this.#hooks.runner as Partial<ChannelRunner>);
+    };
+    run().then(
+      () => {
+        this.#done = true;
+        this.#end();
+      },
+      (err: unknown) => {
         this.#fail(err);
         this.#end();
       },

@@ -53,7 +53,7 @@ describe('planSession (ssh.c main)', () => {
     ['forwardagent', '/run/agent.sock', 'ForwardAgent /run/agent.sock'],
     ['forwardx11', 'yes', 'ForwardX11 yes'],
     ['tunnel', 'point-to-point', 'Tunnel point-to-point'],
-    ['localforward', '1 h:2', 'LocalForward'],
+    ['remoteforward', '1 h:2', 'RemoteForward'],
   ])('refuses %s %s by name', (k, v, name) => {
     expect(() => planSession({ ...noArgs, command: ['x'] }, host({ [k]: v }))).toThrow(
       `${name} is not supported by sshmux`,
@@ -70,7 +70,9 @@ describe('planSession (ssh.c main)', () => {
       clearallforwardings: 'no',
     });
     expect(planSession({ ...noArgs, command: ['x'] }, defaults).command).toBe('x');
-    const cleared = host({ localforward: '1 h:2', clearallforwardings: 'yes' });
+    const cleared = host({ remoteforward: '1 h:2', clearallforwardings: 'yes' });
+    // Local and dynamic forwards are the forwarding layer's (cli/ssh-forwarding.ts), not refused.
+    expect(planSession({ ...noArgs, command: ['x'] }, host({ localforward: '1 h:2' })).command).toBe('x');
     expect(planSession({ ...noArgs, command: ['x'] }, cleared).command).toBe('x');
   });
 });

@@ -107,7 +107,8 @@ describe('parseSshArgs (OpenSSH grammar)', () => {
 
   it('refuses unsupported and unknown options by name', () => {
     // Flags -G prints but sshmux cannot act on are recorded; runSshCli refuses them unless -G.
-    expect(parseSshArgs(['-L', '80:h:80', 'h']).printOnly).toEqual(['-L']);
+    expect(parseSshArgs(['-R', '80:h:80', 'h']).printOnly).toEqual(['-R']);
+    expect(parseSshArgs(['-L', '80:h:80', '-D', '1080', '-W', 'h:22', '-g', 'h']).printOnly).toEqual([]);
     expect(parseSshArgs(['-N', '-A', 'h']).printOnly).toEqual(['-N', '-A']);
     expect(parseSshArgs(['-x', '-a', 'h']).printOnly).toEqual([]);
     // getopt's words, then ssh's usage text, as ssh prints them.

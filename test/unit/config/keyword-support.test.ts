@@ -89,8 +89,11 @@ describe('assertConnectable', () => {
     );
     const p = await resolve('', [['ForwardAgent', 'yes']]);
     expect(() => assertConnectable(p)).toThrow(/^ForwardAgent yes is not supported/);
-    const f = await resolve('LocalForward 8080 localhost:80\n');
-    expect(() => assertConnectable(f)).toThrow(/^LocalForward 8080 \[localhost\]:80 is not supported/);
+    const f = await resolve('RemoteForward 8080 localhost:80\n');
+    expect(() => assertConnectable(f)).toThrow(/^RemoteForward 8080 \[localhost\]:80 is not supported/);
+    // Honoured since issue 14: local and dynamic forwards connect.
+    const l = await resolve('LocalForward 8080 localhost:80\nDynamicForward 1080\nGatewayPorts yes\n');
+    expect(() => assertConnectable(l)).not.toThrow();
   });
 
   it('never refuses an option of a Host block that does not apply', async () => {
