@@ -294,7 +294,13 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       local === undefined && !request.forwarding
         ? undefined
         : async () => {
-            await request.forwarding?.start(opener);
+            try {
+              await request.forwarding?.start(opener);
+            } catch (err) {
+              // The daemon waits for PROCEED: hang up, so it drops the half-open session.
+              daemon.conn.destroy();
+              throw err;
+            }
             if (local !== undefined) await runLocalCommand(local);
           },
       showNotice,
