@@ -190,11 +190,12 @@ describe('ForwardSet', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(drained).toBe(false);
     // An opening channel, listed in channel_open_message's words (t3: SSH_CHANNEL_OPENING).
-    expect(set.listConnections()).toMatch(
-      new RegExp(
-        `^The following connections are open:\r\n  #1 direct-tcpip: listening port ${port} for h port 1, ` +
-          `connect from 127.0.0.1 port d+ to 127.0.0.1 port ${port} (t3 [direct-tcpip])\r\n$`,
-      ),
+    const listed = set
+      .listConnections()
+      .replace(/connect from 127\.0\.0\.1 port \d+ /, 'connect from 127.0.0.1 port N ');
+    expect(listed).toBe(
+      'The following connections are open:\r\n' +
+        `  #1 direct-tcpip: listening port ${port} for h port 1, connect from 127.0.0.1 port N to 127.0.0.1 port ${port} (t3 [direct-tcpip])\r\n`,
     );
     release();
     expect(await answer).toBe('to h: late');
