@@ -156,6 +156,44 @@ describe.each(MODES)('sshmux ssh -L (%s)', (mode) => {
     expect(await stderrOf(mode)).toBe(ssh);
   });
 
+  it('after the session ends the run waits for an open forwarded connection, then exits with its status', async () => {
+    for (const client of ['ssh', mode] as const) await waitsForForwards(client);
+  });
+
+  const waitsForForwards = async (client: 'ssh' | Mode): Promise<void> => {
+    const stop = `/tmp/sshmux-fwd-stop-${mode}-${client}`;
+    const port = await freePort();
+    const c = startClient(
+      clients,
+      client,
+      ['-L', `127.0.0.1:${port}:127.0.0.1:${echo.port}`],
+      `while [ ! -e ${stop} ]; do sleep 0.1; done; exit 7`,
+    );
+    await waitListening(port);
+    const open = connect(port, '127.0.0.1');
+    await new Promise((r) => open.once('connect', r));
+    await sshd.sh(`touch ${stop}`);
+    // The remote command is gone (the loop saw the file); give the client every chance to leave.
+    for (let i = 0; i < 100; i++) {
+      const r = await sshd.exec(['pgrep', '-f', stop]);
+      if (r.exitCode !== 0) break;
+      await new Promise((r2) => setTimeout(r2, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(c.child.exitCode).toBeNull();
+    // The forward still carries bytes; closing it ends the run with the command's status.
+    const answer = new Promise<string>((resolve) => {
+      let got = '';
+      open.on('data', (d: Buffer) => {
+        got += d.toString();
+      });
+      open.on('close', () => resolve(got));
+    });
+    open.end('late bytes\n');
+    expect(await answer).toBe('echo:late bytes\n');
+    expect((await c.done).code).toBe(7);
+  };
+
   it('50 concurrent forwarded connections through one -L share the pooled connections', async () => {
     const port = await freePort();
     const before = await sshd.countLogins();
@@ -252,6 +290,11 @@ describe.each(MODES)('sshmux ssh -W (%s)', (mode) => {
       code: 255,
       stderr: (await clients.run('ssh', ['-W', `[::1]:${port}`], undefined)).stderr,
     });
+  });
+
+  it('-W /socket reaches a Unix socket on the server (direct-streamlocal)', async () => {
+    const r = await clients.run(mode, ['-W', REMOTE_SOCKET], undefined, {}, { input: 'over stdio\n' });
+    expect(r).toMatchObject({ code: 0, stdout: 'unix:over stdio\n', stderr: '' });
   });
 
   it('relays stdin to the target and its answer to stdout, ending with the channel', async () => {
