@@ -192,6 +192,9 @@ export function applyValue(out: SshArgs, flag: string, value: string): void {
       out.items.push({ kind: 'forward', type: flag, spec: value });
       return;
     case 'W':
+      if (out.items.some((i) => i.kind === 'force' && i.key === '#stdioforward'))
+        sshFail('stdio forward already specified', true);
+      if (out.control !== undefined) sshFail('Cannot specify stdio forward with -O', true);
       if (parseForward(value, true, false) === undefined)
         sshFail(`Bad stdio forwarding specification '${value}'`);
       // ssh.c: a stdio forward turns the session off; -G does not print the forward itself.
