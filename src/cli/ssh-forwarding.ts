@@ -55,13 +55,17 @@ export class SshForwarding {
       streamLocalBindUnlink: yes(host, 'streamlocalbindunlink'),
     });
     this.#set = set;
-    const ok = await set.addAll(host.localForwards ?? []);
-    if (!ok && yes(host, 'exitonforwardfailure')) {
+    const forwards = host.localForwards ?? [];
+    const listening = await set.addAll(forwards);
+    // ssh.c: fatal when any failed under ExitOnForwardFailure, else a word only when none could listen.
+    if (listening !== forwards.length && yes(host, 'exitonforwardfailure')) {
+      this.#error('Could not request local forwarding.');
       set.close();
       throw new ConfigError('a forward could not be set up (ExitOnForwardFailure yes)', {
         code: FORWARD_FAILED,
       });
     }
+    if (forwards.length > 0 && listening === 0) this.#error('Could not request local forwarding.');
     this.#sessionId = this.ids.take();
   }
 

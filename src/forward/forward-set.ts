@@ -70,20 +70,17 @@ export class ForwardSet {
     return this.#open.size;
   }
 
-  /** Listen for every forward, in order; false when any could not listen (ExitOnForwardFailure). */
-  async addAll(forwards: readonly Forward[]): Promise<boolean> {
-    let ok = true;
-    for (const f of forwards) if (!(await this.add(f))) ok = false;
-    return ok;
+  /** Listen for every forward, in order; how many could listen (ssh.c ssh_init_forwarding). */
+  async addAll(forwards: readonly Forward[]): Promise<number> {
+    let listening = 0;
+    for (const f of forwards) if (await this.add(f)) listening++;
+    return listening;
   }
 
   /** Listen for one forward; on failure ssh's lines are printed and false returned. */
   async add(f: Forward): Promise<boolean> {
     const servers = f.listenPath !== undefined ? await this.#listenUnix(f) : await this.#listenTcp(f);
-    if (servers.length === 0) {
-      this.#o.error('Could not request local forwarding.');
-      return false;
-    }
+    if (servers.length === 0) return false;
     for (const s of servers) {
       this.#o.ids.take();
       this.#servers.push(s);
@@ -103,7 +100,7 @@ export class ForwardSet {
       return [];
     }
     const bound: Server[] = [];
-    for (const address of addrs) {
+    for (const [i, address] of addrs.entries()) {
       const server = this.#server();
       try {
         await listen(server, () =>
@@ -111,7 +108,9 @@ export class ForwardSet {
         );
         bound.push(server);
       } catch (err) {
-        this.#o.error(`bind [${address}]:${f.listenPort}: ${systemErrorText(err)}`);
+        // ssh says it at error level for the last address only (verbose for the others).
+        if (i === addrs.length - 1)
+          this.#o.error(`bind [${address}]:${f.listenPort}: ${systemErrorText(err)}`);
       }
     }
     if (bound.length === 0) {

@@ -113,6 +113,25 @@ describe.each(MODES)('sshmux ssh -L (%s)', (mode) => {
       const oursStrict = await clients.run(mode, strict, 'echo ran');
       expect(sshStrict).toMatchObject({ code: 255, stdout: '' });
       expect(oursStrict).toMatchObject({ code: 255, stdout: '', stderr: sshStrict.stderr });
+      // One of two forwards failing: ssh says "Could not request" only when none listens, and
+      // ExitOnForwardFailure still ends the run.
+      const free = await freePort();
+      const mixed = [...args, '-L', `127.0.0.1:${free}:127.0.0.1:${sshd.port}`];
+      const sshMixed = await clients.run('ssh', mixed, 'echo ran');
+      expect(sshMixed.stderr).not.toContain('Could not request');
+      expect(await clients.run(mode, mixed, 'echo ran')).toMatchObject({
+        code: 0,
+        stdout: 'ran\n',
+        stderr: sshMixed.stderr,
+      });
+      const mixedStrict = [...mixed, '-o', 'ExitOnForwardFailure=yes'];
+      const sshMixedStrict = await clients.run('ssh', mixedStrict, 'echo ran');
+      expect(sshMixedStrict.code).toBe(255);
+      expect(await clients.run(mode, mixedStrict, 'echo ran')).toMatchObject({
+        code: 255,
+        stdout: '',
+        stderr: sshMixedStrict.stderr,
+      });
       // -D reports a taken port the same way.
       const dyn = ['-D', `127.0.0.1:${port}`];
       expect((await clients.run(mode, dyn, 'true')).stderr).toBe(

@@ -116,7 +116,7 @@ describe('ForwardSet', () => {
     set.close();
   });
 
-  it("a taken port prints ssh's three lines and fails only that forward", async () => {
+  it("a taken port prints ssh's two listener lines and fails only that forward", async () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const { port } = taken.address() as { port: number };
@@ -124,11 +124,10 @@ describe('ForwardSet', () => {
     const set = new ForwardSet({ open: fakeOpener([]), error: (l) => errors.push(l), ids: new ChannelIds() });
     const other = await freePort();
     const ok = await set.addAll([fwd(`127.0.0.1:${port}:h:1`), fwd(`127.0.0.1:${other}:h:2`)]);
-    expect(ok).toBe(false);
+    expect(ok).toBe(1);
     expect(errors).toEqual([
       `bind [127.0.0.1]:${port}: Address already in use`,
       `channel_setup_fwd_listener_tcpip: cannot listen to port: ${port}`,
-      'Could not request local forwarding.',
     ]);
     expect(await talk(other, 'x')).toBe('to h: x');
     set.close();
