@@ -1,8 +1,9 @@
 import type { HostConfig } from '../config/host-config.js';
+import { expandPercent } from '../config/tokens.js';
 import { ConfigError } from '../errors.js';
 import { ChannelIds } from '../forward/channel-ids.js';
 import { type ChannelOpener, ForwardSet } from '../forward/forward-set.js';
-import type { SessionPlan } from './session-options.js';
+import { type SessionPlan, sessionTokens } from './session-options.js';
 import type { RunningSession } from './ssh-direct.js';
 
 /** A forward could not be set up under ExitOnForwardFailure: ssh's lines are out, exit 255 silently. */
@@ -106,8 +107,14 @@ export function forwardingRequest(
 
 /**
  * -W has no session (ssh.c sets SessionType none and RequestTTY no): nothing runs remotely,
- * stdin feeds the forward. LocalCommand is not run with -W.
+ * stdin feeds the forward. LocalCommand still runs (ssh_session2), expanded as for a session.
  */
-export function stdioPlan(args: { nullStdin: boolean }): SessionPlan {
-  return Object.freeze({ command: '', requestTty: 'no', stdinNull: args.nullStdin, localCommand: undefined });
+export function stdioPlan(args: { nullStdin: boolean }, host: HostConfig): SessionPlan {
+  const raw = host.effective?.get('localcommand')?.[0];
+  const local = raw === undefined || raw.toLowerCase() === 'none' || raw === '' ? undefined : raw;
+  const localCommand =
+    local !== undefined && yes(host, 'permitlocalcommand')
+      ? expandPercent(local, { ...sessionTokens(host), T: 'NONE' }, 'LocalCommand')
+      : undefined;
+  return Object.freeze({ command: '', requestTty: 'no', stdinNull: args.nullStdin, localCommand });
 }

@@ -127,7 +127,7 @@ export async function runSshCli(
     assertConnectable(host);
     // RemoteCommand (as -G printed it, tokens expanded), RequestTTY, StdinNull, LocalCommand.
     const stdio = host.stdioForward;
-    const plan = stdio ? stdioPlan(args) : planSession(args, host);
+    const plan = stdio ? stdioPlan(args, host) : planSession(args, host);
     stdinNull = plan.stdinNull;
     if (plan.command === '' && !stdio) {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
@@ -276,8 +276,12 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
     if (request.stdioForward) {
       // Each channel gets a daemon connection of its own; this one carries no session.
       daemon.conn.destroy();
+      // Opened first, so LocalCommand runs after authentication, as ssh_session2 orders it.
+      const opened = opener(request.stdioForward);
+      await opened.catch(() => {});
       if (request.forwarding) await request.forwarding.start(opener);
-      return await startStdioForward(request.stdioForward, opener, io, request.quiet === true);
+      if (local !== undefined) await runLocalCommand(local);
+      return await startStdioForward(request.stdioForward, () => opened, io, request.quiet === true);
     }
     const s = await openDaemonSession(
       daemon,

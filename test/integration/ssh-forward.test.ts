@@ -311,6 +311,21 @@ describe.each(MODES)('sshmux ssh -W (%s)', (mode) => {
     });
   });
 
+  it('-W runs LocalCommand (PermitLocalCommand yes) as ssh does', async () => {
+    const args = [
+      '-o',
+      'PermitLocalCommand=yes',
+      '-o',
+      'LocalCommand=echo local-%h >&2',
+      '-W',
+      `127.0.0.1:${echo.port}`,
+    ];
+    const ssh = await clients.run('ssh', args, undefined, {}, { input: 'x\n' });
+    const ours = await clients.run(mode, args, undefined, {}, { input: 'x\n' });
+    expect(ssh).toMatchObject({ code: 0, stdout: 'echo:x\n', stderr: 'local-127.0.0.1\n' });
+    expect(ours).toMatchObject({ code: 0, stdout: ssh.stdout, stderr: ssh.stderr });
+  });
+
   it('-W /socket reaches a Unix socket on the server (direct-streamlocal)', async () => {
     const r = await clients.run(mode, ['-W', REMOTE_SOCKET], undefined, {}, { input: 'over stdio\n' });
     expect(r).toMatchObject({ code: 0, stdout: 'unix:over stdio\n', stderr: '' });
