@@ -238,8 +238,13 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     options: { origin?: ChannelOrigin; signal?: AbortSignal } = {},
   ): Promise<LeasedChannel> {
     const to = channelTarget(target);
-    const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
-      openForward(conn, to, options.origin),
+    // No global permit: a forwarded connection lives as long as a client outside sshmux keeps it
+    // open (a browser behind -D holds dozens), so only channel slots bound it, not `concurrency`.
+    const { lease, release, destination } = await this.#lease(
+      dest,
+      options.signal,
+      (conn) => openForward(conn, to, options.origin),
+      false,
     );
     return leaseChannel(lease.value, release, destination);
   }
@@ -328,12 +333,15 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     dest: Destination,
     signal: AbortSignal | undefined,
     open: (conn: PoolConnection) => Promise<T>,
+    permit = true,
   ): Promise<{ lease: Lease<T>; release: () => void; destination: string }> {
     const config = await this.#config(dest);
     const destination = destinationOf(config);
-    const releasePermit = await this.#limit.acquire(signal, this.#lifetime.signal).catch((err: unknown) => {
-      throw this.#abortError(err, signal, destination);
-    });
+    const releasePermit = permit
+      ? await this.#limit.acquire(signal, this.#lifetime.signal).catch((err: unknown) => {
+          throw this.#abortError(err, signal, destination);
+        })
+      : () => {};
     try {
       const lease = await this.#hostPool(config).acquire(open, signal);
       let released = false;

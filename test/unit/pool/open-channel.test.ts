@@ -29,6 +29,18 @@ describe('SshPool.openChannel (direct-tcpip / direct-streamlocal)', () => {
     await pool.close();
   });
 
+  it('long-lived forwarded connections are bounded by channel slots, not by `concurrency`', async () => {
+    const { factory, made } = fakeFactory({ maxSessions: 100 });
+    const pool = new SshPool({ connectionFactory: factory, concurrency: 2, channelsPerConnection: 10 });
+    const leases = await Promise.all(
+      Array.from({ length: 12 }, () => pool.openChannel(host, { host: 'h', port: 1 })),
+    );
+    expect(leases).toHaveLength(12);
+    expect(made).toHaveLength(2);
+    for (const l of leases) l.close();
+    await pool.close();
+  });
+
   it('opens a Unix socket target as direct-streamlocal', async () => {
     const { pool, made } = setup();
     const lease = await pool.openChannel(host, { path: '/run/app.sock' });
