@@ -85,6 +85,11 @@ export class SshForwarding {
     };
   }
 
+  /** Stop listening and close every forwarded connection. Idempotent. */
+  close(): void {
+    this.#set?.close();
+  }
+
   /** `~#`: the open connections as ssh lists them, the session included. */
   listConnections(): string {
     const session =

@@ -192,6 +192,10 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
   try {
     session = await startSession(request, io, logger);
     if (request.forwarding) session = request.forwarding.hold(session);
+  } catch (err) {
+    // Listeners already open (the session failed after authentication) would keep us alive.
+    request.forwarding?.close();
+    throw err;
   } finally {
     for (const s of SESSION_SIGNALS) process.off(s, onEarlySignal);
   }
