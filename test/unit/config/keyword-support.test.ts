@@ -116,3 +116,22 @@ describe('assertConnectable', () => {
     );
   });
 });
+
+describe('forwards in the HostConfig', () => {
+  it('LocalForward/DynamicForward arrive parsed, and do not change the pool key (runs share connections)', async () => {
+    const plain = await resolve('');
+    const fwd = await resolve('LocalForward 127.0.0.1:8080 db:5432\nDynamicForward 1080\n');
+    expect(fwd.localForwards).toEqual([
+      expect.objectContaining({
+        listenHost: '127.0.0.1',
+        listenPort: 8080,
+        connectHost: 'db',
+        connectPort: 5432,
+      }),
+      expect.objectContaining({ listenPort: 1080, connectHost: 'socks' }),
+    ]);
+    expect(fwd.poolKey).toBe(plain.poolKey);
+    const cleared = await resolve('LocalForward 8080 db:5432\nClearAllForwardings yes\n');
+    expect(cleared.localForwards).toEqual([]);
+  });
+});
