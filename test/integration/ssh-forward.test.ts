@@ -290,9 +290,11 @@ describe.each(MODES)('sshmux ssh -W (%s)', (mode) => {
     expect(ssh).toMatchObject({ code: 0, stdout: 'through-ssh\n' });
     const ours = await clients.run(mode, ['-o', proxy], 'echo through-sshmux');
     expect(ours).toMatchObject({ code: 0, stdout: 'through-sshmux\n' });
-    // Each run: one login through the hop; the hop's own login is shared through the daemon's pool
-    // (the second -W reuses the first one's connection), and made per run in-process.
-    expect((await sshd.countLogins()) - before).toBe(mode === 'daemon' ? 3 : 4);
+    // Each run: one login through the hop. The hop's own login is made per run in-process; through
+    // the daemon it is shared (at most one, none when the daemon's pool is still connected).
+    const logins = (await sshd.countLogins()) - before;
+    if (mode === 'direct') expect(logins).toBe(4);
+    else expect([2, 3]).toContain(logins);
   });
 
   it("a refused target: ssh's two lines and 255; -W IPv6 literal accepted as ssh parses it", async () => {
