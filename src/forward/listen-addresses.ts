@@ -18,8 +18,10 @@ export async function listenAddresses(
   const keep = (addrs: string[]): string[] =>
     addrs.filter((a) => family === 'any' || (family === 'inet' ? isIP(a) === 4 : isIP(a) === 6));
   const wildcard = listenHost === undefined ? gatewayPorts : listenHost === '' || listenHost === '*';
-  if (wildcard) return keep(['0.0.0.0', '::']);
-  if (listenHost === undefined || listenHost === 'localhost') return keep(['127.0.0.1', '::1']);
+  // glibc's getaddrinfo() without a node puts IPv6 first; ssh reports a bind error at error
+  // level only for the last address, so the order decides which failure is shown.
+  if (wildcard) return keep(['::', '0.0.0.0']);
+  if (listenHost === undefined || listenHost === 'localhost') return keep(['::1', '127.0.0.1']);
   if (isIP(listenHost) !== 0) return keep([listenHost]);
   const found = await lookup(listenHost, {
     all: true,

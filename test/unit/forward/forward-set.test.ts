@@ -67,13 +67,13 @@ function talk(port: number, data: Buffer | string): Promise<string> {
 
 describe('listenAddresses (channel_fwd_bind_addr, client side)', () => {
   it('no address: loopback; with GatewayPorts every address', async () => {
-    expect(await listenAddresses(undefined, false, 'any')).toEqual(['127.0.0.1', '::1']);
-    expect(await listenAddresses(undefined, true, 'any')).toEqual(['0.0.0.0', '::']);
+    expect(await listenAddresses(undefined, false, 'any')).toEqual(['::1', '127.0.0.1']);
+    expect(await listenAddresses(undefined, true, 'any')).toEqual(['::', '0.0.0.0']);
   });
   it('`*` and empty are every address whatever GatewayPorts says; localhost is loopback in each family', async () => {
-    expect(await listenAddresses('*', false, 'any')).toEqual(['0.0.0.0', '::']);
-    expect(await listenAddresses('', false, 'any')).toEqual(['0.0.0.0', '::']);
-    expect(await listenAddresses('localhost', true, 'any')).toEqual(['127.0.0.1', '::1']);
+    expect(await listenAddresses('*', false, 'any')).toEqual(['::', '0.0.0.0']);
+    expect(await listenAddresses('', false, 'any')).toEqual(['::', '0.0.0.0']);
+    expect(await listenAddresses('localhost', true, 'any')).toEqual(['::1', '127.0.0.1']);
   });
   it('an explicit address is exactly that one; -4 / -6 keep one family', async () => {
     expect(await listenAddresses('127.0.0.1', true, 'any')).toEqual(['127.0.0.1']);
