@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +140,27 @@ describe.each(MODES)('sshmux ssh -L (%s)', (mode) => {
     } finally {
       taken.close();
     }
+  });
+
+  it("a socket path already there: ssh's unix_listener lines; StreamLocalBindUnlink yes replaces it", async () => {
+    const stale = path.join(clients.sandbox.runtimeDir, `stale-${mode}.sock`);
+    writeFileSync(stale, '');
+    const args = ['-L', `${stale}:127.0.0.1:${echo.port}`];
+    const ssh = await clients.run('ssh', args, 'echo ran');
+    expect(ssh).toMatchObject({
+      code: 0,
+      stdout: 'ran\n',
+      stderr: `unix_listener: cannot bind to path ${stale}: Address already in use\nCould not request local forwarding.\n`,
+    });
+    expect(await clients.run(mode, args, 'echo ran')).toMatchObject({
+      code: 0,
+      stdout: 'ran\n',
+      stderr: ssh.stderr,
+    });
+    const c = startClient(clients, mode, ['-o', 'StreamLocalBindUnlink=yes', ...args], 'sleep 30');
+    await waitListening(stale);
+    expect(await exchange(stale, 'fresh\n')).toBe('echo:fresh\n');
+    await stopClient(c);
   });
 
   it('a refused open: ssh\'s "channel N: open failed" line, the socket closed, other channels unaffected', async () => {
