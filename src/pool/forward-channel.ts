@@ -69,9 +69,14 @@ export function leaseChannel(
   });
   // An error on the channel (a dead connection) is reported through 'close'; never unhandled.
   channel.on('error', () => {});
-  // ssh2's destroy() is end() plus CLOSE, and does nothing once the channel is closing.
+  // ssh2's destroy() is end() plus CLOSE, and does nothing once the channel is closing. ssh2
+  // emits 'close' only after 'end', so what is still unread is drained (and dropped): else a
+  // channel whose reader went away (a reset socket) would hold its slot for good. Unpiped
+  // first, so a pipe that notices its dead destination later cannot pause it again.
   const close = (): void => {
+    channel.unpipe();
     channel.destroy();
+    channel.resume();
   };
   return {
     channel,

@@ -2,6 +2,9 @@ import { statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/cli/version.js';
+import { currentEnvironment, selectEndpoint } from '../../src/mux/endpoint.js';
+import { connectDaemon, sendControl } from '../../src/mux/mux-client.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { AuthClients, type Mode } from './auth-clients.js';
 import {
@@ -233,6 +236,52 @@ describe.each(MODES)('sshmux ssh -L (%s)', (mode) => {
     expect(await answer).toBe('echo:late bytes\n');
     expect((await c.done).code).toBe(7);
   };
+
+  it('connections reset mid-stream free their channels (regression: ssh2 closes only a drained channel)', async () => {
+    const [port, echoPort] = [await freePort(), await freePort()];
+    // A server that never answers nor closes: only our side can end these connections.
+    const silent = createServer((s) => s.on('error', () => {}));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as { port: number }).port;
+    const c = startClient(
+      clients,
+      mode,
+      [
+        '-L',
+        `127.0.0.1:${port}:127.0.0.1:${silentPort}`,
+        '-L',
+        `127.0.0.1:${echoPort}:127.0.0.1:${echo.port}`,
+      ],
+      'sleep 120',
+    );
+    await waitListening(echoPort);
+    // More than the 4 × 10 channel slots: a leaked slot per reset would leave none for the echo.
+    for (let i = 0; i < 41; i++) {
+      const s = connect(port, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      s.write('half a request');
+      await new Promise((r) => setTimeout(r, 30));
+      s.resetAndDestroy();
+    }
+    const answer = await Promise.race([
+      exchange(echoPort, 'after resets\n'),
+      new Promise<string>((r) => setTimeout(() => r('no free channel'), 20_000)),
+    ]);
+    expect(answer).toBe('echo:after resets\n');
+    if (mode === 'daemon') {
+      // The daemon counts a session per forwarded connection until its channel is closed.
+      const endpoint = selectEndpoint({ ...currentEnvironment(), env: clients.sandbox.env() });
+      let sessions = -1;
+      for (let i = 0; i < 50 && sessions !== 1; i++) {
+        const d = await connectDaemon(endpoint, VERSION);
+        sessions = (await sendControl(d, { op: 'check' })).sessions;
+        if (sessions !== 1) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(sessions).toBe(1); // the `sleep 120` session only
+    }
+    await stopClient(c);
+    silent.close();
+  }, 90_000);
 
   it('50 concurrent forwarded connections through one -L share the pooled connections', async () => {
     const port = await freePort();
