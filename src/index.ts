@@ -73,6 +73,8 @@ export type {
 export { type EndpointEnvironment, type MuxEndpoint, selectEndpoint } from './mux/endpoint.js';
 export { type DaemonRunner, MuxDaemon, type MuxDaemonOptions } from './mux/mux-daemon.js';
 export { PROTOCOL_VERSION as MUX_PROTOCOL_VERSION } from './mux/protocol.js';
+export type { ChannelOrigin, ChannelTarget } from './pool/channel-target.js';
+export type { LeasedChannel } from './pool/forward-channel.js';
 export type {
   ConnectionFactory,
   ConnectionFactoryOptions,

@@ -21,7 +21,7 @@ export function localTerminal(): PtyOptions {
  * session that reads stdin; its `input` is what the session must read instead of stdin.
  */
 export function localTerminalSession(
-  request: Pick<SshRequest, 'pty'>,
+  request: Pick<SshRequest, 'pty' | 'forwarding'>,
   io: SessionStdio,
   escapeChar: number | null,
   multiplexed: () => boolean,
@@ -36,5 +36,7 @@ export function localTerminalSession(
     escapeChar,
     multiplexed,
     onExit,
+    // `~#`: the forwarded connections too, when the run has forwards.
+    ...(request.forwarding && { listConnections: () => request.forwarding!.listConnections() }),
   });
 }

@@ -44,7 +44,6 @@ function refuse(what: string, fix: string): never {
 
 /**
  * Options sshmux cannot honour stop the run, naming the keyword, before anything connects.
- * ClearAllForwardings yes removes every forward (as in ssh), so forwards it clears are fine.
  */
 function refuseUnsupported(host: HostConfig): void {
   const sessionType = (raw(host, 'sessiontype') ?? 'default').toLowerCase();
@@ -62,16 +61,6 @@ function refuseUnsupported(host: HostConfig): void {
   const tunnel = raw(host, 'tunnel')?.toLowerCase();
   if (tunnel !== undefined && tunnel !== 'no' && tunnel !== 'false') {
     refuse(`Tunnel ${raw(host, 'tunnel')}`, 'set Tunnel no');
-  }
-  if (!flag(host, 'clearallforwardings', 'ClearAllForwardings')) {
-    for (const [keyword, name] of [
-      ['localforward', 'LocalForward'],
-      ['dynamicforward', 'DynamicForward'],
-    ] as const) {
-      if ((host.effective?.get(keyword)?.length ?? 0) > 0) {
-        refuse(name, 'port forwarding needs the full client; remove it or set ClearAllForwardings yes');
-      }
-    }
   }
 }
 

@@ -5,6 +5,7 @@ import { agentSessionHost, connectAgent } from '../forward/agent.js';
 import { RemoteForwards, type RemoteForwardsOptions } from '../forward/remote-forwards.js';
 import type { RemoteForwardSpec } from '../forward/remote-spec.js';
 import type { Logger } from '../logger.js';
+import type { ChannelTarget } from '../pool/channel-target.js';
 import { SshPool } from '../pool/ssh-pool.js';
 import type { PtyOptions, SessionKind } from '../pool/types.js';
 import { createAuthProvider } from '../security/auth.js';
@@ -14,6 +15,8 @@ import { terminalSafe } from '../security/terminal-text.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
 import { runLocalCommand } from './local-command.js';
+import type { SshForwarding } from './ssh-forwarding.js';
+import { startStdioForward } from './ssh-stdio.js';
 
 /** One remote command, as the front runs it either way (daemon or in-process). */
 export interface SshRequest {
@@ -33,6 +36,10 @@ export interface SshRequest {
   remoteForwards?: RemoteForwardsRequest;
   /** The server's banner was already shown (the daemon relayed it before handing over to us). */
   bannerShown?: boolean;
+  /** -L/-D forwards: set up after authentication, on the pool's (or the daemon's) channels. */
+  forwarding?: SshForwarding;
+  /** -W: a stdio forward instead of a session. */
+  stdioForward?: ChannelTarget;
 }
 
 export interface RemoteForwardsRequest {
@@ -88,9 +95,25 @@ export async function startDirectSession(
   const agentPath = request.agent;
   const host = agentPath === undefined ? request.host : agentSessionHost(request.host, 'local');
   try {
-    if (request.localCommand !== undefined) {
+    if (request.localCommand !== undefined || request.forwarding) {
       await pool.check(host);
-      await runLocalCommand(request.localCommand);
+      await request.forwarding?.start((t, origin) => pool.openChannel(host, t, { origin }));
+      if (request.localCommand !== undefined) await runLocalCommand(request.localCommand);
+    }
+    if (request.stdioForward) {
+      const s = await startStdioForward(
+        request.stdioForward,
+        (t) => pool.openChannel(host, t),
+        io,
+        request.quiet === true,
+      );
+      return {
+        ...s,
+        close: async (abandon) => {
+          await s.close(abandon);
+          pool.destroy();
+        },
+      };
     }
     const rf = request.remoteForwards;
     const forwards =

@@ -46,7 +46,7 @@ export const FORCED: Record<string, [string, string][]> = {
   '4': [['addressfamily', 'inet']],
   '6': [['addressfamily', 'inet6']],
 };
-export const PRINT_ONLY = new Set('XYgKfNsMDLWSwIEy'.split(''));
+export const PRINT_ONLY = new Set('XYKfNsMSwIEy'.split(''));
 /** Value options that are spellings of an `-o` option. */
 export const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
 
@@ -193,6 +193,9 @@ export function applyValue(out: SshArgs, flag: string, value: string): void {
       out.items.push({ kind: 'forward', type: flag, spec: value });
       return;
     case 'W':
+      if (out.items.some((i) => i.kind === 'force' && i.key === '#stdioforward'))
+        sshFail('stdio forward already specified', true);
+      if (out.control !== undefined) sshFail('Cannot specify stdio forward with -O', true);
       if (parseForward(value, true, false) === undefined)
         sshFail(`Bad stdio forwarding specification '${value}'`);
       // ssh.c: a stdio forward turns the session off; -G does not print the forward itself.

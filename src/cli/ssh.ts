@@ -8,6 +8,7 @@ import { asSshLogLines, isSshConfigError, sshErrorText } from '../config/ssh-err
 import { formatSshG } from '../config/ssh-g.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
 import { cliLogger, type Logger, silentLogger } from '../logger.js';
+import { openDaemonChannel } from '../mux/client-channel.js';
 import { openDaemonSession } from '../mux/client-session.js';
 import { currentEnvironment, type MuxEndpoint, prepareEndpoint, selectEndpoint } from '../mux/endpoint.js';
 import {
@@ -18,6 +19,7 @@ import {
   sendControl,
   spawnDaemon,
 } from '../mux/mux-client.js';
+import type { ChannelOrigin, ChannelTarget } from '../pool/channel-target.js';
 import { askpassAllowed } from '../security/read-passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
 import { escapeCharByte } from '../session/escape-char.js';
@@ -33,7 +35,9 @@ import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
+import { FORWARD_FAILED, forwardingRequest, logsErrors, stdioPlan } from './ssh-forwarding.js';
 import { runQuery } from './ssh-query.js';
+import { startStdioForward } from './ssh-stdio.js';
 import { TTY_REFUSED, ttyRefusedNotice } from './tty-notice.js';
 import { VERSION } from './version.js';
 
@@ -126,7 +130,8 @@ export async function runSshCli(
     // Refuse what sshmux cannot do before connecting (never for -G, which only prints).
     assertConnectable(host);
     // RemoteCommand (as -G printed it, tokens expanded), RequestTTY, StdinNull, LocalCommand.
-    const plan = planSession(args, host);
+    const stdio = host.stdioForward;
+    const plan = stdio ? stdioPlan(args, host) : planSession(args, host);
     stdinNull = plan.stdinNull;
     // ssh's "Pseudo-terminal will not be allocated" notice was printed by applySshChecks.
     const tty = wantsPty(plan, stdinIsTty);
@@ -145,6 +150,9 @@ export async function runSshCli(
       pty: tty.pty ? localTerminal() : false,
       quiet,
       ...(plan.localCommand !== undefined && { localCommand: plan.localCommand }),
+      ...forwardingRequest(host, stdio, (line) => {
+        if (!args.quiet && logsErrors(host)) log(line);
+      }),
     };
     const io: SessionStdio = {
       stdin: plan.stdinNull ? null : process.stdin,
@@ -158,7 +166,9 @@ export async function runSshCli(
       escapeCharByte(host.effective?.get('escapechar')?.[0] ?? '~'),
     );
   } catch (err) {
-    if (isSshConfigError(err)) {
+    if (isSshmuxError(err) && err.code === FORWARD_FAILED) {
+      // ssh's own lines were printed where the forward failed.
+    } else if (isSshConfigError(err)) {
       const text = sshErrorText(err as ConfigError, args.quiet);
       if (text !== undefined) ctx.stderr.write(text);
     } else if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
@@ -195,8 +205,11 @@ async function runSession(
   let session: RunningSession;
   try {
     session = await startSession(request, io, logger);
+    if (request.forwarding) session = request.forwarding.hold(session);
   } catch (err) {
     terminal?.dispose();
+    // Listeners already open (the session failed after authentication) would keep us alive.
+    request.forwarding?.close();
     throw err;
   } finally {
     for (const s of SESSION_SIGNALS) process.off(s, onEarlySignal);
@@ -266,6 +279,9 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
   }
   logger.debug({ pid: daemon.pid, started: daemon.started }, 'relaying through the sshmux daemon');
   const local = request.localCommand;
+  const daemonHost = { ...hostForDaemon(request.host) };
+  const opener = (target: ChannelTarget, origin: ChannelOrigin = { address: '127.0.0.1', port: 65535 }) =>
+    openDaemonChannel(endpoint, VERSION, daemonHost, target, origin);
   let bannerShown = false;
   const showNotice = (text: string): void => {
     // The server's banner, relayed: printed as the in-process path prints it (once).
@@ -274,6 +290,16 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
   };
   let forwards: Awaited<ReturnType<typeof startDaemonForwards>>;
   try {
+    if (request.stdioForward) {
+      // Each channel gets a daemon connection of its own; this one carries no session.
+      daemon.conn.destroy();
+      // Opened first, so LocalCommand runs after authentication, as ssh_session2 orders it.
+      const opened = opener(request.stdioForward);
+      await opened.catch(() => {});
+      if (request.forwarding) await request.forwarding.start(opener);
+      if (local !== undefined) await runLocalCommand(local);
+      return await startStdioForward(request.stdioForward, () => opened, io, request.quiet === true);
+    }
     forwards = await startDaemonForwards(request, () => connectDaemon(endpoint, VERSION), showNotice);
     const s = await openDaemonSession(
       daemon,
@@ -285,10 +311,21 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
         pty: request.pty,
         ...(request.agent !== undefined && { agent: true }),
         cwd: process.cwd(),
-        ...(local !== undefined && { waitAfterAuth: true }),
+        ...((local !== undefined || request.forwarding) && { waitAfterAuth: true }),
       },
       io,
-      local === undefined ? undefined : () => runLocalCommand(local),
+      local === undefined && !request.forwarding
+        ? undefined
+        : async () => {
+            try {
+              await request.forwarding?.start(opener);
+            } catch (err) {
+              // The daemon waits for PROCEED: hang up, so it drops the half-open session.
+              daemon.conn.destroy();
+              throw err;
+            }
+            if (local !== undefined) await runLocalCommand(local);
+          },
       showNotice,
       request.agent === undefined
         ? undefined

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { assembleAlgorithms } from './algorithm-lists.js';
 import { authSettingsFrom } from './auth-options.js';
-import { type Forward, formatConnect, formatListen, printedLocal } from './forward-spec.js';
+import { type Forward, formatConnect, formatListen, parseForward, printedLocal } from './forward-spec.js';
 import type { HostConfig, StrictHostKeyChecking } from './host-config.js';
 import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
@@ -159,6 +159,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
   const forwards = (list: string): Forward[] =>
     cleared ? [] : (store.get(list) ?? []).map((j) => expandForward(JSON.parse(j) as Forward));
   const locals = forwards('#forwards-L');
+  const stdio = stdioTarget(store.first('#stdioforward'));
   const remotes = forwards('#forwards-R');
   if (cleared) for (const k of ['localforward', 'remoteforward', 'dynamicforward']) put(k, undefined);
   // fill_default_options' CLEAR_ON_NONE: `none` here means no value at all (not even the default).
@@ -255,8 +256,19 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     bindInterface: store.first('bindinterface'),
     addressFamily: first('addressfamily', 'any') as HostConfig['addressFamily'],
     authentication: authSettingsFrom(store),
+    localForwards: Object.freeze(locals),
+    ...(stdio !== undefined && { stdioForward: stdio }),
     poolKey: '',
     effective,
   };
   return Object.freeze({ ...host, poolKey: poolKeyOf(host) });
+}
+
+/** ssh.c's -W: the listen half of a dynamic-forward spec names the target; a bare port names none. */
+function stdioTarget(spec: string | undefined): HostConfig['stdioForward'] {
+  if (spec === undefined) return undefined;
+  const f = parseForward(spec, true, false);
+  if (f?.listenPath !== undefined) return Object.freeze({ path: f.listenPath });
+  if (f?.listenHost === undefined) return undefined;
+  return Object.freeze({ host: f.listenHost, port: f.listenPort });
 }

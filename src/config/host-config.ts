@@ -4,6 +4,7 @@
  * connection details directly. Everything below config/ reads only this.
  */
 import type { AuthSettings } from './auth-options.js';
+import type { Forward } from './forward-spec.js';
 
 export type StrictHostKeyChecking = 'yes' | 'no' | 'accept-new' | 'ask';
 
@@ -77,6 +78,10 @@ export interface HostConfig {
   readonly addressFamily: 'any' | 'inet' | 'inet6';
   /** PubkeyAuthentication, PreferredAuthentications and the other client authentication options. */
   readonly authentication: AuthSettings;
+  /** -L/-D/LocalForward/DynamicForward, socket paths expanded; empty under ClearAllForwardings. */
+  readonly localForwards?: readonly Forward[];
+  /** -W: the stdio forward's target (`host` and `port`, or `path`). */
+  readonly stdioForward?: { readonly host: string; readonly port: number } | { readonly path: string };
   /** A stable key for pooling: equal keys may share connections. */
   readonly poolKey: string;
   /**

@@ -61,18 +61,18 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   controlmaster: honoured('ControlMaster', 'connection sharing (the sshmux daemon is the master)'),
   controlpath: honoured('ControlPath', 'connection sharing key'),
   controlpersist: honoured('ControlPersist', 'idle time of the shared connection'),
-  dynamicforward: refused('DynamicForward', [], 'SOCKS forwarding'),
+  dynamicforward: honoured('DynamicForward', 'SOCKS4/4A/5 forwarding (-D)'),
   enableescapecommandline: refused('EnableEscapeCommandline', ['no'], 'the ~C command line'),
   enablesshkeysign: refused('EnableSSHKeysign', ['no'], 'ssh-keysign for host-based authentication'),
   escapechar: honoured('EscapeChar', 'escape sequences of pty sessions (-e)'),
-  exitonforwardfailure: honoured('ExitOnForwardFailure', 'a failed forward ends the session (exit 255)'),
+  exitonforwardfailure: honoured('ExitOnForwardFailure', 'exit 255 when a forward cannot be set up'),
   fingerprinthash: refused('FingerprintHash', ['SHA256'], 'fingerprints in other hashes'),
   forkafterauthentication: refused('ForkAfterAuthentication', ['no'], 'going to the background (-f)'),
   forwardagent: honoured('ForwardAgent', 'agent forwarding: yes, a socket path or $VAR, to the local agent'),
   forwardx11: refused('ForwardX11', ['no'], 'X11 forwarding'),
   forwardx11timeout: inert('ForwardX11Timeout', 'only used by ForwardX11'),
   forwardx11trusted: inert('ForwardX11Trusted', 'only used by ForwardX11'),
-  gatewayports: inert('GatewayPorts', 'only used by forwardings'),
+  gatewayports: honoured('GatewayPorts', 'forwards without an address listen on all addresses (-g)'),
   globalknownhostsfile: honoured('GlobalKnownHostsFile', 'system known_hosts files'),
   gssapiauthentication: honoured(
     'GSSAPIAuthentication',
@@ -115,7 +115,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
     'host keys from a command (the client connects in-process)',
   ),
   localcommand: honoured('LocalCommand', 'a local command after authentication (with PermitLocalCommand)'),
-  localforward: refused('LocalForward', [], 'local port forwarding'),
+  localforward: honoured('LocalForward', 'local port and socket forwarding (-L)'),
   loglevel: honoured('LogLevel', "verbosity of ssh's own messages"),
   logverbose: inert('LogVerbose', 'only used at debug LogLevels'),
   macs: honoured('MACs', 'MAC list'),
@@ -163,8 +163,8 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   sessiontype: refused('SessionType', ['default'], 'sessions without a command or with a subsystem'),
   setenv: honoured('SetEnv', 'environment set'),
   stdinnull: honoured('StdinNull', 'stdin from /dev/null (-n and the keyword)'),
-  streamlocalbindmask: inert('StreamLocalBindMask', 'only used by forwardings'),
-  streamlocalbindunlink: inert('StreamLocalBindUnlink', 'only used by forwardings'),
+  streamlocalbindmask: honoured('StreamLocalBindMask', 'mode of Unix-socket listeners'),
+  streamlocalbindunlink: honoured('StreamLocalBindUnlink', 'an old socket file is removed first'),
   stricthostkeychecking: honoured('StrictHostKeyChecking', 'host key policy'),
   syslogfacility: inert('SyslogFacility', 'only used with -y (syslog)'),
   tcpkeepalive: honoured('TCPKeepAlive', 'SO_KEEPALIVE on the TCP socket'),
@@ -194,6 +194,8 @@ export function assertConnectable(host: HostConfig): void {
   for (const [keyword, values] of host.effective) {
     const row = KEYWORD_SUPPORT[keyword];
     if (row === undefined || row.status !== 'refused-unless-default') continue;
+    // -W forces SessionType none: the stdio forward is the whole run (cli/ssh-stdio.ts).
+    if (keyword === 'sessiontype' && host.stdioForward !== undefined) continue;
     // Per-line keywords (forwards, CertificateFile) are refused at their first value.
     const value = PER_LINE.has(keyword) ? (values[0] ?? '') : values.join(' ');
     if (row.accepted?.includes(value)) continue;

@@ -83,7 +83,15 @@ export function plainHostConfig(options: PlainHostOptions): HostConfig {
 
 /** Connections may be shared only between configs that connect and authenticate identically. */
 export function poolKeyOf(host: HostConfig): string {
-  const { poolKey: _ignored, originalHost: _alias, effective: _printed, ...rest } = host;
+  // Forwards are what one run does over the connection, not how it connects: they share it.
+  const {
+    poolKey: _ignored,
+    originalHost: _alias,
+    effective: _printed,
+    localForwards: _forwards,
+    stdioForward: _stdio,
+    ...rest
+  } = host;
   // A ProxyCommand's %n and %k name the alias: then the alias decides what runs.
   return JSON.stringify(
     host.proxyCommand === undefined ? rest : { ...rest, originalHost: host.originalHost },

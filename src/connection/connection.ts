@@ -442,9 +442,18 @@ export class Connection {
     return this.#open((cb) => this.#client.sftp(cb));
   }
 
-  /** Forward a TCP connection from the server side (used for ProxyJump hops). */
-  forwardOut(host: string, port: number): Promise<ClientChannel> {
-    return this.#open((cb) => this.#client.forwardOut('127.0.0.1', 0, host, port, cb));
+  /** Forward a TCP connection from the server side (ProxyJump hops, -L, -D, -W). */
+  forwardOut(
+    host: string,
+    port: number,
+    origin: { address: string; port: number } = { address: '127.0.0.1', port: 0 },
+  ): Promise<ClientChannel> {
+    return this.#open((cb) => this.#client.forwardOut(origin.address, origin.port, host, port, cb));
+  }
+
+  /** Connect to a Unix socket on the server (`direct-streamlocal@openssh.com`). */
+  forwardOutStreamLocal(path: string): Promise<ClientChannel> {
+    return this.#open((cb) => this.#client.openssh_forwardOutStreamLocal(path, cb));
   }
 
   /** Have the server listen for us (remote forwarding); its connections go to `handler` only. */

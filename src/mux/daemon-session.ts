@@ -5,6 +5,7 @@ import { ConfigError, translateError } from '../errors.js';
 import { agentSessionHost } from '../forward/agent.js';
 import type { Logger } from '../logger.js';
 import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
+import { type ChannelRunner, relayDaemonChannel } from './daemon-channel.js';
 import { CreditSink, CreditSource } from './flow.js';
 import { daemonForwards } from './forward-relay.js';
 import type { FramedSocket } from './framed-socket.js';
@@ -133,14 +134,38 @@ export class DaemonSession {
       void daemonForwards.serveListen(this.#conn, this.#hooks, frame.body);
       return;
     }
-    this.#conn.onFrame((f) => this.#onSessionFrame(f));
     this.#started = true;
     this.#hooks.sessionStarted();
+    if (frame.body.kind === 'direct') {
+      this.#conn.onFrame(undefined);
+      this.#runChannel(frame.body);
+      return;
+    }
+    this.#conn.onFrame((f) => this.#onSessionFrame(f));
     this.#run(frame.body).then(
       () => this.#end(),
       (err: unknown) => {
         // A client that went away was hung up on (no signal); its broken streams end up here too.
         if (!this.#conn.closed) this.#proc?.kill('TERM');
+        this.#fail(err);
+        this.#end();
+      },
+    );
+  }
+
+  /** A forwarding channel (-L, -D, -W): relayed by daemon-channel.ts. */
+  #runChannel(open: OpenMessage): void {
+    const run = async (): Promise<void> => {
+      const host = hostConfigFrom(open.host);
+      this.#hooks.hostRequested(host);
+      await relayDaemonChannel(this.#conn, open, host, this.#hooks.runner as Partial<ChannelRunner>);
+    };
+    run().then(
+      () => {
+        this.#done = true;
+        this.#end();
+      },
+      (err: unknown) => {
         this.#fail(err);
         this.#end();
       },

@@ -7,6 +7,7 @@
  * without bound when the other (or the remote) is slow.
  */
 import { SshmuxError } from '../errors.js';
+import type { ChannelOrigin, ChannelTarget } from '../pool/channel-target.js';
 import type { PtyOptions, SessionKind } from '../pool/types.js';
 
 /** Bumped on any incompatible change; the hello exchange refuses a different one. */
@@ -83,8 +84,15 @@ export interface WelcomeMessage {
 export interface OpenMessage {
   /** The resolved HostConfig, as the client resolved it (config files are read per request). */
   host: Record<string, unknown>;
-  /** What the session runs; `command` is the subsystem's name for `subsystem`. @default 'exec' */
-  kind?: SessionKind;
+  /**
+   * What the session runs; `command` is the subsystem's name for `subsystem`. `direct` opens a
+   * forwarding channel to `target` instead (-L, -D, -W): bytes on streams 0 and 1. @default 'exec'
+   */
+  kind?: SessionKind | 'direct';
+  /** For `direct`: where the channel goes on the server side. */
+  target?: ChannelTarget;
+  /** For `direct`: the originator the `direct-tcpip` open names (the accepted peer). */
+  origin?: ChannelOrigin;
   /** The remote command line, exactly as ssh would send it. */
   command: string;
   /** Environment to send as SSH `env` requests. */

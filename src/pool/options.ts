@@ -13,6 +13,7 @@ import { ConfigError, type SshmuxError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { createAuthProvider } from '../security/auth.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
+import type { ChannelOrigin } from './channel-target.js';
 import { defaultResolver } from './default-resolver.js';
 
 /**
@@ -41,6 +42,10 @@ export interface PoolConnection {
   sftp(): Promise<SFTPWrapper>;
   /** Have the server listen for us (remote forwarding); only real connections have it. */
   listen?(bind: RemoteBind, handler: IncomingHandler): Promise<RemoteListener>;
+  /** A `direct-tcpip` channel to `host:port` on the server's side, naming `origin` as its originator. */
+  forwardOut(host: string, port: number, origin?: ChannelOrigin): Promise<ClientChannel>;
+  /** A `direct-streamlocal@openssh.com` channel to a Unix socket on the server. */
+  forwardOutStreamLocal(path: string): Promise<ClientChannel>;
   close(): void;
   destroy(err?: SshmuxError): void;
 }

@@ -5,7 +5,9 @@ import { assertConnectable } from '../config/keyword-support.js';
 import type { IncomingHandler, RemoteBind, RemoteListener } from '../connection/remote-listeners.js';
 import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
 import { shellCommand } from '../quote.js';
+import { type ChannelOrigin, type ChannelTarget, channelTarget } from './channel-target.js';
 import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
+import { type LeasedChannel, leaseChannel, openForward } from './forward-channel.js';
 import { GlobalLimit } from './global-limit.js';
 import { HostPool, type Lease } from './host-pool.js';
 import {
@@ -248,10 +250,16 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     handler: IncomingHandler,
     options: { signal?: AbortSignal } = {},
   ): Promise<RemoteListener> {
-    const { lease, release } = await this.#lease(dest, options.signal, (conn) => {
-      if (conn.listen === undefined) throw new ConfigError('this connection cannot listen on the server');
-      return conn.listen(bind, handler);
-    });
+    // No global permit either: a listener lives as long as its session (see openChannel).
+    const { lease, release } = await this.#lease(
+      dest,
+      options.signal,
+      (conn) => {
+        if (conn.listen === undefined) throw new ConfigError('this connection cannot listen on the server');
+        return conn.listen(bind, handler);
+      },
+      false,
+    );
     // A connection that dies takes the listener with it: the slot is free then too.
     lease.connection.onClosed(release);
     const listener = lease.value;
@@ -262,6 +270,27 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
         release();
       },
     };
+  }
+
+  /**
+   * A forwarding channel to `target` on the server's side (what ssh's -L, -D and -W open),
+   * leased like an exec channel: it counts toward its connection's channels until it closes.
+   */
+  async openChannel(
+    dest: Destination,
+    target: ChannelTarget,
+    options: { origin?: ChannelOrigin; signal?: AbortSignal } = {},
+  ): Promise<LeasedChannel> {
+    const to = channelTarget(target);
+    // No global permit: a forwarded connection lives as long as a client outside sshmux keeps it
+    // open (a browser behind -D holds dozens), so only channel slots bound it, not `concurrency`.
+    const { lease, release, destination } = await this.#lease(
+      dest,
+      options.signal,
+      (conn) => openForward(conn, to, options.origin),
+      false,
+    );
+    return leaseChannel(lease.value, release, destination);
   }
 
   /** Connect to `dest`, or confirm a live connection exists. */
@@ -348,12 +377,15 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     dest: Destination,
     signal: AbortSignal | undefined,
     open: (conn: PoolConnection) => Promise<T>,
+    permit = true,
   ): Promise<{ lease: Lease<T>; release: () => void; destination: string }> {
     const config = await this.#config(dest);
     const destination = destinationOf(config);
-    const releasePermit = await this.#limit.acquire(signal, this.#lifetime.signal).catch((err: unknown) => {
-      throw this.#abortError(err, signal, destination);
-    });
+    const releasePermit = permit
+      ? await this.#limit.acquire(signal, this.#lifetime.signal).catch((err: unknown) => {
+          throw this.#abortError(err, signal, destination);
+        })
+      : () => {};
     try {
       const lease = await this.#hostPool(config).acquire(open, signal);
       let released = false;

@@ -53,11 +53,11 @@ describe('sshmux ssh front', () => {
   });
 
   it('refuses an unsupported option by name with 255', async () => {
-    const r = await box.run(['-L', '8080:localhost:80', ...box.sshArgs(), 'true']);
+    const r = await box.run(['-R', '8080:localhost:80', ...box.sshArgs(), 'true']);
     expect(r.code).toBe(255);
-    // -G prints -L as ssh does; connecting with it is refused, naming it.
+    // -G prints -R as ssh does; connecting with it is refused, naming it.
     expect(r.stderr).toBe(
-      "sshmux: option -L is not supported by sshmux when connecting (only with -G); use OpenSSH's ssh for it\n",
+      "sshmux: option -R is not supported by sshmux when connecting (only with -G); use OpenSSH's ssh for it\n",
     );
   });
 

@@ -52,7 +52,6 @@ describe('planSession (ssh.c main)', () => {
     ['forkafterauthentication', 'yes', 'ForkAfterAuthentication yes'],
     ['forwardx11', 'yes', 'ForwardX11 yes'],
     ['tunnel', 'point-to-point', 'Tunnel point-to-point'],
-    ['localforward', '1 h:2', 'LocalForward'],
   ])('refuses %s %s by name', (k, v, name) => {
     expect(() => planSession({ ...noArgs, command: ['x'] }, host({ [k]: v }))).toThrow(
       `${name} is not supported by sshmux`,
@@ -69,7 +68,10 @@ describe('planSession (ssh.c main)', () => {
       clearallforwardings: 'no',
     });
     expect(planSession({ ...noArgs, command: ['x'] }, defaults).command).toBe('x');
-    const cleared = host({ localforward: '1 h:2', clearallforwardings: 'yes' });
+    const cleared = host({ remoteforward: '1 h:2', clearallforwardings: 'yes' });
+    // Forwards are the forwarding layer's (cli/ssh-forwarding.ts, forward/remote-*), not refused.
+    expect(planSession({ ...noArgs, command: ['x'] }, host({ localforward: '1 h:2' })).command).toBe('x');
+    expect(planSession({ ...noArgs, command: ['x'] }, host({ remoteforward: '1 h:2' })).command).toBe('x');
     expect(planSession({ ...noArgs, command: ['x'] }, cleared).command).toBe('x');
   });
 });

@@ -107,9 +107,9 @@ describe('parseSshArgs (OpenSSH grammar)', () => {
 
   it('refuses unsupported and unknown options by name', () => {
     // Flags -G prints but sshmux cannot act on are recorded; runSshCli refuses them unless -G.
-    expect(parseSshArgs(['-L', '80:h:80', 'h']).printOnly).toEqual(['-L']);
-    expect(parseSshArgs(['-N', '-A', 'h']).printOnly).toEqual(['-N']);
     expect(parseSshArgs(['-R', '80:h:80', '-A', 'h']).printOnly).toEqual([]);
+    expect(parseSshArgs(['-L', '80:h:80', '-D', '1080', '-W', 'h:22', '-g', 'h']).printOnly).toEqual([]);
+    expect(parseSshArgs(['-N', '-A', 'h']).printOnly).toEqual(['-N']);
     expect(parseSshArgs(['-x', '-a', 'h']).printOnly).toEqual([]);
     // getopt's words, then ssh's usage text, as ssh prints them.
     expect(() => parseSshArgs(['-Z', 'h'])).toThrow(/^unknown option -- Z\r\nusage: ssh /);

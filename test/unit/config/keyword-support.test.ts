@@ -89,8 +89,13 @@ describe('assertConnectable', () => {
     );
     const p = await resolve('', [['ForwardX11', 'yes']]);
     expect(() => assertConnectable(p)).toThrow(/^ForwardX11 yes is not supported/);
-    const f = await resolve('LocalForward 8080 localhost:80\n');
-    expect(() => assertConnectable(f)).toThrow(/^LocalForward 8080 \[localhost\]:80 is not supported/);
+    const f = await resolve('CertificateFile /nonexistent/cert.pub\n');
+    expect(() => assertConnectable(f)).toThrow(/^CertificateFile /);
+    // Honoured since issue 14: local, remote and dynamic forwards connect.
+    const l = await resolve(
+      'LocalForward 8080 localhost:80\nRemoteForward 8081 localhost:80\nDynamicForward 1080\nGatewayPorts yes\n',
+    );
+    expect(() => assertConnectable(l)).not.toThrow();
   });
 
   it('passes remote and agent forwarding, which sshmux does', async () => {
@@ -116,5 +121,24 @@ describe('assertConnectable', () => {
     await expect(pool.exec(h, ['true'])).rejects.toThrow(
       /^ForwardX11 yes is not supported by sshmux \(X11 forwarding\)/,
     );
+  });
+});
+
+describe('forwards in the HostConfig', () => {
+  it('LocalForward/DynamicForward arrive parsed, and do not change the pool key (runs share connections)', async () => {
+    const plain = await resolve('');
+    const fwd = await resolve('LocalForward 127.0.0.1:8080 db:5432\nDynamicForward 1080\n');
+    expect(fwd.localForwards).toEqual([
+      expect.objectContaining({
+        listenHost: '127.0.0.1',
+        listenPort: 8080,
+        connectHost: 'db',
+        connectPort: 5432,
+      }),
+      expect.objectContaining({ listenPort: 1080, connectHost: 'socks' }),
+    ]);
+    expect(fwd.poolKey).toBe(plain.poolKey);
+    const cleared = await resolve('LocalForward 8080 db:5432\nClearAllForwardings yes\n');
+    expect(cleared.localForwards).toEqual([]);
   });
 });

@@ -189,6 +189,32 @@ export class FakeConnection implements PoolConnection {
   }
 
   readonly sftps: FakeSftp[] = [];
+  /** Forwarding targets opened, in order; a target named `refused` is refused as sshd does. */
+  readonly forwards: string[] = [];
+
+  forwardOut(host: string, port: number): Promise<ClientChannel> {
+    return this.#forward(`${host}:${port}`);
+  }
+
+  forwardOutStreamLocal(path: string): Promise<ClientChannel> {
+    return this.#forward(path);
+  }
+
+  #forward(target: string): Promise<ClientChannel> {
+    if (!this.isReady) return Promise.reject(this.#err ?? new NetworkError('closed'));
+    this.forwards.push(target);
+    if (target.startsWith('refused')) {
+      const cause = Object.assign(new Error('(SSH) Channel open failure: Connection refused'), { reason: 2 });
+      return Promise.reject(new ChannelError('open failed', { reason: 2, cause }));
+    }
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        const ch = new FakeChannel(`forward ${target}`, () => {});
+        this.channels.push(ch);
+        resolve(ch as unknown as ClientChannel);
+      }),
+    );
+  }
 
   /** The fake server runs shells and subsystems as the command of that name. */
   shell(): Promise<ClientChannel> {

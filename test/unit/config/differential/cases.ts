@@ -385,6 +385,8 @@ const FILES: DiffCase[] = [
     argv: ['-G', '-o', 'ClearAllForwardings=yes', '-L', '5678:localhost:22', '-D', '6789', 'h'],
   },
   { name: '-W clears forwards by default', argv: ['-G', '-W', 'x:22', '-L', '5678:localhost:22', 'h'] },
+  { name: '-W twice', argv: ['-G', '-W', 'x:22', '-W', 'y:22', 'h'] },
+  { name: '-W after -O', argv: ['-O', 'check', '-W', 'x:22', 'h'] },
   {
     name: '-W with ClearAllForwardings no keeps them',
     argv: ['-G', '-W', 'x:22', '-o', 'ClearAllForwardings=no', '-L', '5678:localhost:22', 'h'],
