@@ -3,6 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RateLimiter } from '../push/rate-limiter.js';
 import type { SftpClient, SftpPath } from './sftp-client.js';
 
+/** Where downloaded bytes go: a local file, or a WRITE on another server (remote to remote). */
+export type ChunkSink = (data: Buffer, offset: number) => Promise<void>;
+
 /** What a copy reports as it goes: bytes done so far (for the progress meter). */
 export interface TransferHooks {
   onProgress?: (bytes: number) => void;
@@ -19,14 +22,19 @@ async function pace(limiter: RateLimiter | undefined, bytes: number): Promise<vo
  * Read a remote file into a local one with `client.requests` READs in flight, as sftp-client.c
  * does: requests go out at increasing offsets, short answers are asked again for the rest, and
  * the copy ends at the first end-of-file. Returns the bytes written.
+ * Chunks may arrive out of order: the sink writes each at its offset.
  */
 export async function downloadTo(
   client: SftpClient,
   handle: Buffer,
   path: SftpPath,
-  local: FileHandle,
+  local: FileHandle | ChunkSink,
   hooks: TransferHooks = {},
 ): Promise<number> {
+  const sink: ChunkSink =
+    typeof local === 'function'
+      ? local
+      : async (data, offset) => void (await local.write(data, 0, data.length, offset));
   const length = client.readLength;
   let next = 0;
   let eofAt = Number.POSITIVE_INFINITY;
@@ -40,7 +48,7 @@ export async function downloadTo(
       eofAt = Math.min(eofAt, offset);
       return;
     }
-    await local.write(data, 0, data.length, offset);
+    await sink(data, offset);
     done += data.length;
     hooks.onProgress?.(done);
     // A short read: the rest of this range is asked for again (a server may answer less than asked).
