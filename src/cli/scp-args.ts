@@ -47,10 +47,10 @@ const usage = (): never => {
   throw new ScpArgError(SCP_USAGE, SCP_USAGE_EXIT);
 };
 const fatal = (message: string): never => {
-  throw new ScpArgError(`scp: ${message}\n`, SCP_FATAL_EXIT);
+  throw new ScpArgError(`scp: ${message}\r\n`, SCP_FATAL_EXIT);
 };
 const refuse = (flag: string, why: string): never => {
-  throw new ScpArgError(`scp: option -${flag} is not supported by sshmux scp: ${why}\n`, SCP_FATAL_EXIT);
+  throw new ScpArgError(`scp: option -${flag} is not supported by sshmux scp: ${why}\r\n`, SCP_FATAL_EXIT);
 };
 
 /** Parse argv as scp 9.2 does: options (clustered, values attached or not) until the first operand or `--`. */

@@ -39,7 +39,8 @@ export async function runScpCli(
       ? cliLogger({ verbosity: ctx.verbosity + args.verbose, json: ctx.logJson })
       : silentLogger();
   let failed = false;
-  const print = (message: string) => ctx.stderr.write(`scp: ${message}\n`);
+  // OpenSSH's log.c ends every line on stderr with CR LF.
+  const print = (message: string) => ctx.stderr.write(`scp: ${message}\r\n`);
   const copyContext: CopyContext = {
     preserve: args.preserve,
     recursive: args.recursive,
@@ -114,7 +115,7 @@ export async function runScpCli(
     }
   } catch (err) {
     if (!(err instanceof ConnectionClosed)) throw err;
-    ctx.stderr.write('scp: Connection closed\n');
+    print('Connection closed');
     await closeAll(sessions);
     return SCP_FATAL_EXIT;
   }

@@ -125,10 +125,23 @@ export class ScpCopy {
     return ok;
   }
 
+  #homes = new WeakMap<SftpClient, Promise<Buffer>>();
+
+  #home(client: SftpClient): Promise<Buffer> {
+    let home = this.#homes.get(client);
+    if (home === undefined) {
+      home = client.realpath('.');
+      this.#homes.set(client, home);
+    }
+    return home;
+  }
+
   /** prepare_remote_path, then sftp_glob with GLOB_NOCHECK; a pattern matching nothing that does not exist fails early. */
   async #glob(client: SftpClient, operand: Buffer): Promise<Buffer[] | undefined> {
-    const src = await prepareRemotePath(client, operand, this.ctx.error);
-    if (src === undefined) return undefined;
+    const prepared = await prepareRemotePath(client, operand, this.ctx.error);
+    if (prepared === undefined) return undefined;
+    // scp 9.2 globs (and names in its messages) the absolute path: relative ones start at the login directory.
+    const src = prepared[0] === 0x2f ? prepared : appendPath(await this.#home(client), prepared);
     const { paths, matched } = await remoteGlob(client, src);
     if (!matched && (await client.stat(paths[0]!).catch(() => undefined)) === undefined) {
       this.ctx.error(`${p(operand)}: No such file or directory`);

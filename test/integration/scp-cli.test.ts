@@ -51,4 +51,84 @@ describe.each(MODES)('sshmux scp (%s)', (mode) => {
     ]);
     expect(leftovers.stdout.trim()).toBe('0');
   });
+
+  it('-r downloads the tree back byte-identical', async () => {
+    await sshd.sh(`rm -rf /tmp/down-src-${mode} && cp -a /tmp/up-${mode} /tmp/down-src-${mode}`);
+    const dest = path.join(local, `down-${mode}`);
+    const r = await scp.scp(mode, ['-r', scp.remote(`/tmp/down-src-${mode}`), dest]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(localManifest(dest)).toBe(localManifest(tree));
+    expect(readdirSync(dest).filter((n) => n.includes('.sshmux-'))).toEqual([]);
+  });
+
+  it('-p keeps modification times and modes both ways', async () => {
+    const dir = mkdtempSync(path.join(local, 'p-'));
+    const file = path.join(dir, 'stamped');
+    writeFileSync(file, 'old');
+    chmodSync(file, 0o640);
+    utimesSync(file, 1_000_000_000, 1_000_000_123);
+    const up = await scp.scp(mode, ['-p', file, scp.remote(`/tmp/p-${mode}`)]);
+    expect(up).toMatchObject({ code: 0, stderr: '' });
+    expect((await sshd.sh(`stat -c '%a %Y %X' /tmp/p-${mode}`)).trim()).toBe('640 1000000123 1000000000');
+    await sshd.sh(`chmod 604 /tmp/p-${mode} && touch -m -d @1200000000 /tmp/p-${mode}`);
+    const back = path.join(dir, 'back');
+    const down = await scp.scp(mode, ['-p', scp.remote(`/tmp/p-${mode}`), back]);
+    expect(down).toMatchObject({ code: 0, stderr: '' });
+    expect(statSync(back).mode & 0o777).toBe(0o604);
+    expect(statSync(back).mtimeMs).toBe(1_200_000_000_000);
+  });
+
+  it('globs on the remote side, relative to the home directory, as scp does', async () => {
+    await sshd.sh(
+      'mkdir -p /root/g && cd /root/g && echo a > a.txt && echo b > b.txt && echo c > c.log && echo d > .d.txt',
+    );
+    const dest = mkdtempSync(path.join(local, 'glob-'));
+    const r = await scp.scp(mode, [scp.remote('g/*.txt'), dest]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(dest).sort()).toEqual(['a.txt', 'b.txt']);
+    const theirs = mkdtempSync(path.join(local, 'glob-ssh-'));
+    expect((await scp.openssh([scp.remote('g/*.txt'), theirs])).code).toBe(0);
+    expect(readdirSync(theirs).sort()).toEqual(readdirSync(dest).sort());
+  });
+
+  it('-3 copies remote to remote through this machine', async () => {
+    await sshd.sh(
+      `mkdir -p /tmp/r2r-${mode}/in /tmp/r2r-${mode}/out && head -c 3000000 /dev/urandom > /tmp/r2r-${mode}/in/blob && echo x > /tmp/r2r-${mode}/in/x`,
+    );
+    const r = await scp.scp(mode, [
+      '-3',
+      '-r',
+      scp.remote(`/tmp/r2r-${mode}/in`),
+      scp.remote(`/tmp/r2r-${mode}/out`, 'root'),
+    ]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(await remoteManifest(sshd, `/tmp/r2r-${mode}/out/in`)).toBe(
+      await remoteManifest(sshd, `/tmp/r2r-${mode}/in`),
+    );
+  });
+
+  it('a file that cannot be read fails with exit 1 and leaves nothing behind; the rest is copied', async () => {
+    await sshd.sh(
+      `rm -rf /home/backup/f-${mode} && mkdir /home/backup/f-${mode} && echo ok > /home/backup/f-${mode}/ok && echo no > /home/backup/f-${mode}/secret && chmod 000 /home/backup/f-${mode}/secret && chown -R backup /home/backup/f-${mode}`,
+    );
+    const dest = path.join(local, `fail-${mode}`);
+    const r = await scp.scp(mode, ['-r', scp.remote(`f-${mode}`, 'backup'), dest]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`scp: remote open "/home/backup/f-${mode}/secret": Permission denied\r\n`);
+    expect(readdirSync(dest)).toEqual(['ok']);
+    rmSync(dest, { recursive: true });
+    const theirs = await scp.openssh(['-r', scp.remote(`f-${mode}`, 'backup'), dest]);
+    expect(theirs.stderr).toBe(r.stderr);
+    expect(theirs.code).toBe(r.code);
+  });
+
+  it('a missing remote file: the same message and exit status as OpenSSH scp', async () => {
+    const dest = path.join(local, `missing-${mode}`);
+    const ours = await scp.scp(mode, [scp.remote('/no/such/file'), dest]);
+    const theirs = await scp.openssh([scp.remote('/no/such/file'), dest]);
+    expect(theirs.code).toBe(1);
+    expect(ours).toMatchObject({ code: theirs.code, stderr: theirs.stderr });
+    expect(existsSync(dest)).toBe(false);
+  });
 });

@@ -98,7 +98,9 @@ export class ScpRunner {
 
   /** OpenSSH's own scp with the same options, for the differential checks. */
   openssh(args: string[]): Promise<CliResult> {
-    return runProgram('/usr/bin/scp', [...this.options(), ...args], { env: this.sandbox.env() });
+    // By name, as a user runs it, so that its messages start with `scp:` (it prints its argv[0]).
+    const env = this.sandbox.env({ PATH: `/usr/bin:${process.env.PATH ?? ''}` });
+    return runProgram('scp', [...this.options(), ...args], { env });
   }
 
   async cleanup(): Promise<void> {
