@@ -43,8 +43,9 @@ export class ScpArgError extends ConfigError {
 const WITH_VALUE = new Set(['D', 'F', 'J', 'P', 'S', 'c', 'i', 'l', 'o', 'X']);
 const FLAGS = new Set([...'12346ABCTdfOpqRrstv']);
 
-const usage = (): never => {
-  throw new ScpArgError(SCP_USAGE, SCP_USAGE_EXIT);
+/** getopt's complaint (through OpenSSH's log, so CR LF), then the usage. */
+const usage = (getopt?: string): never => {
+  throw new ScpArgError(`${getopt === undefined ? '' : `scp: ${getopt}\r\n`}${SCP_USAGE}`, SCP_USAGE_EXIT);
 };
 const fatal = (message: string): never => {
   throw new ScpArgError(`scp: ${message}\r\n`, SCP_FATAL_EXIT);
@@ -82,13 +83,13 @@ export function parseScpArgs(argv: readonly string[]): ScpArgs {
       if (WITH_VALUE.has(flag)) {
         let value = word.slice(j + 1);
         if (value === '') {
-          if (i + 1 >= argv.length) usage();
+          if (i + 1 >= argv.length) usage(`option requires an argument -- ${flag}`);
           value = argv[++i]!;
         }
         applyValue(out, flag, value);
         break;
       }
-      if (!FLAGS.has(flag)) usage();
+      if (!FLAGS.has(flag)) usage(`unknown option -- ${flag}`);
       applyFlag(out, flag);
     }
   }

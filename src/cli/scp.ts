@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import { LocalError } from '../errors.js';
 import { cliLogger, silentLogger } from '../logger.js';
 import { RateLimiter } from '../push/rate-limiter.js';
 import type { CopyContext } from '../transfer/copy-context.js';
-import { ScpCopy } from '../transfer/scp-copy.js';
+import { SCP_FATAL, ScpCopy } from '../transfer/scp-copy.js';
 import { strerror } from '../transfer/strerror.js';
 import type { CliContext } from './context.js';
 import { parseScpArgs, SCP_FATAL_EXIT, ScpArgError, type ScpArgs } from './scp-args.js';
@@ -90,7 +91,8 @@ export async function runScpCli(
         },
       );
       if (problem !== undefined) {
-        print(`${target.path}: ${strerror(problem)}`);
+        // run_err(): no program name, a plain newline.
+        ctx.stderr.write(`${target.path}: ${strerror(problem)}\n`);
         return 1;
       }
     }
@@ -114,8 +116,9 @@ export async function runScpCli(
       }
     }
   } catch (err) {
-    if (!(err instanceof ConnectionClosed)) throw err;
-    print('Connection closed');
+    if (err instanceof ConnectionClosed) print('Connection closed');
+    else if (err instanceof LocalError && err.code === SCP_FATAL) print(err.message);
+    else throw err;
     await closeAll(sessions);
     return SCP_FATAL_EXIT;
   }

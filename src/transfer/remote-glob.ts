@@ -122,7 +122,7 @@ export async function remoteGlob(
       () => true,
       () => false,
     );
-    return { paths: [literal], matched: exists };
+    return { paths: [exists ? await mark(client, literal) : literal], matched: exists };
   }
   let bases: Buffer[] = [absolute ? Buffer.from('/') : Buffer.alloc(0)];
   for (const [index, part] of parts.entries()) {
@@ -147,7 +147,13 @@ export async function remoteGlob(
     if (bases.length === 0) break;
   }
   if (bases.length === 0) return { paths: [unescapeGlob(pattern)], matched: false };
-  return { paths: bases, matched: true };
+  return { paths: await Promise.all(bases.map((b) => mark(client, b))), matched: true };
+}
+
+/** GLOB_MARK: a directory (links followed) gets a trailing slash, which scp's messages show. */
+async function mark(client: SftpClient, path: Buffer): Promise<Buffer> {
+  if (path[path.length - 1] === SLASH || !(await isDir(client, path))) return path;
+  return Buffer.concat([path, Buffer.from('/')]);
 }
 
 async function isDir(client: SftpClient, path: Buffer): Promise<boolean> {

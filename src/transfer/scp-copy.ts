@@ -1,4 +1,5 @@
 import { mkdir, stat } from 'node:fs/promises';
+import { LocalError } from '../errors.js';
 import type { CopyContext } from './copy-context.js';
 import { crossloadFile, downloadFile, uploadFile } from './file-copy.js';
 import { remoteGlob } from './remote-glob.js';
@@ -10,6 +11,9 @@ import { strerror } from './strerror.js';
 import { crossloadDir, downloadDir, uploadDir } from './tree-copy.js';
 
 const DOTDOT = Buffer.from('..');
+
+/** The code of the errors after which scp stops at once (its fatal()): exit 255. */
+export const SCP_FATAL = 'SSHMUX_ERR_SCP_FATAL';
 
 /**
  * The three directions of scp's SFTP mode (scp.c source_sftp, sink_sftp, throughlocal_sftp),
@@ -30,8 +34,8 @@ export class ScpCopy {
     try {
       st = await stat(src);
     } catch (err) {
-      ctx.error(`stat local "${p(src)}": ${strerror(err)}`);
-      return false;
+      // scp.c fatal()s here: nothing after this source is copied either.
+      throw new LocalError(`stat local "${p(src)}": ${strerror(err)}`, { code: SCP_FATAL, cause: err });
     }
     let filename = baseName(src);
     if (filename.equals(DOTDOT)) filename = Buffer.from('.');

@@ -131,4 +131,25 @@ describe.each(MODES)('sshmux scp (%s)', (mode) => {
     expect(ours).toMatchObject({ code: theirs.code, stderr: theirs.stderr });
     expect(existsSync(dest)).toBe(false);
   });
+
+  it.each([
+    ['a missing local source', () => [path.join(local, 'nope'), scp.remote('/tmp/')]],
+    ['a directory without -r', () => [tree, scp.remote('/tmp/')]],
+    ['a remote directory without -r', () => [scp.remote('/etc'), path.join(local, 'etc-copy')]],
+    [
+      'a target in a missing remote directory',
+      () => [path.join(tree, 'empty'), scp.remote('/no/such/dir/x')],
+    ],
+    [
+      'two sources and a local target that is no directory',
+      () => [scp.remote('/etc/hostname'), scp.remote('/etc/hosts'), path.join(tree, 'empty')],
+    ],
+    ['an unknown option', () => ['-Z', 'a', 'b']],
+    ['a bad port', () => ['-P', '0', 'a', scp.remote('x')]],
+    ['a ~user path the server expands', () => [scp.remote('~backup/nothing-here'), path.join(local, 'x')]],
+  ])('%s: the exit status and messages of OpenSSH scp', async (_what, argv) => {
+    const ours = await scp.scp(mode, argv());
+    const theirs = await scp.openssh(argv());
+    expect({ code: ours.code, stderr: ours.stderr }).toEqual({ code: theirs.code, stderr: theirs.stderr });
+  });
 });
