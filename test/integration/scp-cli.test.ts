@@ -12,8 +12,10 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { startCli } from './mux-helpers.js';
 import { localManifest, type Mode, remoteManifest, ScpRunner, writeHostileTree } from './scp-helpers.js';
 
 let sshd: StartedSshd;
@@ -152,4 +154,42 @@ describe.each(MODES)('sshmux scp (%s)', (mode) => {
     const theirs = await scp.openssh(argv());
     expect({ code: ours.code, stderr: ours.stderr }).toEqual({ code: theirs.code, stderr: theirs.stderr });
   });
+
+  it('killed mid-transfer (-l slows it down), neither side has a file under the final name', async () => {
+    const dest = mkdtempSync(path.join(local, 'killed-'));
+    await sshd.sh(`head -c 20000000 /dev/urandom > /tmp/big-${mode}.bin`);
+    const env = scp.sandbox.env(mode === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {});
+    const down = startCli(['scp', ...scp.options(), '-l', '8000', scp.remote(`/tmp/big-${mode}.bin`), dest], {
+      env,
+    });
+    try {
+      await until(() => readdirSync(dest).some((n) => n.startsWith(`.big-${mode}.bin.sshmux-`)));
+    } finally {
+      down.child.kill('SIGKILL');
+    }
+    await down.result;
+    expect(readdirSync(dest).filter((n) => !n.startsWith(`.big-${mode}.bin.sshmux-`))).toEqual([]);
+
+    await sshd.sh(`rm -rf /tmp/killed-${mode} && mkdir /tmp/killed-${mode}`);
+    const up = startCli(
+      ['scp', ...scp.options(), '-l', '8000', path.join(tree, 'big.bin'), scp.remote(`/tmp/killed-${mode}/`)],
+      { env },
+    );
+    const listing = async () => (await sshd.sh(`ls -A /tmp/killed-${mode}`)).split('\n').filter(Boolean);
+    try {
+      await until(async () => (await listing()).some((n) => n.startsWith('.big.bin.sshmux-')));
+    } finally {
+      up.child.kill('SIGKILL');
+    }
+    await up.result;
+    expect((await listing()).filter((n) => !n.startsWith('.big.bin.sshmux-'))).toEqual([]);
+  });
 });
+
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await condition()) return;
+    await sleep(50);
+  }
+  throw new Error('condition not met within 30 s');
+}
