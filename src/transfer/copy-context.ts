@@ -18,6 +18,10 @@ export interface CopyContext {
   error(message: string): void;
   /** OpenSSH's logit(): a file skipped, printed. */
   log(message: string): void;
+  /** sftp's get/put -r skip symbolic links ("not a regular file"); scp follows them. @default true */
+  readonly followLinks?: boolean;
+  /** sftp's "Retrieving DIR" / "Entering DIR" lines (stdout), when set. */
+  announce?: ((line: string) => void) | undefined;
   /** A meter for one file, when one is shown. */
   progress?: ((name: Buffer, size: number) => FileProgress) | undefined;
 }

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { NetworkError, RemoteError, SftpStatusError } from '../errors.js';
 import { readAttrs, type SftpAttrs, writeAttrs } from './sftp-attrs.js';
-import { Packet, PacketReader, PacketWriter } from './sftp-codec.js';
+import { MAX_MESSAGE, Packet, PacketReader, PacketWriter, packetReader } from './sftp-codec.js';
 import { printablePath, statusText } from './sftp-status.js';
 
 /** SSH_FXF_* open flags. */
@@ -18,7 +18,6 @@ export const Status = {
 
 /** sftp-client.c's defaults: 32 KiB requests (up to the server's limits, below 256 KiB), 64 in flight. */
 const DEFAULT_BUFFER = 32768;
-const MAX_MESSAGE = 256 * 1024;
 const DEFAULT_REQUESTS = 64;
 
 export type SftpPath = Buffer | string;
@@ -27,20 +26,6 @@ export interface SftpDirEntry {
   filename: Buffer;
   longname: Buffer;
   attrs: SftpAttrs;
-}
-
-export interface SftpStatvfs {
-  bsize: bigint;
-  frsize: bigint;
-  blocks: bigint;
-  bfree: bigint;
-  bavail: bigint;
-  files: bigint;
-  ffree: bigint;
-  favail: bigint;
-  fsid: bigint;
-  flag: bigint;
-  namemax: bigint;
 }
 
 export interface SftpClientOptions {
@@ -242,25 +227,19 @@ export class SftpClient {
     this.#ok(await this.#extended('fsync@openssh.com', path, (w) => w.string(handle)), path);
   }
 
-  async statvfs(path: SftpPath): Promise<SftpStatvfs> {
-    const reply = await this.#extended('statvfs@openssh.com', path, (w) => w.string(path));
+  /** An OpenSSH extension answered by SSH_FXP_EXTENDED_REPLY: its body, or the STATUS as an error. */
+  async extendedReply(
+    name: string,
+    path: SftpPath,
+    build: (w: PacketWriter) => unknown,
+  ): Promise<PacketReader> {
+    const reply = await this.#extended(name, path, (w) => {
+      build(w);
+      return w;
+    });
     if (reply.type !== Packet.ExtendedReply)
       throw this.#statusError(reply.r, this.#status(reply, path), path);
-    const r = reply.r;
-    const keys = [
-      'bsize',
-      'frsize',
-      'blocks',
-      'bfree',
-      'bavail',
-      'files',
-      'ffree',
-      'favail',
-      'fsid',
-      'flag',
-      'namemax',
-    ];
-    return Object.fromEntries(keys.map((k) => [k, r.uint64()])) as unknown as SftpStatvfs;
+    return reply.r;
   }
 
   async limits(): Promise<{
@@ -269,9 +248,7 @@ export class SftpClient {
     writeLength: bigint;
     openHandles: bigint;
   }> {
-    const reply = await this.#extended('limits@openssh.com', '', (w) => w);
-    if (reply.type !== Packet.ExtendedReply) throw this.#statusError(reply.r, this.#status(reply, ''), '');
-    const r = reply.r;
+    const r = await this.extendedReply('limits@openssh.com', '', () => {});
     return {
       packetLength: r.uint64(),
       readLength: r.uint64(),
@@ -357,20 +334,5 @@ export class SftpClient {
   #name(path: SftpPath, reply: Reply): Buffer {
     if (reply.type === Packet.Name && reply.r.uint32() >= 1) return Buffer.from(reply.r.string());
     throw this.#statusError(reply.r, this.#status(reply, path), path);
-  }
-}
-
-/** Split a byte stream into SFTP packet bodies. */
-async function* packetReader(input: Readable): AsyncGenerator<Buffer> {
-  let buf: Buffer = Buffer.alloc(0);
-  for await (const chunk of input) {
-    buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
-    while (buf.length >= 4) {
-      const n = buf.readUInt32BE(0);
-      if (n > MAX_MESSAGE + 1024) throw new RemoteError(`SFTP packet of ${n} bytes is too long`);
-      if (buf.length < 4 + n) break;
-      yield buf.subarray(4, 4 + n);
-      buf = buf.subarray(4 + n);
-    }
   }
 }

@@ -1,3 +1,6 @@
+import type { Readable } from 'node:stream';
+import { RemoteError } from '../errors.js';
+
 /** SFTP v3 wire encoding (draft-ietf-secsh-filexfer-02): packets are length-prefixed, strings are byte strings. */
 
 export enum Packet {
@@ -117,5 +120,23 @@ export class PacketReader {
 
   #need(n: number): void {
     if (this.#offset + n > this.buf.length) throw new RangeError('truncated SFTP packet');
+  }
+}
+
+/** sftp-common.h SFTP_MAX_MSG_LENGTH. */
+export const MAX_MESSAGE = 256 * 1024;
+
+/** Split a byte stream into SFTP packet bodies. */
+export async function* packetReader(input: Readable): AsyncGenerator<Buffer> {
+  let buf: Buffer = Buffer.alloc(0);
+  for await (const chunk of input) {
+    buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
+    while (buf.length >= 4) {
+      const n = buf.readUInt32BE(0);
+      if (n > MAX_MESSAGE + 1024) throw new RemoteError(`SFTP packet of ${n} bytes is too long`);
+      if (buf.length < 4 + n) break;
+      yield buf.subarray(4, 4 + n);
+      buf = buf.subarray(4 + n);
+    }
   }
 }

@@ -43,6 +43,7 @@ export async function downloadDir(
     ctx.error(`"${p(src)}" is not a directory`);
     return false;
   }
+  ctx.announce?.(`Retrieving ${p(src)}`);
   const mode = attrs.mode === undefined ? 0o777 : attrs.mode & 0o1777;
   const fillMode = mode | 0o300;
   try {
@@ -65,6 +66,10 @@ export async function downloadDir(
     const from = appendPath(src, entry.filename);
     const to = appendPath(dst, entry.filename);
     let a = entry.attrs;
+    if (isSymlink(a) && ctx.followLinks === false) {
+      ctx.log(`download "${p(from)}": not a regular file`);
+      continue;
+    }
     if (isSymlink(a)) {
       try {
         a = await client.stat(from);
@@ -120,6 +125,7 @@ export async function uploadDir(
     ctx.error(`"${p(src)}" is not a directory`);
     return false;
   }
+  ctx.announce?.(`Entering ${p(src)}`);
   const mode = st.mode & 0o1777;
   const times = ctx.preserve
     ? { atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) }
@@ -153,6 +159,10 @@ export async function uploadDir(
     let info: Awaited<ReturnType<typeof lstat>>;
     try {
       info = await lstat(from);
+      if (info.isSymbolicLink() && ctx.followLinks === false) {
+        ctx.log(`${p(name)}: not a regular file`);
+        continue;
+      }
       if (info.isSymbolicLink()) info = await stat(from);
     } catch (err) {
       ctx.log(`local stat "${p(name)}": ${strerror(err)}`);

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { SftpStatusError } from '../../../src/errors.js';
 import { isDirectory, isRegular, isSymlink } from '../../../src/transfer/sftp-attrs.js';
 import { OpenFlag, Status } from '../../../src/transfer/sftp-client.js';
+import { statvfs } from '../../../src/transfer/sftp-extensions.js';
 import { downloadTo, uploadFrom } from '../../../src/transfer/sftp-transfer.js';
 import { startLocalSftp } from './sftp-helpers.js';
 
@@ -140,7 +141,7 @@ describe('SftpClient against OpenSSH sftp-server', () => {
     await s.client.fsetstat(h, f, { mode: 0o644 });
     expect((await s.client.fstat(h, f)).mode! & 0o777).toBe(0o644);
     await s.client.close(h, f);
-    const vfs = await s.client.statvfs(s.dir);
+    const vfs = await statvfs(s.client, s.dir);
     expect(vfs.blocks > 0n && vfs.frsize > 0n).toBe(true);
     expect((await s.client.realpath('.')).toString()).toBe(s.dir);
     expect((await s.client.expandPath('f')).toString()).toBe(f);
