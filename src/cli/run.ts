@@ -45,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   if (rest[0] === 'ssh') return (await import('./ssh.js')).runSshCli(rest.slice(1), ctx);
   // scp's getopt grammar too (options end at the first operand).
   if (rest[0] === 'scp') return (await import('./scp.js')).runScpCli(rest.slice(1), ctx);
+  if (rest[0] === 'sftp') return (await import('./sftp.js')).runSftpCli(rest.slice(1), ctx);
 
   const [{ Command, CommanderError }, { registerCommands }] = await Promise.all([
     import('commander'),
@@ -59,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   program.command('ssh').description('OpenSSH-compatible client: sshmux ssh [options] dest [command...]');
+  program.command('sftp').description("OpenSSH sftp: sshmux sftp [-b batchfile] [-P port] ... destination");
   program
     .command('scp')
     .description(

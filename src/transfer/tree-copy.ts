@@ -43,7 +43,9 @@ export async function downloadDir(
     ctx.error(`"${p(src)}" is not a directory`);
     return false;
   }
-  ctx.announce?.(`Retrieving ${p(src)}`);
+  ctx.announce?.(
+    `Retrieving ${p(src.length > 1 && src[src.length - 1] === 0x2f ? src.subarray(0, -1) : src)}`,
+  );
   const mode = attrs.mode === undefined ? 0o777 : attrs.mode & 0o1777;
   const fillMode = mode | 0o300;
   try {
