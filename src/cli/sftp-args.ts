@@ -28,7 +28,7 @@ export interface SftpArgs {
   localTarget: string | undefined;
 }
 
-const WITH_VALUE = new Set([...'BbcDFJloPRSsX']);
+const WITH_VALUE = new Set([...'BbcDFiJloPRSsX']);
 const FLAGS = new Set([...'1246AafhNpqrv']);
 const usage = (getopt?: string): never => {
   throw new ScpArgError(`${getopt === undefined ? '' : `sftp: ${getopt}\r\n`}${SFTP_USAGE}`, 1);

@@ -23,15 +23,15 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** strmode(3): type letter, rwx triplets with setuid/setgid/sticky, and a trailing space. */
 export function strmode(mode: number): string {
-  const types: Record<number, string> = {
-    9604: 'd',
-    21609: 'l',
-    4802: 'c',
-    14406: 'b',
-    2401: 'p',
-    26411: 's',
-  };
-  let s = types[mode & 0o170000] ?? '-';
+  const types: [number, string][] = [
+    [0o040000, 'd'],
+    [0o120000, 'l'],
+    [0o020000, 'c'],
+    [0o060000, 'b'],
+    [0o010000, 'p'],
+    [0o140000, 's'],
+  ];
+  let s = types.find(([t]) => t === (mode & 0o170000))?.[1] ?? '-';
   const bit = (m: number, c: string) => (mode & m ? c : '-');
   const special = (x: number, sBit: number, on: string, off: string) =>
     mode & sBit ? (mode & x ? on : off) : mode & x ? 'x' : '-';

@@ -146,7 +146,8 @@ export class SftpShell {
       if (!(only && isDirectory(only))) {
         const entries: LsEntry[] = [];
         for (const p of paths) {
-          const attrs = await this.client.lstat(p).catch(() => ({}));
+          // GLOB_KEEPSTAT keeps what stat (not lstat) said: a link shows as what it points to.
+          const attrs = await this.client.stat(p).catch(() => this.client.lstat(p).catch(() => ({})));
           entries.push({ name: pathStrip(S(p), strip), attrs });
         }
         // do_globbed_ls sizes its columns by the unstripped paths.

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { runProgram } from '../helpers/cli.js';
 import type { StartedSshd } from '../helpers/sshd.js';
-import { type CliResult, MuxSandbox, runCli } from './mux-helpers.js';
+import { CLI, type CliResult, MuxSandbox } from './mux-helpers.js';
 
 export type Mode = 'daemon' | 'direct';
 
@@ -85,10 +85,18 @@ export class ScpRunner {
     return `${user}@${this.sshd.host}:${p}`;
   }
 
-  run(tool: 'scp' | 'sftp', mode: Mode, args: string[], input?: string): Promise<CliResult> {
-    return runCli([tool, ...args], {
-      env: this.sandbox.env(mode === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {}),
-      input,
+  run(
+    tool: 'scp' | 'sftp',
+    mode: Mode,
+    args: string[],
+    input?: string,
+    env: Record<string, string> = {},
+    cwd?: string,
+  ): Promise<CliResult> {
+    return runProgram(process.execPath, [CLI, tool, ...args], {
+      env: this.sandbox.env({ ...env, ...(mode === 'direct' && { SSHMUX_NO_DAEMON: '1' }) }),
+      ...(input !== undefined && { input }),
+      ...(cwd !== undefined && { cwd }),
     });
   }
 
