@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   program.command('ssh').description('OpenSSH-compatible client: sshmux ssh [options] dest [command...]');
-  program.command('sftp').description("OpenSSH sftp: sshmux sftp [-b batchfile] [-P port] ... destination");
+  program.command('sftp').description('OpenSSH sftp: sshmux sftp [-b batchfile] [-P port] ... destination');
   program
     .command('scp')
     .description(

@@ -2,6 +2,7 @@ import { SftpStatusError } from '../errors.js';
 import type { SftpClient } from '../transfer/sftp-client.js';
 import { printablePath, statusText } from '../transfer/sftp-status.js';
 import { type Command, Refused, type SftpShell } from './sftp-shell.js';
+import { SFTP_HELP } from './sftp-text.js';
 import { undoGlobEscape } from './sftp-words.js';
 
 const B = (s: string) => Buffer.from(s, 'latin1');
@@ -72,6 +73,15 @@ const getput = (kind: 'get' | 'put', name: string): Command => ({
   },
 });
 
+/** A command that only prints. */
+const prints = (text: (shell: SftpShell) => string): Command => ({
+  flags: '',
+  run: async (shell) => {
+    shell.io.out(text(shell));
+    return 0;
+  },
+});
+
 const quit: Command = { flags: '', run: async () => 'quit' };
 
 async function report(
@@ -137,8 +147,8 @@ export const COMMANDS = new Map<string, Command>([
     'chdir',
     { flags: '', run: async (s, _f, a) => s.cd(a[0] === undefined ? undefined : undoGlobEscape(a[0])) },
   ],
-  ['pwd', { flags: '', run: async (s) => (s.io.out(`Remote working directory: ${s.pwd}\n`), 0) }],
-  ['lpwd', { flags: '', run: async (s) => (s.io.out(`Local working directory: ${process.cwd()}\n`), 0) }],
+  ['pwd', prints((s) => `Remote working directory: ${s.pwd}\n`)],
+  ['lpwd', prints(() => `Local working directory: ${process.cwd()}\n`)],
   [
     'lcd',
     { flags: '', run: async (s, _f, a) => s.lcd(a[0] === undefined ? undefined : undoGlobEscape(a[0])) },
@@ -157,7 +167,16 @@ export const COMMANDS = new Map<string, Command>([
       },
     },
   ],
-  ['lls', { flags: null, run: async (s, _f, _a, line) => (s.lls(line.replace(/^\S+\s*/, '')), 0) }],
+  [
+    'lls',
+    {
+      flags: null,
+      run: async (s, _f, _a, line) => {
+        s.lls(line.replace(/^\S+\s*/, ''));
+        return 0;
+      },
+    },
+  ],
   ['ls', { flags: '1Safhlnrt', run: async (s, f, a) => s.ls(f, a[0]) }],
   ['dir', { flags: '1Safhlnrt', run: async (s, f, a) => s.ls(f, a[0]) }],
   ['get', getput('get', 'get')],
@@ -281,7 +300,7 @@ export const COMMANDS = new Map<string, Command>([
       },
     },
   ],
-  ['version', { flags: '', run: async (s) => (s.io.out('SFTP protocol version 3\n'), 0) }],
-  ['help', { flags: '', run: async (s) => (s.help(), 0) }],
-  ['?', { flags: '', run: async (s) => (s.help(), 0) }],
+  ['version', prints(() => 'SFTP protocol version 3\n')],
+  ['help', prints(() => SFTP_HELP)],
+  ['?', prints(() => SFTP_HELP)],
 ]);

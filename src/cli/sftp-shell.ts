@@ -13,7 +13,7 @@ import { strerror } from '../transfer/strerror.js';
 import { COMMANDS } from './sftp-commands.js';
 import { processGet, processPut } from './sftp-getput.js';
 import { type LsEntry, type LsFlags, printListing, sortEntries } from './sftp-ls.js';
-import { printDf, SFTP_HELP } from './sftp-text.js';
+import { printDf } from './sftp-text.js';
 import { escapeGlob, splitWords, undoGlobEscape } from './sftp-words.js';
 
 const B = (s: string) => Buffer.from(s, 'latin1');
@@ -251,10 +251,6 @@ export class SftpShell {
 
   lls(args: string): void {
     this.#shell(args === '' ? 'ls' : `ls ${args}`);
-  }
-
-  help(): void {
-    this.io.out(SFTP_HELP);
   }
 }
 
