@@ -43,7 +43,7 @@ export async function usersGroupsById(
 ): Promise<{ users: Buffer[]; groups: Buffer[] }> {
   const ids = (list: readonly number[]) => {
     const b = Buffer.alloc(list.length * 4);
-    list.forEach((id, i) => b.writeUInt32BE(id, i * 4));
+    for (const [i, id] of list.entries()) b.writeUInt32BE(id, i * 4);
     return b;
   };
   const r = await client.extendedReply('users-groups-by-id@openssh.com', '', (w) =>
