@@ -1,10 +1,8 @@
 import {
   chmodSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   rmSync,
   statSync,
   utimesSync,
@@ -14,8 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedSshd, startSshd } from '../helpers/sshd.js';
-import { startCli } from './mux-helpers.js';
+import { runProgram } from '../helpers/cli.js';
+import { freePort, type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { CLI, startCli } from './mux-helpers.js';
 import { localManifest, type Mode, remoteManifest, ScpRunner, writeHostileTree } from './scp-helpers.js';
 
 let sshd: StartedSshd;
@@ -43,6 +42,8 @@ describe.each(MODES)('sshmux scp (%s)', (mode) => {
     const r = await scp.scp(mode, ['-r', tree, scp.remote(`/tmp/up-${mode}`)]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // stdout is no terminal here: no progress meter, as with scp.
+    expect(r.stdout.length).toBe(0);
     const theirs = await remoteManifest(sshd, `/tmp/up-${mode}`);
     expect(theirs).toBe(localManifest(tree));
     expect(theirs.split('\n').length).toBeGreaterThan(15);
@@ -183,6 +184,38 @@ describe.each(MODES)('sshmux scp (%s)', (mode) => {
     }
     await up.result;
     expect((await listing()).filter((n) => !n.startsWith('.big.bin.sshmux-'))).toEqual([]);
+  });
+  it('a refused connection: ssh says why, then "scp: Connection closed", exit 255 as scp', async () => {
+    const closed = String(await freePort());
+    const argv = [...scp.options().slice(0, -2), '-P', closed, path.join(tree, 'empty'), scp.remote('/tmp/')];
+    const ours = await scp.run('scp', mode, argv);
+    const theirs = await runProgram('scp', argv, {
+      env: scp.sandbox.env({ PATH: `/usr/bin:${process.env.PATH ?? ''}` }),
+    });
+    expect(theirs.code).toBe(255);
+    expect(theirs.stderr.endsWith('scp: Connection closed\r\n')).toBe(true);
+    expect(ours.code).toBe(255);
+    expect(ours.stderr.endsWith('scp: Connection closed\r\n')).toBe(true);
+    // The connect error as `sshmux ssh` words it.
+    expect(ours.stderr).toContain(`connect ECONNREFUSED 127.0.0.1:${closed}`);
+  });
+
+  it('on a terminal, the progress meter as scp draws it (driven through script(1)); none with -q', async () => {
+    await sshd.sh(`head -c 3000000 /dev/urandom > /tmp/meter-${mode}.bin`);
+    const dest = mkdtempSync(path.join(local, 'meter-'));
+    const line = (extra: string[]) =>
+      [process.execPath, CLI, 'scp', ...extra, ...scp.options(), scp.remote(`/tmp/meter-${mode}.bin`), dest]
+        .map((a) => `'${a}'`)
+        .join(' ');
+    const env = scp.sandbox.env(mode === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {});
+    const r = await runProgram('script', ['-qec', line([]), '/dev/null'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toMatch(
+      new RegExp(`meter-${mode}\\.bin +100% +2930KB +[\\d.]+[KMG]B/s +\\d\\d:\\d\\d {4}\\r?\\n`),
+    );
+    const quiet = await runProgram('script', ['-qec', line(['-q']), '/dev/null'], { env });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout.toString()).not.toContain('100%');
   });
 });
 
