@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { CLI } from './mux-helpers.js';
 import { type Mode, ScpRunner } from './scp-helpers.js';
 
 let sshd: StartedSshd;
@@ -136,5 +137,36 @@ describe.each(MODES)('sshmux sftp -b (%s) against OpenSSH sftp -b', (mode) => {
     const ours = await runner.run('sftp', mode, opts, input, {}, local);
     expect(theirs.code).toBe(0);
     expect(ours).toMatchObject({ code: theirs.code, stdout: theirs.stdout, stderr: theirs.stderr });
+  });
+  it('host:dir starts there and host:file fetches the file, as sftp does', async () => {
+    await resetRemote();
+    const env = runner.sandbox.env({ PATH: `/usr/bin:${process.env.PATH ?? ''}` });
+    const startIn = [...runner.options(), '-b', '-', runner.remote('work/sub')];
+    const theirs = await runProgram('sftp', startIn, { env, input: 'pwd\n', cwd: local });
+    const ours = await runner.run('sftp', mode, startIn, 'pwd\n', {}, local);
+    expect(theirs.stdout.toString()).toBe('sftp> pwd\nRemote working directory: /root/work/sub\n');
+    expect(ours).toMatchObject({ code: theirs.code, stdout: theirs.stdout, stderr: theirs.stderr });
+
+    const dest = resetLocal();
+    const fetch = [...runner.options(), runner.remote('work/a.txt'), path.join(dest, 'fetched')];
+    const mine = await runner.run('sftp', mode, fetch, undefined, {}, local);
+    const fetched = readFileSync(path.join(dest, 'fetched'), 'utf8');
+    rmSync(path.join(dest, 'fetched'));
+    const real = await runProgram('sftp', fetch, { env, cwd: local });
+    expect(real.code).toBe(0);
+    expect(mine).toMatchObject({ code: real.code, stdout: real.stdout, stderr: real.stderr });
+    expect(fetched).toBe(readFileSync(path.join(dest, 'fetched'), 'utf8'));
+  });
+
+  it('on a terminal: the sftp> prompt, commands answered, exit at end of input (script(1))', async () => {
+    const line = [process.execPath, CLI, 'sftp', ...runner.options(), runner.remote('').slice(0, -1)]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const env = runner.sandbox.env(mode === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {});
+    const r = await runProgram('script', ['-qec', line, '/dev/null'], { env, input: 'pwd\nbye\n' });
+    expect(r.code).toBe(0);
+    const text = r.stdout.toString();
+    expect(text).toContain('sftp> ');
+    expect(text).toContain('Remote working directory: /root');
   });
 });
