@@ -36,6 +36,7 @@ export {
   LocalError,
   NetworkError,
   RemoteError,
+  SftpStatusError,
   SshmuxError,
   type SshmuxErrorOptions,
   TimeoutError,
@@ -106,3 +107,14 @@ export {
   type HostKeyQuestion,
   type HostKeyVerifierOptions,
 } from './security/verify-host-key.js';
+export type { SftpAttrs } from './transfer/sftp-attrs.js';
+export {
+  OpenFlag,
+  SftpClient,
+  type SftpClientOptions,
+  type SftpDirEntry,
+  type SftpPath,
+  Status as SftpStatus,
+} from './transfer/sftp-client.js';
+export { type SftpStatvfs, statvfs } from './transfer/sftp-extensions.js';
+export { downloadTo, type TransferHooks, uploadFrom } from './transfer/sftp-transfer.js';
