@@ -42,7 +42,6 @@ export async function downloadTo(
   let failure: unknown;
   const inFlight = new Set<Promise<void>>();
   const fetch = async (offset: number, size: number): Promise<void> => {
-    await pace(hooks.limiter, size);
     const data = await client.read(handle, path, offset, size);
     if (data === null || data.length === 0) {
       eofAt = Math.min(eofAt, offset);
@@ -64,6 +63,10 @@ export async function downloadTo(
   };
   while (failure === undefined) {
     while (inFlight.size < client.requests && next < eofAt && failure === undefined) {
+      // -l paces what is asked for here, one request at a time, so that a failure is noticed
+      // at once instead of after every paced request has waited its turn.
+      await pace(hooks.limiter, length);
+      if (failure !== undefined || next >= eofAt) break;
       start(next, length);
       next += length;
     }

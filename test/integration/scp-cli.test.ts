@@ -217,6 +217,23 @@ describe.each(MODES)('sshmux scp (%s)', (mode) => {
     expect(quiet.code).toBe(0);
     expect(quiet.stdout.toString()).not.toContain('100%');
   });
+  it('the server going away mid-file: scp fails and removes its temporary, nothing under the final name', async () => {
+    await sshd.sh(`head -c 3000000 /dev/urandom > /tmp/cut-${mode}.bin`);
+    const dest = mkdtempSync(path.join(local, 'cut-'));
+    const env = scp.sandbox.env(mode === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {});
+    const run = startCli(['scp', ...scp.options(), '-l', '800', scp.remote(`/tmp/cut-${mode}.bin`), dest], {
+      env,
+    });
+    try {
+      await until(() => readdirSync(dest).some((n) => n.startsWith(`.cut-${mode}.bin.sshmux-`)));
+      await sshd.exec(['pkill', '-KILL', '-f', 'sftp-server']);
+      const r = await run.result;
+      expect(r.code).not.toBe(0);
+      expect(readdirSync(dest)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
 });
 
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
