@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { LocalError } from '../errors.js';
-import { cliLogger, silentLogger } from '../logger.js';
+import { cliLogger, type Logger, silentLogger } from '../logger.js';
 import { RateLimiter } from '../push/rate-limiter.js';
 import type { CopyContext } from '../transfer/copy-context.js';
 import { SCP_FATAL, ScpCopy } from '../transfer/scp-copy.js';
@@ -53,6 +54,35 @@ export async function runScpCli(
     log: print,
     progress: stdoutIsTty && !args.quiet ? ScpProgress.for(ctx.stdout as NodeJS.WriteStream) : undefined,
   };
+  // scp's killchild(): SIGINT, SIGTERM and SIGHUP end it with status 1; a file in transit goes with it.
+  const temporaries = new Set<string>();
+  copyContext.localTemporary = (p, exists) => {
+    if (exists) temporaries.add(p.toString('latin1'));
+    else temporaries.delete(p.toString('latin1'));
+  };
+  const onSignal = (): void => {
+    for (const t of temporaries) rmSync(Buffer.from(t, 'latin1'), { force: true });
+    process.exit(1);
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  try {
+    return await copyAll(args, ctx, copyContext, () => failed, logger, print);
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+  }
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+async function copyAll(
+  args: ScpArgs,
+  ctx: CliContext,
+  copyContext: CopyContext,
+  anyFailed: () => boolean,
+  logger: Logger,
+  print: (message: string) => void,
+): Promise<number> {
+  let failed = false;
   const copy = new ScpCopy(copyContext, args.targetShouldBeDirectory);
   const sessions = new Map<string, Promise<OpenSftp>>();
   const connect = (r: Remote): Promise<OpenSftp> => {
@@ -124,7 +154,7 @@ export async function runScpCli(
   }
   // scp waits for each ssh and counts a non-zero exit as a failure.
   if ((await closeAll(sessions)).some((code) => code !== 0)) failed = true;
-  return failed ? 1 : 0;
+  return failed || anyFailed() ? 1 : 0;
 }
 
 async function closeAll(sessions: Map<string, Promise<OpenSftp>>): Promise<number[]> {

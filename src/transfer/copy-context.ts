@@ -22,6 +22,8 @@ export interface CopyContext {
   readonly followLinks?: boolean;
   /** sftp's "Retrieving DIR" / "Entering DIR" lines (stdout), when set. */
   announce?: ((line: string) => void) | undefined;
+  /** A local temporary exists (`true`) or is gone (`false`): the CLI removes what is left when a signal ends it. */
+  localTemporary?: ((path: Buffer, exists: boolean) => void) | undefined;
   /** A meter for one file, when one is shown. */
   progress?: ((name: Buffer, size: number) => FileProgress) | undefined;
 }

@@ -60,6 +60,7 @@ export async function downloadFile(
     ctx.error(`open local "${p(local)}": ${strerror(err)}`);
     return false;
   }
+  if (atomic) ctx.localTemporary?.(target, true);
   const meter = ctx.progress?.(baseName(remote), Number(attrs.size ?? 0n));
   let ok = false;
   try {
@@ -98,6 +99,7 @@ export async function downloadFile(
     meter?.finish();
     await client.close(handle, remote).catch(() => {});
     if (!ok && atomic) await unlink(target).catch(() => {});
+    if (atomic) ctx.localTemporary?.(target, false);
   }
   return ok;
 }

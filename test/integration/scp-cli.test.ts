@@ -234,6 +234,23 @@ describe.each(MODES)('sshmux scp (%s)', (mode) => {
       run.child.kill('SIGKILL');
     }
   });
+  it('SIGTERM mid-download: exit 1 as scp, and the temporary is removed', async () => {
+    await sshd.sh(`head -c 3000000 /dev/urandom > /tmp/term-${mode}.bin`);
+    const dest = mkdtempSync(path.join(local, 'term-'));
+    const env = scp.sandbox.env(mode === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {});
+    const run = startCli(['scp', ...scp.options(), '-l', '800', scp.remote(`/tmp/term-${mode}.bin`), dest], {
+      env,
+    });
+    try {
+      await until(() => readdirSync(dest).some((n) => n.startsWith(`.term-${mode}.bin.sshmux-`)));
+      run.child.kill('SIGTERM');
+      const r = await run.result;
+      expect(r.code).toBe(1);
+      expect(readdirSync(dest)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
 });
 
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
