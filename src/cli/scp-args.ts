@@ -23,6 +23,8 @@ export interface ScpArgs {
   /** -X nrequests= */
   requests: number | undefined;
   targetShouldBeDirectory: boolean;
+  /** -D: an SFTP server program run here instead of connecting (every remote operand goes to it). */
+  direct: string | undefined;
   operands: string[];
 }
 
@@ -68,6 +70,7 @@ export function parseScpArgs(argv: readonly string[]): ScpArgs {
     bufferLength: undefined,
     requests: undefined,
     targetShouldBeDirectory: false,
+    direct: undefined,
     operands: [],
   };
   let i = 0;
@@ -184,7 +187,7 @@ function applyValue(out: ScpArgs, flag: string, value: string): void {
       refuse('S', 'sshmux scp opens its sessions itself; to use another program, run OpenSSH scp -S');
       return;
     default:
-      refuse('D', 'sshmux scp always talks to the server through ssh');
+      out.direct = value;
   }
 }
 

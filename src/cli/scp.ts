@@ -8,6 +8,7 @@ import type { CopyContext } from '../transfer/copy-context.js';
 import { SCP_FATAL, ScpCopy } from '../transfer/scp-copy.js';
 import { strerror } from '../transfer/strerror.js';
 import type { CliContext } from './context.js';
+import { openDirectServer } from './direct-server.js';
 import { parseScpArgs, SCP_FATAL_EXIT, ScpArgError, type ScpArgs } from './scp-args.js';
 import { parseOperand, type ScpOperand } from './scp-operand.js';
 import { ScpProgress } from './scp-progress.js';
@@ -90,10 +91,15 @@ async function copyAll(
     const key = JSON.stringify(target);
     let s = sessions.get(key);
     if (s === undefined) {
-      s = openSftpSession(args.sshOptions, target, ctx.stderr, logger, {
+      const options = {
         ...(args.bufferLength !== undefined && { bufferLength: args.bufferLength }),
         ...(args.requests !== undefined && { requests: args.requests }),
-      }).catch((err: unknown) => {
+      };
+      s = (
+        args.direct === undefined
+          ? openSftpSession(args.sshOptions, target, ctx.stderr, logger, options)
+          : openDirectServer(args.direct, options)
+      ).catch((err: unknown) => {
         printSshFailure(err, args.quiet, ctx.stderr);
         throw new ConnectionClosed();
       });

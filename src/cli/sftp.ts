@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { cliLogger, silentLogger } from '../logger.js';
 import { RateLimiter } from '../push/rate-limiter.js';
-import { SftpClient, type SftpClientOptions } from '../transfer/sftp-client.js';
+import type { SftpClient, SftpClientOptions } from '../transfer/sftp-client.js';
 import { strerror } from '../transfer/strerror.js';
 import type { CliContext } from './context.js';
+import { openDirectServer } from './direct-server.js';
 import { ScpArgError } from './scp-args.js';
 import { parseOperand } from './scp-operand.js';
 import { ScpProgress } from './scp-progress.js';
@@ -70,14 +70,7 @@ export async function runSftpCli(argv: string[], ctx: CliContext): Promise<numbe
   let close: () => Promise<number>;
   try {
     if (args.direct !== undefined) {
-      const [program, ...rest] = args.direct.split(/\s+/).filter(Boolean);
-      const child = spawn(program!, rest, { stdio: ['pipe', 'pipe', 'inherit'] });
-      const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 255)));
-      client = await SftpClient.start(child.stdout, child.stdin, options);
-      close = async () => {
-        client.end();
-        return exited;
-      };
+      ({ client, close } = await openDirectServer(args.direct, options));
     } else {
       const session = await openSftpSession(
         args.sshOptions,
