@@ -13,6 +13,7 @@ import { parseScpArgs, SCP_FATAL_EXIT, ScpArgError, type ScpArgs } from './scp-a
 import { parseOperand, type ScpOperand } from './scp-operand.js';
 import { ScpProgress } from './scp-progress.js';
 import { type OpenSftp, openSftpSession, printSshFailure, type SessionTarget } from './session-stream.js';
+import { logVis } from './terminal-vis.js';
 
 type Remote = Extract<ScpOperand, { kind: 'remote' }>;
 
@@ -43,7 +44,8 @@ export async function runScpCli(
       : silentLogger();
   let failed = false;
   // OpenSSH's log.c ends every line on stderr with CR LF.
-  const print = (message: string) => ctx.stderr.write(`scp: ${message}\r\n`);
+  // Messages hold paths as latin1 byte strings; log.c's strnvis makes them safe.
+  const print = (message: string) => ctx.stderr.write(logVis(`scp: ${message}\r\n`));
   const copyContext: CopyContext = {
     preserve: args.preserve,
     recursive: args.recursive,

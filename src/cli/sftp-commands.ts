@@ -1,6 +1,6 @@
 import { SftpStatusError } from '../errors.js';
 import type { SftpClient } from '../transfer/sftp-client.js';
-import { printablePath, statusText } from '../transfer/sftp-status.js';
+import { rawPath as printablePath, statusText } from '../transfer/sftp-status.js';
 import { type Command, Refused, type SftpShell } from './sftp-shell.js';
 import { SFTP_HELP } from './sftp-text.js';
 import { undoGlobEscape } from './sftp-words.js';

@@ -13,6 +13,7 @@ import { ScpProgress } from './scp-progress.js';
 import { openSftpSession, printSshFailure } from './session-stream.js';
 import { parseSftpArgs, type SftpArgs } from './sftp-args.js';
 import { SftpShell } from './sftp-shell.js';
+import { logVis, mprintfVis } from './terminal-vis.js';
 
 /** Where `sftp dest` goes: `[user@]host[:path]` or `sftp://[user@]host[:port][/path]`. */
 function parseDestination(dest: string): { user?: string; host: string; port?: number; path?: string } {
@@ -88,8 +89,9 @@ export async function runSftpCli(argv: string[], ctx: CliContext): Promise<numbe
     ctx.stderr.write('Connection closed\r\n');
     return 255;
   }
-  const out = (text: string) => ctx.stdout.write(Buffer.from(text, 'latin1'));
-  const error = (line: string) => ctx.stderr.write(Buffer.from(`${line}\r\n`, 'latin1'));
+  // What sftp prints goes through mprintf (UTF-8 aware), its error() lines through log.c's strnvis.
+  const out = (text: string) => ctx.stdout.write(mprintfVis(text));
+  const error = (line: string) => ctx.stderr.write(logVis(`${line}\r\n`));
   const stdoutTty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
   const shell = await SftpShell.start(
     client,

@@ -4,7 +4,7 @@ import type { CopyContext } from './copy-context.js';
 import { isRegular, isSymlink, type SftpAttrs } from './sftp-attrs.js';
 import { OpenFlag, type SftpClient } from './sftp-client.js';
 import { baseName, tempSibling } from './sftp-paths.js';
-import { printablePath as p, statusText } from './sftp-status.js';
+import { rawPath as p, statusText } from './sftp-status.js';
 import { downloadTo, uploadFrom } from './sftp-transfer.js';
 import { strerror } from './strerror.js';
 

@@ -6,7 +6,7 @@ import { remoteGlob } from './remote-glob.js';
 import { isDirectory } from './sftp-attrs.js';
 import type { SftpClient } from './sftp-client.js';
 import { appendPath, baseName, prepareRemotePath, remoteIsDir } from './sftp-paths.js';
-import { printablePath as p } from './sftp-status.js';
+import { rawPath as p } from './sftp-status.js';
 import { strerror } from './strerror.js';
 import { crossloadDir, downloadDir, uploadDir } from './tree-copy.js';
 

@@ -28,3 +28,8 @@ export function printablePath(path: Buffer | string): string {
         : `\\${byte.toString(8).padStart(3, '0')}`;
   return out;
 }
+
+/** A path's bytes as a latin1 string (one char per byte): the CLI escapes it as OpenSSH does when printing. */
+export function rawPath(path: Buffer | string): string {
+  return (typeof path === 'string' ? Buffer.from(path) : path).toString('latin1');
+}

@@ -5,7 +5,7 @@ import { crossloadFile, downloadFile, uploadFile } from './file-copy.js';
 import { isDirectory, isRegular, isSymlink, type SftpAttrs } from './sftp-attrs.js';
 import type { SftpClient } from './sftp-client.js';
 import { appendPath } from './sftp-paths.js';
-import { printablePath as p, statusText } from './sftp-status.js';
+import { rawPath as p, statusText } from './sftp-status.js';
 import { strerror } from './strerror.js';
 
 /** sftp-client.c's MAX_DIR_DEPTH. */
