@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../helpers/cli.js';
-import { freePort, type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { CLI, startCli } from './mux-helpers.js';
 import { localManifest, type Mode, remoteManifest, ScpRunner, writeHostileTree } from './scp-helpers.js';
 
@@ -186,7 +186,8 @@ describe.each(MODES)('sshmux scp (%s)', (mode) => {
     expect((await listing()).filter((n) => !n.startsWith('.big.bin.sshmux-'))).toEqual([]);
   });
   it('a refused connection: ssh says why, then "scp: Connection closed", exit 255 as scp', async () => {
-    const closed = String(await freePort());
+    // Port 1 (tcpmux): privileged and unused, so nothing can start listening there between runs.
+    const closed = '1';
     const argv = [...scp.options().slice(0, -2), '-P', closed, path.join(tree, 'empty'), scp.remote('/tmp/')];
     const ours = await scp.run('scp', mode, argv);
     const theirs = await runProgram('scp', argv, {
