@@ -1,5 +1,6 @@
 import { SftpStatusError } from '../errors.js';
-import type { SftpClient } from '../transfer/sftp-client.js';
+import { OpenFlag, type SftpClient } from '../transfer/sftp-client.js';
+import { copyData } from '../transfer/sftp-extensions.js';
 import { rawPath as printablePath, statusText } from '../transfer/sftp-status.js';
 import { type Command, Refused, type SftpShell } from './sftp-shell.js';
 import { SFTP_HELP } from './sftp-text.js';
@@ -23,7 +24,7 @@ function need(
       : count === 2
         ? `You must specify two paths after a ${name} command.`
         : `You must specify a path after a ${name} command.`;
-  shell.io.error(text);
+  shell.io.refusal(text);
   throw new Refused();
 }
 
@@ -32,7 +33,7 @@ function numeric(shell: SftpShell, name: string, word: string | undefined, base:
   const ok = word !== undefined && (base === 8 ? /^[0-7]+$/ : /^\d+$/).test(word);
   const n = ok ? Number.parseInt(word, base) : Number.NaN;
   if (!(n >= 0 && n <= 0xffffffff)) {
-    shell.io.error(`You must supply a numeric argument to the ${name} command.`);
+    shell.io.refusal(`You must supply a numeric argument to the ${name} command.`);
     throw new Refused();
   }
   return n;
@@ -79,6 +80,57 @@ const prints = (text: (shell: SftpShell) => string): Command => ({
   run: async (shell) => {
     shell.io.out(text(shell));
     return 0;
+  },
+});
+
+/** copy/cp: sftp_copy over the copy-data extension, the new file with the old one's permissions. */
+const copy = (name: string): Command => ({
+  flags: '',
+  run: async (shell, _f, args) => {
+    need(shell, name, args, 2, 'paths');
+    const [from, to] = args.map((w) => shell.absolute(undoGlobEscape(w))) as [string, string];
+    const c = shell.client;
+    if (!c.has('copy-data')) {
+      shell.io.error('Server does not support copy-data extension');
+      return -1;
+    }
+    let mode = 0o666;
+    try {
+      const a = await c.stat(B(from));
+      if (a.mode !== undefined) {
+        if ((a.mode & 0o170000) !== 0o100000) {
+          shell.io.error(`Cannot copy non-regular file: ${from}`);
+          return -1;
+        }
+        mode = a.mode & 0o777;
+      }
+    } catch (e) {
+      shell.io.error(`stat remote: ${why(e)}`);
+      return -1;
+    }
+    const open = async (p: string, flags: number, attrs = {}) => {
+      try {
+        return await c.open(B(p), flags, attrs);
+      } catch (e) {
+        shell.io.error(`remote open("${p}"): ${why(e)}`);
+        return undefined;
+      }
+    };
+    const src = await open(from, OpenFlag.Read);
+    if (src === undefined) return -1;
+    const dst = await open(to, OpenFlag.Write | OpenFlag.Creat | OpenFlag.Trunc, { mode });
+    if (dst === undefined) {
+      await c.close(src, B(from)).catch(() => {});
+      return -1;
+    }
+    const result = await report(
+      shell,
+      () => copyData(c, src, dst, B(from)),
+      (e) => `Couldn't copy file "${from}" to "${to}": ${why(e)}`,
+    );
+    await c.close(src, B(from)).catch(() => {});
+    await c.close(dst, B(to)).catch(() => {});
+    return result;
   },
 });
 
@@ -185,8 +237,8 @@ export const COMMANDS = new Map<string, Command>([
   ['mput', getput('put', 'mput')],
   ['reget', unsupported('reget', 'resuming a download')],
   ['reput', unsupported('reput', 'resuming an upload')],
-  ['copy', unsupported('copy', 'server-side copy-data')],
-  ['cp', unsupported('cp', 'server-side copy-data')],
+  ['copy', copy('copy')],
+  ['cp', copy('cp')],
   [
     'mkdir',
     {

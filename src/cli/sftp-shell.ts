@@ -21,18 +21,20 @@ const S = (b: Buffer) => b.toString('latin1');
 const why = (err: unknown) => (err instanceof SftpStatusError ? statusText(err.status) : strerror(err));
 
 export interface ShellIo {
-  /** stdout (latin1 text: one char per byte). */
+  /** stdout (latin1 text: one char per byte); writes a pending echo first. */
   out(text: string): void;
-  /** OpenSSH's error(): one line on stderr. */
+  /** OpenSSH's error(): one line on stderr; writes a pending echo first. */
   error(line: string): void;
+  /** A command line refused while parsing: its error comes before the line's echo, as in sftp. */
+  refusal(line: string): void;
+  /** The `sftp> line` echo, written before the command's first output (or at its end). */
+  echo(line: string): void;
+  flush(): void;
 }
 
-/**
- * Thrown for a command line sftp refuses before running it (its error was printed). sftp 9.2
- * echoes an unknown command but not one whose arguments were refused: `echo` says which.
- */
+/** Thrown for a command line sftp refuses before running it (its error was printed); sftp still echoes it. */
 class Refused extends Error {
-  constructor(readonly echo = false) {
+  constructor() {
     super('refused');
   }
 }
@@ -78,13 +80,14 @@ export class SftpShell {
     rest = rest.replace(/^[ \t]+/, '');
     let err = 0;
     let quit = false;
+    let echoed = false;
     try {
       if (rest === '' || rest.startsWith('#')) {
-        if (echo && !noEcho) this.io.out(`sftp> ${line}\n`);
+        if (echo && !noEcho) this.io.echo(line);
         return 0;
       }
       if (rest.startsWith('!')) {
-        if (echo && !noEcho) this.io.out(`sftp> ${line}\n`);
+        if (echo && !noEcho) this.io.echo(line);
         this.#shell(rest.slice(1));
         return 0;
       }
@@ -92,30 +95,34 @@ export class SftpShell {
       try {
         words = splitWords(rest);
       } catch (e) {
-        this.io.error((e as Error).message);
-        throw new Refused(true);
+        this.io.refusal((e as Error).message);
+        throw new Refused();
       }
       const name = (words[0] ?? '').toLowerCase();
       const command = COMMANDS.get(name);
       if (command === undefined) {
-        this.io.error('Invalid command.');
-        throw new Refused(true);
+        this.io.refusal('Invalid command.');
+        throw new Refused();
       }
       const parsed = parseFlags(name, words, command.flags, this.io);
-      if (echo && !noEcho) this.io.out(`sftp> ${line}\n`);
+      echoed = true;
+      if (echo && !noEcho) this.io.echo(line);
       const result = await command.run(this, parsed.flags, parsed.args, rest);
       if (result === 'quit') quit = true;
       else err = result;
     } catch (e) {
       if (!(e instanceof Refused)) throw e;
-      if (e.echo && echo && !noEcho) this.io.out(`sftp> ${line}\n`);
+      // sftp echoes a refused line after its error message, as parse_dispatch_command does.
+      if (!echoed && echo && !noEcho) this.io.echo(line);
       err = -1;
     }
+    this.io.flush();
     if (errAbort && !ignoreErrors && err !== 0) return -1;
     return quit ? 1 : 0;
   }
 
   #shell(command: string): void {
+    this.io.flush();
     const shell = process.env.SHELL || '/bin/sh';
     const r = spawnSync(shell, command === '' ? [] : ['-c', command], { stdio: 'inherit' });
     if (r.status === null) this.io.error('Shell exited abnormally');
@@ -281,7 +288,7 @@ function parseFlags(name: string, words: string[], letters: string | null, io: S
       if (!w.startsWith('-') || w === '-') break;
       for (const c of w.slice(1)) {
         if (!letters.includes(c)) {
-          io.error(name === 'ls' ? `ls: Invalid flag -${c}` : `${name}: Invalid flag -${c}`);
+          io.refusal(name === 'ls' ? `ls: Invalid flag -${c}` : `${name}: Invalid flag -${c}`);
           throw new Refused();
         }
         flags.add(c);

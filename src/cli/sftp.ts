@@ -90,12 +90,32 @@ export async function runSftpCli(argv: string[], ctx: CliContext): Promise<numbe
     return 255;
   }
   // What sftp prints goes through mprintf (UTF-8 aware), its error() lines through log.c's strnvis.
-  const out = (text: string) => ctx.stdout.write(mprintfVis(text));
-  const error = (line: string) => ctx.stderr.write(logVis(`${line}\r\n`));
+  let pendingEcho: string | undefined;
+  const flush = () => {
+    if (pendingEcho !== undefined) ctx.stdout.write(mprintfVis(pendingEcho));
+    pendingEcho = undefined;
+  };
+  const out = (text: string) => {
+    flush();
+    ctx.stdout.write(mprintfVis(text));
+  };
+  const refusal = (line: string) => ctx.stderr.write(logVis(`${line}\r\n`));
+  const error = (line: string) => {
+    flush();
+    refusal(line);
+  };
   const stdoutTty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
   const shell = await SftpShell.start(
     client,
-    { out, error },
+    {
+      out,
+      error,
+      refusal,
+      echo: (line) => {
+        pendingEcho = `sftp> ${line}\n`;
+      },
+      flush,
+    },
     {
       preserve: args.preserve,
       recursive: args.recursive,

@@ -227,6 +227,15 @@ export class SftpClient {
     this.#ok(await this.#extended('fsync@openssh.com', path, (w) => w.string(handle)), path);
   }
 
+  /** An OpenSSH extension answered by a STATUS: resolves on OK, else the STATUS as an error. */
+  async extendedStatus(name: string, path: SftpPath, build: (w: PacketWriter) => unknown): Promise<void> {
+    const reply = await this.#extended(name, path, (w) => {
+      build(w);
+      return w;
+    });
+    this.#ok(reply, path);
+  }
+
   /** An OpenSSH extension answered by SSH_FXP_EXTENDED_REPLY: its body, or the STATUS as an error. */
   async extendedReply(
     name: string,

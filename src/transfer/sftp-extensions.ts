@@ -55,3 +55,10 @@ export async function usersGroupsById(
   };
   return { users: names(uids.length, r.string()), groups: names(gids.length, r.string()) };
 }
+
+/** copy-data: the server copies one open file into another (all of it, from offset 0). */
+export async function copyData(client: SftpClient, from: Buffer, to: Buffer, path: SftpPath): Promise<void> {
+  await client.extendedStatus('copy-data', path, (w) =>
+    w.string(from).uint64(0).uint64(0).string(to).uint64(0),
+  );
+}

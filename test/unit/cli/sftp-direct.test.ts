@@ -79,6 +79,30 @@ describe('names as OpenSSH prints them', () => {
     }
   });
 
+  it('refused lines: the error first, then the echo, in one stream as sftp writes them', async () => {
+    const batch = path.join(dir, '..', `order-${path.basename(dir)}`);
+    writeFileSync(batch, '-get\n-chmod 888 a\n-copy a\n-ls -Z\n-frob\n"\npwd\n-get nothing\n');
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    const ctx: CliContext = {
+      logger: silentLogger(),
+      stdout: sink,
+      stderr: sink,
+      verbosity: 0,
+      logJson: false,
+    };
+    const code = await runSftpCli(['-D', SFTP_SERVER, '-b', batch], ctx);
+    const theirs = spawnSync('sh', ['-c', `sftp -D ${SFTP_SERVER} -b '${batch}' 2>&1`], { env });
+    rmSync(batch);
+    expect(Buffer.concat(chunks).toString('latin1')).toBe(theirs.stdout.toString('latin1'));
+    expect(code).toBe(theirs.status);
+  });
+
   it('logVis and mprintfVis escape as strnvis(VIS_SAFE|VIS_OCTAL) and utf8.c do', () => {
     expect(logVis(`a\\b ${Buffer.from('é').toString('latin1')}\t\x01\xff\n`).toString('latin1')).toBe(
       'a\\\\b \\303\\251\t\\001\\377\n',
