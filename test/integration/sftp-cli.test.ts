@@ -72,6 +72,9 @@ get -r tree
 get -p b.log got.log
 -get missing.txt
 rename copied renamed
+copy a.txt duplicate
+cp duplicate duplicate2
+-cp missing x
 -rename missing x
 chmod 640 renamed
 chown 0 renamed
