@@ -98,6 +98,15 @@ export class RemoteError extends SshmuxError {
   }
 }
 
+/** An SFTP request answered with a STATUS other than OK; `status` is the SSH_FX_* code, the message names the path. */
+export class SftpStatusError extends RemoteError {
+  readonly status: number;
+  constructor(message: string, status: number, options: SshmuxErrorOptions = {}) {
+    super(message, { code: 'SSHMUX_ERR_SFTP', ...options });
+    this.status = status;
+  }
+}
+
 /** Result of a remote command that exited non-zero (or by signal) under `check: true`. */
 export interface ExecFailure {
   command: string;

@@ -36,6 +36,7 @@ export {
   LocalError,
   NetworkError,
   RemoteError,
+  SftpStatusError,
   SshmuxError,
   type SshmuxErrorOptions,
   TimeoutError,
@@ -130,3 +131,14 @@ export {
   TerminalSession,
   type TerminalSessionOptions,
 } from './session/terminal-session.js';
+export type { SftpAttrs } from './transfer/sftp-attrs.js';
+export {
+  OpenFlag,
+  SftpClient,
+  type SftpClientOptions,
+  type SftpDirEntry,
+  type SftpPath,
+  Status as SftpStatus,
+} from './transfer/sftp-client.js';
+export { type SftpStatvfs, statvfs } from './transfer/sftp-extensions.js';
+export { downloadTo, type TransferHooks, uploadFrom } from './transfer/sftp-transfer.js';

@@ -43,6 +43,9 @@ async function main(argv: string[]): Promise<number> {
   // `sshmux ssh` takes OpenSSH's grammar (options end at the destination), which commander cannot express.
   // It is also what git starts for every fetch: load only what it needs.
   if (rest[0] === 'ssh') return (await import('./ssh.js')).runSshCli(rest.slice(1), ctx);
+  // scp's getopt grammar too (options end at the first operand).
+  if (rest[0] === 'scp') return (await import('./scp.js')).runScpCli(rest.slice(1), ctx);
+  if (rest[0] === 'sftp') return (await import('./sftp.js')).runSftpCli(rest.slice(1), ctx);
 
   const [{ Command, CommanderError }, { registerCommands }] = await Promise.all([
     import('commander'),
@@ -57,6 +60,12 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   program.command('ssh').description('OpenSSH-compatible client: sshmux ssh [options] dest [command...]');
+  program.command('sftp').description('OpenSSH sftp: sshmux sftp [-b batchfile] [-P port] ... destination');
+  program
+    .command('scp')
+    .description(
+      "OpenSSH scp's SFTP mode: sshmux scp [-346BCpqrv] [-P port] [-l limit] ... source ... target",
+    );
   registerCommands(program, ctx);
   try {
     await program.parseAsync(rest, { from: 'user' });

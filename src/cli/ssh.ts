@@ -248,7 +248,11 @@ async function runSession(
 }
 
 /** Through the daemon when possible, else in-process; see docs/git-and-windows.md for the rules. */
-async function startSession(request: SshRequest, io: SessionStdio, logger: Logger): Promise<RunningSession> {
+export async function startSession(
+  request: SshRequest,
+  io: SessionStdio,
+  logger: Logger,
+): Promise<RunningSession> {
   if (process.env.SSHMUX_NO_DAEMON === '1') return startDirect(request, io, logger);
   // A ProxyCommand or KnownHostsCommand belongs to this process (its env, directory, stderr): connect here.
   if (runsLocalCommand(request.host)) {

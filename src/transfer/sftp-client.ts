@@ -1,0 +1,347 @@
+import type { Readable, Writable } from 'node:stream';
+import { NetworkError, RemoteError, SftpStatusError } from '../errors.js';
+import { readAttrs, type SftpAttrs, writeAttrs } from './sftp-attrs.js';
+import { MAX_MESSAGE, Packet, PacketReader, PacketWriter, packetReader } from './sftp-codec.js';
+import { printablePath, statusText } from './sftp-status.js';
+
+/** SSH_FXF_* open flags. */
+export const OpenFlag = { Read: 0x1, Write: 0x2, Append: 0x4, Creat: 0x8, Trunc: 0x10, Excl: 0x20 } as const;
+/** SSH_FX_* status codes. */
+export const Status = {
+  Ok: 0,
+  Eof: 1,
+  NoSuchFile: 2,
+  PermissionDenied: 3,
+  Failure: 4,
+  OpUnsupported: 8,
+} as const;
+
+/** sftp-client.c's defaults: 32 KiB requests (up to the server's limits, below 256 KiB), 64 in flight. */
+const DEFAULT_BUFFER = 32768;
+const DEFAULT_REQUESTS = 64;
+
+export type SftpPath = Buffer | string;
+
+export interface SftpDirEntry {
+  filename: Buffer;
+  longname: Buffer;
+  attrs: SftpAttrs;
+}
+
+export interface SftpClientOptions {
+  /** Bytes per read/write request (scp/sftp -B); by default the server's limits, else 32768. */
+  bufferLength?: number;
+  /** Requests in flight per transfer (scp/sftp -R). @default 64 */
+  requests?: number;
+}
+
+interface Reply {
+  type: number;
+  r: PacketReader;
+}
+
+/**
+ * An SFTP version 3 client over any pair of streams (the stdout and stdin of an `sftp`
+ * subsystem). Paths and names are byte strings: names that are not UTF-8 survive a round trip.
+ */
+export class SftpClient {
+  readonly extensions: ReadonlyMap<string, string>;
+  /** Bytes per READ and WRITE request. */
+  readLength: number;
+  writeLength: number;
+  readonly requests: number;
+  #output: Writable;
+  #pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  #closed: Error | undefined;
+
+  private constructor(output: Writable, extensions: Map<string, string>, options: SftpClientOptions) {
+    this.#output = output;
+    this.extensions = extensions;
+    this.requests = options.requests ?? DEFAULT_REQUESTS;
+    this.readLength = options.bufferLength ?? DEFAULT_BUFFER;
+    this.writeLength = options.bufferLength ?? DEFAULT_BUFFER;
+  }
+
+  /** Send INIT, read VERSION and the extensions, and ask for limits@openssh.com when offered. */
+  static async start(
+    input: Readable,
+    output: Writable,
+    options: SftpClientOptions = {},
+  ): Promise<SftpClient> {
+    // A server that died shows as EPIPE here; the read side then ends and fails what is waiting.
+    output.on('error', () => {});
+    const frames = packetReader(input);
+    output.write(new PacketWriter(Packet.Init).uint32(3).finish());
+    const first = await frames.next();
+    if (first.done) throw new NetworkError('the SFTP server closed the connection before answering INIT');
+    const r = new PacketReader(first.value);
+    const type = r.byte();
+    if (type !== Packet.Version)
+      throw new RemoteError(`Invalid packet back from SSH2_FXP_INIT (type ${type})`);
+    r.uint32();
+    const extensions = new Map<string, string>();
+    while (r.remaining > 0) extensions.set(r.string().toString('latin1'), r.string().toString('latin1'));
+    const client = new SftpClient(output, extensions, options);
+    client.#pump(frames);
+    if (options.bufferLength === undefined && extensions.get('limits@openssh.com') === '1') {
+      const limits = await client.limits();
+      const bounded = (n: bigint) => Math.max(64, Math.min(Number(n) || MAX_MESSAGE, MAX_MESSAGE - 1024));
+      client.#withLengths(bounded(limits.readLength), bounded(limits.writeLength));
+    }
+    return client;
+  }
+
+  #withLengths(read: number, write: number): void {
+    this.readLength = read;
+    this.writeLength = write;
+  }
+
+  has(extension: string): boolean {
+    return this.extensions.has(extension);
+  }
+
+  /** Stop: the server sees EOF and exits; requests still waiting fail. */
+  end(): void {
+    this.#output.end();
+  }
+
+  async realpath(path: SftpPath): Promise<Buffer> {
+    return this.#name(path, await this.#call(Packet.Realpath, path, (w) => w.string(path)));
+  }
+
+  /** expand-path@openssh.com (`~` and `~user` expanded on the server), else realpath. */
+  async expandPath(path: SftpPath): Promise<Buffer> {
+    if (!this.has('expand-path@openssh.com')) return this.realpath(path);
+    return this.#name(path, await this.#extended('expand-path@openssh.com', path, (w) => w.string(path)));
+  }
+
+  async stat(path: SftpPath): Promise<SftpAttrs> {
+    return this.#attrs(path, await this.#call(Packet.Stat, path, (w) => w.string(path)));
+  }
+
+  async lstat(path: SftpPath): Promise<SftpAttrs> {
+    return this.#attrs(path, await this.#call(Packet.Lstat, path, (w) => w.string(path)));
+  }
+
+  async fstat(handle: Buffer, path: SftpPath): Promise<SftpAttrs> {
+    return this.#attrs(path, await this.#call(Packet.Fstat, path, (w) => w.string(handle)));
+  }
+
+  async setstat(path: SftpPath, attrs: SftpAttrs): Promise<void> {
+    this.#ok(await this.#call(Packet.Setstat, path, (w) => writeAttrs(w.string(path), attrs)), path);
+  }
+
+  async fsetstat(handle: Buffer, path: SftpPath, attrs: SftpAttrs): Promise<void> {
+    this.#ok(await this.#call(Packet.Fsetstat, path, (w) => writeAttrs(w.string(handle), attrs)), path);
+  }
+
+  async open(path: SftpPath, flags: number, attrs: SftpAttrs = {}): Promise<Buffer> {
+    return this.#handle(
+      path,
+      await this.#call(Packet.Open, path, (w) => writeAttrs(w.string(path).uint32(flags), attrs)),
+    );
+  }
+
+  async opendir(path: SftpPath): Promise<Buffer> {
+    return this.#handle(path, await this.#call(Packet.Opendir, path, (w) => w.string(path)));
+  }
+
+  async close(handle: Buffer, path: SftpPath): Promise<void> {
+    this.#ok(await this.#call(Packet.Close, path, (w) => w.string(handle)), path);
+  }
+
+  /** Up to `length` bytes at `offset`; null at end of file. */
+  async read(handle: Buffer, path: SftpPath, offset: number, length: number): Promise<Buffer | null> {
+    const reply = await this.#call(Packet.Read, path, (w) => w.string(handle).uint64(offset).uint32(length));
+    if (reply.type === Packet.Data) return reply.r.string();
+    const status = this.#status(reply, path);
+    if (status === Status.Eof) return null;
+    throw this.#statusError(reply.r, status, path);
+  }
+
+  async write(handle: Buffer, path: SftpPath, offset: number, data: Buffer): Promise<void> {
+    this.#ok(await this.#call(Packet.Write, path, (w) => w.string(handle).uint64(offset).string(data)), path);
+  }
+
+  /** Every entry of a directory, `.` and `..` included, as the server lists them. */
+  async readdir(path: SftpPath): Promise<SftpDirEntry[]> {
+    const handle = await this.opendir(path);
+    const entries: SftpDirEntry[] = [];
+    try {
+      for (;;) {
+        const reply = await this.#call(Packet.Readdir, path, (w) => w.string(handle));
+        if (reply.type !== Packet.Name) {
+          const status = this.#status(reply, path);
+          if (status === Status.Eof) break;
+          throw this.#statusError(reply.r, status, path);
+        }
+        const count = reply.r.uint32();
+        for (let i = 0; i < count; i++) {
+          entries.push({ filename: reply.r.string(), longname: reply.r.string(), attrs: readAttrs(reply.r) });
+        }
+      }
+    } finally {
+      await this.close(handle, path).catch(() => {});
+    }
+    return entries;
+  }
+
+  async remove(path: SftpPath): Promise<void> {
+    this.#ok(await this.#call(Packet.Remove, path, (w) => w.string(path)), path);
+  }
+
+  async mkdir(path: SftpPath, attrs: SftpAttrs = {}): Promise<void> {
+    this.#ok(await this.#call(Packet.Mkdir, path, (w) => writeAttrs(w.string(path), attrs)), path);
+  }
+
+  async rmdir(path: SftpPath): Promise<void> {
+    this.#ok(await this.#call(Packet.Rmdir, path, (w) => w.string(path)), path);
+  }
+
+  /** RENAME (fails when `to` exists), or with `replace` posix-rename@openssh.com (atomic replace). */
+  async rename(from: SftpPath, to: SftpPath, replace = false): Promise<void> {
+    const build = (w: PacketWriter) => w.string(from).string(to);
+    const reply =
+      replace && this.has('posix-rename@openssh.com')
+        ? await this.#extended('posix-rename@openssh.com', from, build)
+        : await this.#call(Packet.Rename, from, build);
+    this.#ok(reply, from);
+  }
+
+  /** A symbolic link at `link` pointing to `target`. */
+  async symlink(target: SftpPath, link: SftpPath): Promise<void> {
+    // OpenSSH's server takes the two paths in the reverse order of the draft (PROTOCOL 4.1); so do its clients.
+    this.#ok(await this.#call(Packet.Symlink, link, (w) => w.string(target).string(link)), link);
+  }
+
+  async readlink(path: SftpPath): Promise<Buffer> {
+    return this.#name(path, await this.#call(Packet.Readlink, path, (w) => w.string(path)));
+  }
+
+  async hardlink(target: SftpPath, link: SftpPath): Promise<void> {
+    this.#ok(await this.#extended('hardlink@openssh.com', link, (w) => w.string(target).string(link)), link);
+  }
+
+  async fsync(handle: Buffer, path: SftpPath): Promise<void> {
+    this.#ok(await this.#extended('fsync@openssh.com', path, (w) => w.string(handle)), path);
+  }
+
+  /** An OpenSSH extension answered by a STATUS: resolves on OK, else the STATUS as an error. */
+  async extendedStatus(name: string, path: SftpPath, build: (w: PacketWriter) => unknown): Promise<void> {
+    const reply = await this.#extended(name, path, (w) => {
+      build(w);
+      return w;
+    });
+    this.#ok(reply, path);
+  }
+
+  /** An OpenSSH extension answered by SSH_FXP_EXTENDED_REPLY: its body, or the STATUS as an error. */
+  async extendedReply(
+    name: string,
+    path: SftpPath,
+    build: (w: PacketWriter) => unknown,
+  ): Promise<PacketReader> {
+    const reply = await this.#extended(name, path, (w) => {
+      build(w);
+      return w;
+    });
+    if (reply.type !== Packet.ExtendedReply)
+      throw this.#statusError(reply.r, this.#status(reply, path), path);
+    return reply.r;
+  }
+
+  async limits(): Promise<{
+    packetLength: bigint;
+    readLength: bigint;
+    writeLength: bigint;
+    openHandles: bigint;
+  }> {
+    const r = await this.extendedReply('limits@openssh.com', '', () => {});
+    return {
+      packetLength: r.uint64(),
+      readLength: r.uint64(),
+      writeLength: r.uint64(),
+      openHandles: r.uint64(),
+    };
+  }
+
+  #extended(
+    name: string,
+    path: SftpPath,
+    build: (w: PacketWriter) => PacketWriter | undefined,
+  ): Promise<Reply> {
+    if (!this.has(name)) {
+      return Promise.reject(
+        new SftpStatusError(
+          `${printablePath(path)}: the server does not support ${name}`,
+          Status.OpUnsupported,
+        ),
+      );
+    }
+    return this.#call(Packet.Extended, path, (w) => build(w.string(name)));
+  }
+
+  #call(type: number, _path: SftpPath, build: (w: PacketWriter) => unknown): Promise<Reply> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const id = this.#nextId;
+    this.#nextId = (this.#nextId + 1) >>> 0 || 1;
+    const w = new PacketWriter(type, id);
+    build(w);
+    return new Promise<Reply>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#output.write(w.finish());
+    });
+  }
+
+  async #pump(frames: AsyncGenerator<Buffer>): Promise<void> {
+    let why: Error = new NetworkError('Connection closed: the SFTP server went away');
+    try {
+      for await (const frame of frames) {
+        const r = new PacketReader(frame);
+        const type = r.byte();
+        const id = r.uint32();
+        const waiter = this.#pending.get(id);
+        if (!waiter) throw new RemoteError(`SFTP reply with unknown request id ${id}`);
+        this.#pending.delete(id);
+        waiter.resolve({ type, r });
+      }
+    } catch (err) {
+      why = err instanceof Error ? err : why;
+    }
+    this.#closed = why;
+    for (const w of this.#pending.values()) w.reject(why);
+    this.#pending.clear();
+  }
+
+  #status(reply: Reply, path: SftpPath): number {
+    if (reply.type !== Packet.Status) {
+      throw new RemoteError(`${printablePath(path)}: unexpected SFTP reply type ${reply.type}`);
+    }
+    return reply.r.uint32();
+  }
+
+  #statusError(_r: PacketReader, status: number, path: SftpPath): SftpStatusError {
+    return new SftpStatusError(`${printablePath(path)}: ${statusText(status)}`, status);
+  }
+
+  #ok(reply: Reply, path: SftpPath): void {
+    const status = this.#status(reply, path);
+    if (status !== Status.Ok) throw this.#statusError(reply.r, status, path);
+  }
+
+  #handle(path: SftpPath, reply: Reply): Buffer {
+    if (reply.type === Packet.Handle) return Buffer.from(reply.r.string());
+    throw this.#statusError(reply.r, this.#status(reply, path), path);
+  }
+
+  #attrs(path: SftpPath, reply: Reply): SftpAttrs {
+    if (reply.type === Packet.Attrs) return readAttrs(reply.r);
+    throw this.#statusError(reply.r, this.#status(reply, path), path);
+  }
+
+  #name(path: SftpPath, reply: Reply): Buffer {
+    if (reply.type === Packet.Name && reply.r.uint32() >= 1) return Buffer.from(reply.r.string());
+    throw this.#statusError(reply.r, this.#status(reply, path), path);
+  }
+}

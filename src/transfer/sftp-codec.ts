@@ -1,0 +1,142 @@
+import type { Readable } from 'node:stream';
+import { RemoteError } from '../errors.js';
+
+/** SFTP v3 wire encoding (draft-ietf-secsh-filexfer-02): packets are length-prefixed, strings are byte strings. */
+
+export enum Packet {
+  Init = 1,
+  Version = 2,
+  Open = 3,
+  Close = 4,
+  Read = 5,
+  Write = 6,
+  Lstat = 7,
+  Fstat = 8,
+  Setstat = 9,
+  Fsetstat = 10,
+  Opendir = 11,
+  Readdir = 12,
+  Remove = 13,
+  Mkdir = 14,
+  Rmdir = 15,
+  Realpath = 16,
+  Stat = 17,
+  Rename = 18,
+  Readlink = 19,
+  Symlink = 20,
+  Status = 101,
+  Handle = 102,
+  Data = 103,
+  Name = 104,
+  Attrs = 105,
+  Extended = 200,
+  ExtendedReply = 201,
+}
+
+/** Builds one packet: type, then fields, framed with its length by `finish`. */
+export class PacketWriter {
+  #parts: Buffer[] = [];
+  #length = 0;
+
+  constructor(type: number, id?: number) {
+    this.byte(type);
+    if (id !== undefined) this.uint32(id);
+  }
+
+  byte(v: number): this {
+    return this.#push(Buffer.from([v]));
+  }
+
+  uint32(v: number): this {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(v >>> 0);
+    return this.#push(b);
+  }
+
+  uint64(v: number | bigint): this {
+    const b = Buffer.allocUnsafe(8);
+    b.writeBigUInt64BE(BigInt(v));
+    return this.#push(b);
+  }
+
+  string(v: Buffer | string): this {
+    const data = typeof v === 'string' ? Buffer.from(v) : v;
+    this.uint32(data.length);
+    return this.#push(data);
+  }
+
+  raw(b: Buffer): this {
+    return this.#push(b);
+  }
+
+  finish(): Buffer {
+    const head = Buffer.allocUnsafe(4);
+    head.writeUInt32BE(this.#length);
+    return Buffer.concat([head, ...this.#parts], this.#length + 4);
+  }
+
+  #push(b: Buffer): this {
+    this.#parts.push(b);
+    this.#length += b.length;
+    return this;
+  }
+}
+
+/** Reads the fields of one packet body; a short packet throws (the server broke the protocol). */
+export class PacketReader {
+  #offset = 0;
+  constructor(readonly buf: Buffer) {}
+
+  get remaining(): number {
+    return this.buf.length - this.#offset;
+  }
+
+  byte(): number {
+    this.#need(1);
+    return this.buf[this.#offset++]!;
+  }
+
+  uint32(): number {
+    this.#need(4);
+    const v = this.buf.readUInt32BE(this.#offset);
+    this.#offset += 4;
+    return v;
+  }
+
+  uint64(): bigint {
+    this.#need(8);
+    const v = this.buf.readBigUInt64BE(this.#offset);
+    this.#offset += 8;
+    return v;
+  }
+
+  string(): Buffer {
+    const n = this.uint32();
+    this.#need(n);
+    const v = this.buf.subarray(this.#offset, this.#offset + n);
+    this.#offset += n;
+    return v;
+  }
+
+  #need(n: number): void {
+    if (this.#offset + n > this.buf.length) throw new RangeError('truncated SFTP packet');
+  }
+}
+
+/** sftp-common.h SFTP_MAX_MSG_LENGTH. */
+export const MAX_MESSAGE = 256 * 1024;
+
+/** Split a byte stream into SFTP packet bodies. */
+export async function* packetReader(input: Readable): AsyncGenerator<Buffer> {
+  let buf: Buffer = Buffer.alloc(0);
+  for await (const chunk of input) {
+    buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
+    while (buf.length >= 4) {
+      const n = buf.readUInt32BE(0);
+      if (n > MAX_MESSAGE + 1024) throw new RemoteError(`SFTP packet of ${n} bytes is too long`);
+      if (buf.length < 4 + n) break;
+      yield buf.subarray(4, 4 + n);
+      buf = buf.subarray(4 + n);
+    }
+  }
+}
