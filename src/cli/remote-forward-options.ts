@@ -1,4 +1,5 @@
 import type { HostConfig } from '../config/host-config.js';
+import { remoteOpenPolicy } from '../forward/remote-dynamic.js';
 import { RemoteForwards } from '../forward/remote-forwards.js';
 import { remoteForwardsOf } from '../forward/remote-spec.js';
 import { type DaemonConnector, daemonListen } from '../mux/client-forward.js';
@@ -24,6 +25,7 @@ export function remoteForwardsRequest(
     specs,
     options: {
       exitOnFailure: host.effective?.get('exitonforwardfailure')?.[0] === 'yes',
+      permitRemoteOpen: remoteOpenPolicy(host.effective?.get('permitremoteopen')),
       log: {
         info: (line) => {
           if (!belowInfo) log(line);

@@ -130,7 +130,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   ),
   passwordauthentication: honoured('PasswordAuthentication', 'password authentication'),
   permitlocalcommand: honoured('PermitLocalCommand', 'LocalCommand allowed'),
-  permitremoteopen: inert('PermitRemoteOpen', 'only used by remote dynamic forwarding, which is refused'),
+  permitremoteopen: honoured('PermitRemoteOpen', 'where remote dynamic forwarding (-R port) may connect'),
   pkcs11provider: refused('PKCS11Provider', [], 'PKCS#11 keys'),
   port: honoured('Port', 'the port connected to'),
   preferredauthentications: honoured('PreferredAuthentications', 'authentication order and restriction'),

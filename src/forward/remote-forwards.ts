@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { sshConfigError } from '../config/ssh-error.js';
 import type { RemoteBind, RemoteListener } from '../pool/types.js';
 import { connectLocalTarget } from './local-target.js';
+import { type RemoteOpenPolicy, serveRemoteSocks } from './remote-dynamic.js';
 import {
   allocatedPortLine,
   forwardFailedLine,
@@ -28,6 +29,8 @@ export interface RemoteForwardsOptions {
   /** ExitOnForwardFailure: a refused forward ends the session before it starts. @default false */
   readonly exitOnFailure: boolean;
   readonly log: ForwardLog;
+  /** PermitRemoteOpen: where remote dynamic forwards may connect. @default 'any' */
+  readonly permitRemoteOpen?: RemoteOpenPolicy;
 }
 
 /** The server said no to a listener (the pool's, or relayed by the daemon with the same code). */
@@ -62,13 +65,13 @@ export class RemoteForwards {
   ): Promise<RemoteForwards> {
     const { log } = options;
     const pending = specs.map((spec) =>
-      listen(spec.bind, (offer) =>
-        connectLocalTarget(
-          spec.target,
-          { accept: () => offer.accept(), reject: () => offer.reject() },
-          (line) => log.error(line),
-        ),
-      ).then(
+      listen(spec.bind, (offer) => {
+        const offered = { accept: () => offer.accept(), reject: () => offer.reject() };
+        const target = spec.target;
+        if ('socks' in target)
+          serveRemoteSocks(offered, options.permitRemoteOpen ?? 'any', (line) => log.error(line));
+        else connectLocalTarget(target, offered, (line) => log.error(line));
+      }).then(
         (listener) => ({ spec, listener }),
         (err: unknown) => ({ spec, err }),
       ),

@@ -6,11 +6,14 @@ import type { RemoteBind } from '../pool/types.js';
 /** Where an accepted connection goes on our side: a TCP host and port, or a Unix socket. */
 export type LocalTarget = { readonly host: string; readonly port: number } | { readonly path: string };
 
+/** Remote dynamic forwarding (`-R [bind:]port`, no target): each connection says where, in SOCKS. */
+export type SocksTarget = { readonly socks: true };
+
 /** A remote forward (-R / RemoteForward) split into what the server binds and what we connect to. */
 export interface RemoteForwardSpec {
   readonly forward: Forward;
   readonly bind: RemoteBind;
-  readonly target: LocalTarget;
+  readonly target: LocalTarget | SocksTarget;
 }
 
 /**
@@ -24,20 +27,17 @@ export function remoteBindAddress(listenHost: string | undefined): string {
   return listenHost;
 }
 
-/** Split a parsed -R / RemoteForward; the remote dynamic form (no target: SOCKS) is refused by name. */
+/** Split a parsed -R / RemoteForward; the remote dynamic form (no target) becomes a SOCKS target. */
 export function remoteForwardSpec(forward: Forward): RemoteForwardSpec {
-  if (forward.connectHost === 'socks' && forward.connectPath === undefined) {
-    throw new ConfigError(
-      `remote dynamic forwarding (-R ${forward.listenPath ?? forward.listenPort} without a target, SOCKS on the client) ` +
-        'is not supported by sshmux yet; give a target (-R port:host:hostport) or use OpenSSH',
-    );
-  }
   const bind: RemoteBind =
     forward.listenPath !== undefined
       ? { path: forward.listenPath }
       : { address: remoteBindAddress(forward.listenHost), port: forward.listenPort };
-  const target: LocalTarget =
-    forward.connectPath !== undefined
+  const dynamic =
+    forward.connectHost === 'socks' && forward.connectPath === undefined && forward.connectPort === 0;
+  const target: LocalTarget | SocksTarget = dynamic
+    ? { socks: true }
+    : forward.connectPath !== undefined
       ? { path: forward.connectPath }
       : { host: forward.connectHost ?? 'localhost', port: forward.connectPort };
   return Object.freeze({ forward, bind, target });

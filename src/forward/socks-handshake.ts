@@ -174,7 +174,8 @@ export class SocksHandshake {
         return refuse(`bad SOCKS5 address type ${buf[3]}`);
     }
     const port = buf.readUInt16BE(at);
-    const reply = Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, port >> 8, port & 0xff]);
+    // ssh 9.2 answers success with 0.0.0.0 port 0 (later OpenSSH echoes the port; clients ignore both).
+    const reply = Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
     return {
       kind: 'connect',
       request: { version: 5, protocol: 'SOCKS5', host, port },

@@ -53,11 +53,11 @@ describe('sshmux ssh front', () => {
   });
 
   it('refuses an unsupported option by name with 255', async () => {
-    const r = await box.run(['-R', '8080:localhost:80', ...box.sshArgs(), 'true']);
+    const r = await box.run(['-X', ...box.sshArgs(), 'true']);
     expect(r.code).toBe(255);
-    // -G prints -R as ssh does; connecting with it is refused, naming it.
+    // -G prints -X as ssh does (forwardx11 yes); connecting with it is refused, naming it.
     expect(r.stderr).toBe(
-      "sshmux: option -R is not supported by sshmux when connecting (only with -G); use OpenSSH's ssh for it\n",
+      "sshmux: option -X is not supported by sshmux when connecting (only with -G); use OpenSSH's ssh for it\n",
     );
   });
 

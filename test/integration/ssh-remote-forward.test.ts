@@ -193,11 +193,49 @@ describe.each(MODES)('remote forwarding as OpenSSH 9.2 (sshmux %s)', (mode) => {
     }
   });
 
-  it('the remote dynamic form (-R port, SOCKS on the client) is refused by name', async () => {
-    const r = await clients.run(mode, ['-R', '1080'], 'true');
-    expect(r.code).toBe(255);
-    expect(r.stderr).toContain('remote dynamic forwarding');
-    expect(r.stderr).toContain('not supported by sshmux');
+  it('the remote dynamic form (-R port): SOCKS4 and SOCKS5 from the server to our local server, PermitRemoteOpen', async () => {
+    await using target = await EchoServer.start();
+    const hex = (n: number) =>
+      `\\x${(n >> 8).toString(16).padStart(2, '0')}\\x${(n & 0xff).toString(16).padStart(2, '0')}`;
+    // The remote command is the SOCKS client: byte by byte (dd), so the reply and the echo stay apart.
+    const reply = (n: number) => `dd bs=1 count=${n} <&3 2>/dev/null | od -An -tx1 | tr -d ' \\n'; echo`;
+    const socks4 = (rport: number) =>
+      `exec 3<>/dev/tcp/127.0.0.1/${rport} && printf '\\x04\\x01${hex(target.port)}\\x7f\\x00\\x00\\x01\\x00' >&3 && ` +
+      `${reply(8)} && echo hello >&3 && head -1 <&3`;
+    const socks5 = (rport: number) =>
+      `exec 3<>/dev/tcp/127.0.0.1/${rport} && printf '\\x05\\x01\\x00' >&3 && ${reply(2)} && ` +
+      `printf '\\x05\\x01\\x00\\x03\\x09localhost${hex(target.port)}' >&3 && ${reply(10)} && echo hello >&3 && head -1 <&3`;
+    for (const [name, ask] of [
+      ['socks4', socks4],
+      ['socks5', socks5],
+    ] as const) {
+      const results = [];
+      for (const client of ['ssh', mode] as const) {
+        const rport = await freePort();
+        results.push(await clients.run(client, ['-R', `127.0.0.1:${rport}`], ask(rport)));
+      }
+      expect(results[0], name).toMatchObject({ code: 0, stderr: '' });
+      expect(results[0]!.stdout, name).toMatch(/got:hello\n$/);
+      // The same bytes back (the SOCKS replies included) and the same status as OpenSSH's.
+      expect(results[1], name).toEqual(results[0]);
+    }
+    expect(target.accepted).toBe(4);
+    // PermitRemoteOpen lists where it may connect: another port is not, so the channel just closes.
+    const denied = [];
+    for (const client of ['ssh', mode] as const) {
+      const rport = await freePort();
+      const args = [
+        '-o',
+        `PermitRemoteOpen=127.0.0.1:${target.port + 1} localhost:*`,
+        '-R',
+        `127.0.0.1:${rport}`,
+      ];
+      denied.push(await clients.run(client, args, `${socks4(rport)}; echo rc=$?`));
+    }
+    // No SOCKS reply and no echo: the channel was closed before anything came back.
+    expect(denied[0]!.stdout).toBe('\nrc=0\n');
+    expect(denied[1]).toEqual(denied[0]);
+    expect(target.accepted).toBe(4);
   });
 });
 

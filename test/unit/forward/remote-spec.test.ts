@@ -36,7 +36,7 @@ describe('remote forward specifications', () => {
     });
   });
 
-  it('reads back the lines ssh -G prints, and refuses the remote dynamic form by name', () => {
+  it('reads back the lines ssh -G prints, the remote dynamic form as a SOCKS target', () => {
     const specs = remoteForwardsOf(printed('8080 [db]:5432', '[127.0.0.1]:0 /run/l.sock', '/tmp/r [h]:1'));
     expect(specs.map((s) => s.bind)).toEqual([
       { address: 'localhost', port: 8080 },
@@ -44,8 +44,10 @@ describe('remote forward specifications', () => {
       { path: '/tmp/r' },
     ]);
     expect(remoteForwardsOf({ effective: new Map() })).toEqual([]);
-    expect(() => remoteForwardsOf(printed('1080 [socks]:0'))).toThrow(
-      /remote dynamic forwarding.*not supported/,
+    const [dynamic] = remoteForwardsOf(printed('[127.0.0.1]:1080 [socks]:0'));
+    expect(dynamic).toMatchObject({ bind: { address: '127.0.0.1', port: 1080 }, target: { socks: true } });
+    expect(allocatedPortLine(remoteForwardsOf(printed('0 [socks]:0'))[0]!, 5)).toBe(
+      'Allocated port 5 for remote forward to socks:0',
     );
   });
 
