@@ -2,6 +2,7 @@ import type { HostConfig } from '../config/host-config.js';
 import { normalizeResolveOptions } from '../config/resolve-options.js';
 import { clientTokens, expandPercent, type TokenContext } from '../config/tokens.js';
 import { ConfigError } from '../errors.js';
+import { type SessionType, sessionTypeOf } from './session-type.js';
 import { remoteCommandLine, type SshArgs } from './ssh-args.js';
 
 export type RequestTty = 'auto' | 'no' | 'yes' | 'force';
@@ -15,6 +16,10 @@ export interface SessionPlan {
   readonly stdinNull: boolean;
   /** LocalCommand, expanded, when PermitLocalCommand allows it. */
   readonly localCommand: string | undefined;
+  /** SessionType (-N none, -s subsystem): what the session channel runs, if one is opened. */
+  readonly sessionType: SessionType;
+  /** `-f` or ForkAfterAuthentication: go to the background once authenticated. */
+  readonly fork: boolean;
 }
 
 const REQUEST_TTY: Record<string, RequestTty> = {
@@ -47,14 +52,7 @@ function refuse(what: string, fix: string): never {
  * ClearAllForwardings yes removes every forward (as in ssh), so forwards it clears are fine.
  */
 function refuseUnsupported(host: HostConfig): void {
-  const sessionType = (raw(host, 'sessiontype') ?? 'default').toLowerCase();
-  if (sessionType === 'none' || sessionType === 'subsystem') {
-    refuse(
-      `SessionType ${sessionType}`,
-      `${sessionType === 'none' ? 'a connection without a session' : 'subsystems'} need the full client; remove it`,
-    );
-  }
-  if (sessionType !== 'default') throw new ConfigError(`SessionType: unsupported option "${sessionType}"`);
+  sessionTypeOf(host);
   if (flag(host, 'forkafterauthentication', 'ForkAfterAuthentication')) {
     refuse('ForkAfterAuthentication yes', 'run the command in the background from the shell instead');
   }
@@ -130,6 +128,8 @@ export function planSession(
     command,
     requestTty: args.requestTty !== 'auto' ? args.requestTty : configTty,
     stdinNull: args.nullStdin || flag(host, 'stdinnull', 'StdinNull'),
+    sessionType: sessionTypeOf(host),
+    fork: flag(host, 'forkafterauthentication', 'ForkAfterAuthentication'),
     localCommand:
       permitLocal && local !== undefined && local !== ''
         ? expandPercent(local, { ...tokens, T: 'NONE' }, 'LocalCommand')
@@ -141,7 +141,12 @@ export function planSession(
  * Whether ssh 9.2 asks for a pty (ssh.c: `tty_flag`), and the notice it prints when it will not.
  * A command is always present here (sshmux has no interactive shell yet).
  */
-export function wantsPty(plan: SessionPlan, stdinIsTty: boolean): { pty: boolean; notice?: string } {
+export function wantsPty(
+  plan: Pick<SessionPlan, 'requestTty' | 'stdinNull'> & Partial<Pick<SessionPlan, 'sessionType'>>,
+  stdinIsTty: boolean,
+): { pty: boolean; notice?: string } {
+  // ssh.c: no session, no terminal (before the stdin check, so without its notice).
+  if (plan.sessionType === 'none') return { pty: false };
   const asked = plan.requestTty === 'yes' || plan.requestTty === 'force';
   if ((!stdinIsTty || plan.stdinNull) && plan.requestTty !== 'force') {
     return asked

@@ -10,13 +10,14 @@ import { cliPassphraseSource } from '../security/passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
+import { heldDirect } from './held-direct.js';
 import { runLocalCommand } from './local-command.js';
 
 /** One remote command, as the front runs it either way (daemon or in-process). */
 export interface SshRequest {
   host: HostConfig;
   /** What the session runs (ssh's SessionType); `command` names the subsystem for `subsystem`. */
-  kind: SessionKind;
+  kind: SessionKind | 'none';
   command: string;
   env: Record<string, string>;
   pty: false | PtyOptions;
@@ -71,6 +72,7 @@ export async function startDirectSession(
       await pool.check(request.host);
       await runLocalCommand(request.localCommand);
     }
+    if (request.kind === 'none') return await heldDirect(pool, request.host);
     const proc = await pool.spawn(request.host, request.command, {
       kind: request.kind,
       env: request.env,

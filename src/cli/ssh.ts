@@ -25,6 +25,7 @@ import type { CliContext } from './context.js';
 import { runLocalCommand } from './local-command.js';
 import { dieBySignal, onDeathBySignal } from './process-guard.js';
 import { planSession, wantsPty } from './session-options.js';
+import { requestKind, sessionErrorText } from './session-request.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
@@ -124,7 +125,7 @@ export async function runSshCli(
     // RemoteCommand (as -G printed it, tokens expanded), RequestTTY, StdinNull, LocalCommand.
     const plan = planSession(args, host);
     stdinNull = plan.stdinNull;
-    if (plan.command === '') {
+    if (plan.command === '' && plan.sessionType !== 'none') {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
     // ssh's "Pseudo-terminal will not be allocated" notice was printed by applySshChecks.
@@ -133,7 +134,7 @@ export async function runSshCli(
     const quiet = args.quiet || !logsInfo(host);
     const request: SshRequest = {
       host,
-      kind: 'exec',
+      kind: requestKind(plan),
       command: plan.command,
       env: environmentToSend(host),
       pty: tty.pty ? localTerminal() : false,
@@ -150,7 +151,11 @@ export async function runSshCli(
     if (isSshConfigError(err)) {
       const text = sshErrorText(err as ConfigError, args.quiet);
       if (text !== undefined) ctx.stderr.write(text);
-    } else if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
+    } else if (!args.quiet) {
+      ctx.stderr.write(
+        sessionErrorText(err) ?? `sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`,
+      );
+    }
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {
@@ -207,7 +212,8 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
     const outcome = await Promise.race([session.exited, left]);
     if (typeof outcome === 'string') {
       interrupted = true;
-      return SSH_ERROR_EXIT;
+      // clientloop.c: with no session there is no remote status, and SIGTERM was a deliberate end.
+      return request.kind === 'none' && outcome === 'SIGTERM' ? 0 : SSH_ERROR_EXIT;
     }
     // clientloop.c: a session with a pty ends with this line, unless LogLevel is below INFO.
     if (request.pty && !request.quiet) io.stderr.write(`Connection to ${request.host.hostname} closed.\r\n`);
@@ -274,7 +280,9 @@ async function startSession(request: SshRequest, io: SessionStdio, logger: Logge
       local === undefined ? undefined : () => runLocalCommand(local),
       showNotice,
     );
-    return { exited: s.exited, resize: (size) => s.resize(size), close: async () => s.close() };
+    // -N: the daemon holding the connection went away (-O exit, or it died): ssh's master exits 255, silently.
+    const exited = request.kind === 'none' ? s.exited.catch(() => ({ code: null, signal: null })) : s.exited;
+    return { exited, resize: (size) => s.resize(size), close: async () => s.close() };
   } catch (err) {
     // The daemon cannot ask questions: with a terminal (passphrases also through SSH_ASKPASS),
     // this process connects itself and asks.

@@ -157,7 +157,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   sendenv: honoured('SendEnv', 'environment sent'),
   serveralivecountmax: honoured('ServerAliveCountMax', 'keepalive limit'),
   serveraliveinterval: honoured('ServerAliveInterval', 'keepalive interval'),
-  sessiontype: refused('SessionType', ['default'], 'sessions without a command or with a subsystem'),
+  sessiontype: honoured('SessionType', 'none (-N: no session) and subsystem (-s)'),
   setenv: honoured('SetEnv', 'environment set'),
   stdinnull: honoured('StdinNull', 'stdin from /dev/null (-n and the keyword)'),
   streamlocalbindmask: inert('StreamLocalBindMask', 'only used by forwardings'),

@@ -69,8 +69,8 @@ export interface WelcomeMessage {
 export interface OpenMessage {
   /** The resolved HostConfig, as the client resolved it (config files are read per request). */
   host: Record<string, unknown>;
-  /** What the session runs; `command` is the subsystem's name for `subsystem`. @default 'exec' */
-  kind?: SessionKind;
+  /** What the session runs; `command` is the subsystem's name for `subsystem`; `none`: -N. @default 'exec' */
+  kind?: SessionKind | 'none';
   /** The remote command line, exactly as ssh would send it. */
   command: string;
   /** Environment to send as SSH `env` requests. */

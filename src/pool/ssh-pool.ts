@@ -6,6 +6,7 @@ import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError 
 import { shellCommand } from '../quote.js';
 import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
 import { GlobalLimit } from './global-limit.js';
+import { type HeldConnection, heldConnection } from './held-connection.js';
 import { HostPool, type Lease } from './host-pool.js';
 import {
   normalizePoolOptions,
@@ -224,6 +225,21 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       throw this.#abortError(options.signal.reason, options.signal, destination);
     }
     return { sftp, close, [Symbol.asyncDispose]: close };
+  }
+
+  /**
+   * Keep a connection to `dest` open with no session on it (ssh -N) until `release()`. It takes
+   * a slot on the connection but no global permit: holding does no work, and may last for days.
+   */
+  async hold(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<HeldConnection> {
+    const config = await this.#config(dest);
+    const destination = destinationOf(config);
+    const lease = await this.#hostPool(config)
+      .acquire(async (conn) => conn, options.signal)
+      .catch((err: unknown) => {
+        throw this.#abortError(err, options.signal, destination);
+      });
+    return heldConnection(lease.value, () => lease.release(), destination);
   }
 
   /** Connect to `dest`, or confirm a live connection exists. */

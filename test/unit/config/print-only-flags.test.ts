@@ -21,7 +21,7 @@ async function run(argv: string[]): Promise<{ status: number; stderr: string; st
 }
 
 describe('flags that only -G can print', () => {
-  it.each([['-L', '8080:h:80'], ['-A'], ['-N'], ['-W', 'h:22'], ['-X']])(
+  it.each([['-L', '8080:h:80'], ['-A'], ['-R', '8080:h:80'], ['-W', 'h:22'], ['-X']])(
     '%s is refused when connecting, naming the flag, exit 255',
     async (...flag) => {
       const r = await run(['-F', '/dev/null', ...flag, 'h', 'true']);
