@@ -53,9 +53,7 @@ function refuse(what: string, fix: string): never {
  */
 function refuseUnsupported(host: HostConfig): void {
   sessionTypeOf(host);
-  if (flag(host, 'forkafterauthentication', 'ForkAfterAuthentication')) {
-    refuse('ForkAfterAuthentication yes', 'run the command in the background from the shell instead');
-  }
+  flag(host, 'forkafterauthentication', 'ForkAfterAuthentication');
   const agent = raw(host, 'forwardagent')?.toLowerCase();
   if (agent !== undefined && agent !== 'no' && agent !== 'false') {
     refuse(`ForwardAgent ${raw(host, 'forwardagent')}`, 'set ForwardAgent no');

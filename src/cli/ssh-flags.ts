@@ -47,7 +47,7 @@ export const FORCED: Record<string, [string, string][]> = {
   '4': [['addressfamily', 'inet']],
   '6': [['addressfamily', 'inet6']],
 };
-export const PRINT_ONLY = new Set('AXYgKfMDLRWSewIEy'.split(''));
+export const PRINT_ONLY = new Set('AXYgKMDLRWSewIEy'.split(''));
 /** Value options that are spellings of an `-o` option. */
 export const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
 
@@ -69,7 +69,7 @@ export function knownNames(kind: 'ciphers' | 'macs', list: string): boolean {
 }
 
 export const SUPPORTED =
-  '-p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -N -s -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
+  '-p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -N -s -f -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
 
 /** ssh.c's usage(), word for word (fprintf'd to stderr). */
 export const SSH_USAGE = `usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface]

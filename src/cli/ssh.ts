@@ -22,6 +22,7 @@ import type { PtyOptions } from '../pool/types.js';
 import { askpassAllowed } from '../security/read-passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
 import type { CliContext } from './context.js';
+import { forkAfterAuthentication, isForkedChild, reportAuthenticated } from './fork-after-auth.js';
 import { runLocalCommand } from './local-command.js';
 import { dieBySignal, onDeathBySignal } from './process-guard.js';
 import { planSession, wantsPty } from './session-options.js';
@@ -128,6 +129,8 @@ export async function runSshCli(
     if (plan.command === '' && plan.sessionType !== 'none') {
       throw new ConfigError('sshmux ssh: interactive shells are not supported; give a remote command');
     }
+    // -f: a copy of us goes on in the background once authenticated (ssh.c fork_postauth).
+    if (plan.fork && !isForkedChild()) return await forkAfterAuthentication();
     // ssh's "Pseudo-terminal will not be allocated" notice was printed by applySshChecks.
     const tty = wantsPty(plan, stdinIsTty);
     // ssh's INFO lines (retry notices, "Connection to … closed."): not with -q or LogLevel < INFO.
@@ -186,6 +189,7 @@ async function runSession(request: SshRequest, io: SessionStdio, logger: Logger)
   let session: RunningSession;
   try {
     session = await startSession(request, io, logger);
+    reportAuthenticated();
   } finally {
     for (const s of SESSION_SIGNALS) process.off(s, onEarlySignal);
   }

@@ -67,7 +67,10 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, KeywordSupport>> = {
   escapechar: refused('EscapeChar', ['~', 'none'], 'escape sequences (sshmux has none; ~ is accepted)'),
   exitonforwardfailure: inert('ExitOnForwardFailure', 'sshmux sets up no forwardings'),
   fingerprinthash: refused('FingerprintHash', ['SHA256'], 'fingerprints in other hashes'),
-  forkafterauthentication: refused('ForkAfterAuthentication', ['no'], 'going to the background (-f)'),
+  forkafterauthentication: honoured(
+    'ForkAfterAuthentication',
+    'going to the background once authenticated (-f)',
+  ),
   forwardagent: refused('ForwardAgent', ['no'], 'agent forwarding'),
   forwardx11: refused('ForwardX11', ['no'], 'X11 forwarding'),
   forwardx11timeout: inert('ForwardX11Timeout', 'only used by ForwardX11'),

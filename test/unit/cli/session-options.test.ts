@@ -47,7 +47,6 @@ describe('planSession (ssh.c main)', () => {
   });
 
   it.each([
-    ['forkafterauthentication', 'yes', 'ForkAfterAuthentication yes'],
     ['forwardagent', '/run/agent.sock', 'ForwardAgent /run/agent.sock'],
     ['forwardx11', 'yes', 'ForwardX11 yes'],
     ['tunnel', 'point-to-point', 'Tunnel point-to-point'],
@@ -61,6 +60,7 @@ describe('planSession (ssh.c main)', () => {
   it.each([
     [{ sessiontype: 'none' }, 'none', false],
     [{ sessiontype: 'subsystem' }, 'subsystem', false],
+    [{ forkafterauthentication: 'yes' }, 'default', true],
     [{}, 'default', false],
   ])('SessionType and ForkAfterAuthentication are planned: %j', (keys, sessionType, fork) => {
     const plan = planSession({ ...noArgs, command: ['x'] }, host(keys));
