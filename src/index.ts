@@ -64,6 +64,7 @@ export type {
 export { type EndpointEnvironment, type MuxEndpoint, selectEndpoint } from './mux/endpoint.js';
 export { type DaemonRunner, MuxDaemon, type MuxDaemonOptions } from './mux/mux-daemon.js';
 export { PROTOCOL_VERSION as MUX_PROTOCOL_VERSION } from './mux/protocol.js';
+export type { HeldConnection } from './pool/held-connection.js';
 export type {
   ConnectionFactory,
   ConnectionFactoryOptions,
