@@ -110,12 +110,13 @@ export async function runSshCli(
       else ctx.stderr.write(asSshLogLines(line));
     };
     const warn = (line: string) => {
-      if (!args.quiet) log(line);
+      // The -f copy reads the same configuration: the foreground process has said this already.
+      if (!args.quiet && !isForkedChild()) log(line);
     };
-    warnMissingIdentities(args, ctx.stderr);
+    if (!isForkedChild()) warnMissingIdentities(args, ctx.stderr);
     const stdinIsTty = terminal.stdinIsTty ?? process.stdin.isTTY === true;
     const host = applySshChecks(args, await resolveSshHost(args, process.cwd(), warn), warn, (h) => {
-      if (!args.quiet && ttyRefusedNotice(args, h, stdinIsTty)) log(TTY_REFUSED);
+      if (!args.quiet && !isForkedChild() && ttyRefusedNotice(args, h, stdinIsTty)) log(TTY_REFUSED);
     });
     if (args.printConfig) {
       ctx.stdout.write(formatSshG(host));

@@ -101,6 +101,20 @@ describe.each(MODES)('-f as OpenSSH 9.2 (sshmux %s)', (mode) => {
     expect(oursBad.stderr).toContain('Permission denied (publickey)');
   });
 
+  it('what ssh says before its fork is said once, not again by the background copy', async () => {
+    const outputs: string[] = [];
+    for (const client of ['ssh', mode] as const) {
+      const out = path.join(clients.sandbox.runtimeDir, `warn-${mode}-${client}.out`);
+      const r = await runToFile(client, ['-f', '-i', '/nonexistent/key', '-t', 'target', 'echo done'], out);
+      expect(r.code).toBe(0);
+      await waitFor(() => r.output().includes('done'));
+      outputs.push(r.output());
+    }
+    await waitFor(() => backgroundPids().length === 0);
+    expect(outputs[0]).toContain('Warning: Identity file /nonexistent/key not accessible');
+    expect(outputs[1]!.replace(/\r\n/g, '\n')).toBe(outputs[0]!.replace(/\r\n/g, '\n'));
+  });
+
   it('-N -f: back at once with 0, the connection held in the background (one login)', async () => {
     await clients.sandbox.run(['-O', 'exit', 'x']).catch(() => undefined);
     const before = await sshd.countLogins('backup');
