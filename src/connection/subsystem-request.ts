@@ -20,7 +20,8 @@ function protocolOf(client: Client): Protocol | undefined {
 
 /**
  * The requests ssh sends on a subsystem's session channel (clientloop.c client_session2_setup):
- * pty-req when asked, env, then `subsystem`. ssh2's `subsys()` sends only the last, so the
+ * pty-req when asked, env, then `subsystem` (ssh2 puts env before pty-req, which sshd does not
+ * mind: both only set up the session). ssh2's `subsys()` sends only the last, so the
  * session is opened through ssh2's exec path (which sends env and pty as ssh does) under a
  * random stand-in name, and its final `exec` request goes out as `subsystem` instead.
  * The channel then behaves as an exec channel (window changes reach a pty, as with ssh).
