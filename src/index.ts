@@ -76,6 +76,7 @@ export { type DaemonRunner, MuxDaemon, type MuxDaemonOptions } from './mux/mux-d
 export { PROTOCOL_VERSION as MUX_PROTOCOL_VERSION } from './mux/protocol.js';
 export type { ChannelOrigin, ChannelTarget } from './pool/channel-target.js';
 export type { LeasedChannel } from './pool/forward-channel.js';
+export type { HeldConnection } from './pool/held-connection.js';
 export type {
   ConnectionFactory,
   ConnectionFactoryOptions,

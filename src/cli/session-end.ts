@@ -24,7 +24,7 @@ export function closedByRemote(err: unknown): boolean {
 /** What ssh's client loop prints and exits with for each way a session ends (clientloop.c). */
 export function sessionEnd(
   outcome: SessionOutcome,
-  request: Pick<SshRequest, 'pty' | 'quiet' | 'host'>,
+  request: Pick<SshRequest, 'pty' | 'quiet' | 'host'> & Partial<Pick<SshRequest, 'kind'>>,
 ): { status: number; message: string; abandon: boolean } {
   const host = request.host.hostname;
   // A pty session ends with this line, unless LogLevel is below INFO.
@@ -45,6 +45,9 @@ export function sessionEnd(
       return { status: 0, message: '', abandon: false };
     case 'disconnect':
       return { status: SSH_ERROR_EXIT, message: closed, abandon: true };
+    case 'SIGTERM':
+      // clientloop.c: with no session (-N) there is no remote status, and SIGTERM was a deliberate end.
+      return { status: request.kind === 'none' ? 0 : SSH_ERROR_EXIT, message: '', abandon: true };
     default:
       // A signal or EPIPE: leave at once, quietly, as ssh's cleanup_exit(255).
       return { status: SSH_ERROR_EXIT, message: '', abandon: true };

@@ -2,6 +2,7 @@ import type { HostConfig } from '../config/host-config.js';
 import { normalizeResolveOptions } from '../config/resolve-options.js';
 import { clientTokens, expandPercent, type TokenContext } from '../config/tokens.js';
 import { ConfigError } from '../errors.js';
+import { type SessionType, sessionTypeOf } from './session-type.js';
 import { remoteCommandLine, type SshArgs } from './ssh-args.js';
 
 export type RequestTty = 'auto' | 'no' | 'yes' | 'force';
@@ -15,6 +16,10 @@ export interface SessionPlan {
   readonly stdinNull: boolean;
   /** LocalCommand, expanded, when PermitLocalCommand allows it. */
   readonly localCommand: string | undefined;
+  /** SessionType (-N none, -s subsystem): what the session channel runs, if one is opened. */
+  readonly sessionType: SessionType;
+  /** `-f` or ForkAfterAuthentication: go to the background once authenticated. */
+  readonly fork: boolean;
 }
 
 const REQUEST_TTY: Record<string, RequestTty> = {
@@ -46,17 +51,8 @@ function refuse(what: string, fix: string): never {
  * Options sshmux cannot honour stop the run, naming the keyword, before anything connects.
  */
 function refuseUnsupported(host: HostConfig): void {
-  const sessionType = (raw(host, 'sessiontype') ?? 'default').toLowerCase();
-  if (sessionType === 'none' || sessionType === 'subsystem') {
-    refuse(
-      `SessionType ${sessionType}`,
-      `${sessionType === 'none' ? 'a connection without a session' : 'subsystems'} need the full client; remove it`,
-    );
-  }
-  if (sessionType !== 'default') throw new ConfigError(`SessionType: unsupported option "${sessionType}"`);
-  if (flag(host, 'forkafterauthentication', 'ForkAfterAuthentication')) {
-    refuse('ForkAfterAuthentication yes', 'run the command in the background from the shell instead');
-  }
+  sessionTypeOf(host);
+  flag(host, 'forkafterauthentication', 'ForkAfterAuthentication');
   if (flag(host, 'forwardx11', 'ForwardX11')) refuse('ForwardX11 yes', 'set ForwardX11 no');
   const tunnel = raw(host, 'tunnel')?.toLowerCase();
   if (tunnel !== undefined && tunnel !== 'no' && tunnel !== 'false') {
@@ -114,6 +110,8 @@ export function planSession(
     command,
     requestTty: args.requestTty !== 'auto' ? args.requestTty : configTty,
     stdinNull: args.nullStdin || flag(host, 'stdinnull', 'StdinNull'),
+    sessionType: sessionTypeOf(host),
+    fork: flag(host, 'forkafterauthentication', 'ForkAfterAuthentication'),
     localCommand:
       permitLocal && local !== undefined && local !== ''
         ? expandPercent(local, { ...tokens, T: 'NONE' }, 'LocalCommand')
@@ -126,9 +124,15 @@ export function planSession(
  * `-t`/RequestTTY yes or force ask for one, and so does no command at all unless RequestTTY no;
  * stdin not a terminal (or `-n`/StdinNull) cancels it unless forced (`-tt`).
  */
-export function wantsPty(plan: SessionPlan, stdinIsTty: boolean): { pty: boolean; notice?: string } {
-  let asked = plan.requestTty === 'yes' || plan.requestTty === 'force';
-  if (plan.command === '') asked = plan.requestTty !== 'no';
+export function wantsPty(
+  plan: Pick<SessionPlan, 'requestTty' | 'stdinNull'> & Partial<Pick<SessionPlan, 'sessionType' | 'command'>>,
+  stdinIsTty: boolean,
+): { pty: boolean; notice?: string } {
+  // ssh.c: no session, no terminal (before the stdin check, so without its notice).
+  if (plan.sessionType === 'none') return { pty: false };
+  // No command (the login shell): a pty unless RequestTTY says no, as ssh.c's tty_flag.
+  const asked =
+    plan.command === '' ? plan.requestTty !== 'no' : plan.requestTty === 'yes' || plan.requestTty === 'force';
   if ((!stdinIsTty || plan.stdinNull) && plan.requestTty !== 'force') {
     return asked
       ? { pty: false, notice: 'Pseudo-terminal will not be allocated because stdin is not a terminal.' }

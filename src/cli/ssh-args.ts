@@ -1,5 +1,6 @@
 import { type Destination, parseDestination } from '../config/destination.js';
 import type { CommandLineItem } from '../config/resolve-options.js';
+import { checkSubsystemNamed } from './session-type.js';
 import {
   applyFlag,
   applyValue,
@@ -114,6 +115,7 @@ export function parseSshArgs(argv: readonly string[]): SshArgs {
     if (out.control !== undefined) return out;
     usageFail();
   }
+  checkSubsystemNamed(out);
   return out;
 }
 

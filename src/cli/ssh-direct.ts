@@ -14,6 +14,7 @@ import { cliPassphraseSource } from '../security/passphrase.js';
 import { terminalSafe } from '../security/terminal-text.js';
 import { ttyHostKeyPrompt } from '../security/tty-prompt.js';
 import { createHostKeyVerifier } from '../security/verify-host-key.js';
+import { heldDirect } from './held-direct.js';
 import { runLocalCommand } from './local-command.js';
 import type { SshForwarding } from './ssh-forwarding.js';
 import { startStdioForward } from './ssh-stdio.js';
@@ -22,7 +23,7 @@ import { startStdioForward } from './ssh-stdio.js';
 export interface SshRequest {
   host: HostConfig;
   /** What the session runs (ssh's SessionType); `command` names the subsystem for `subsystem`. */
-  kind: SessionKind;
+  kind: SessionKind | 'none';
   command: string;
   env: Record<string, string>;
   pty: false | PtyOptions;
@@ -124,6 +125,17 @@ export async function startDirectSession(
             rf.options,
           )
         : undefined;
+    if (request.kind === 'none') {
+      // -N: no session; the held connection carries the forwards until we leave.
+      const held = await heldDirect(pool, host);
+      return {
+        ...held,
+        close: async (abandon) => {
+          if (!abandon) await forwards?.close();
+          await held.close(abandon);
+        },
+      };
+    }
     const proc = await pool.spawn(host, request.command, {
       ...(agentPath !== undefined && { agent: () => connectAgent(agentPath) }),
       kind: request.kind,

@@ -2,6 +2,7 @@ import { ALL_ALGORITHMS } from '../config/algorithm-lists.js';
 import { parseForward } from '../config/forward-spec.js';
 import { sshConfigError } from '../config/ssh-error.js';
 import { ConfigError } from '../errors.js';
+import { checkSessionTypeFlag } from './session-type.js';
 import type { SshArgs } from './ssh-args.js';
 
 /** OpenSSH 9.2's option letters (ssh.c's getopt string) and what each sets, for ssh-args.ts. */
@@ -46,7 +47,7 @@ export const FORCED: Record<string, [string, string][]> = {
   '4': [['addressfamily', 'inet']],
   '6': [['addressfamily', 'inet6']],
 };
-export const PRINT_ONLY = new Set('XYKfNsMSwIEy'.split(''));
+export const PRINT_ONLY = new Set('XYKMSwIEy'.split(''));
 /** Value options that are spellings of an `-o` option. */
 export const AS_OPTION: Record<string, string> = { J: 'ProxyJump', c: 'Ciphers', m: 'MACs' };
 
@@ -69,7 +70,7 @@ export function knownNames(kind: 'ciphers' | 'macs', list: string): boolean {
 }
 
 export const SUPPORTED =
-  '-p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
+  '-p -l -i -F -o -J -c -m -4 -6 -C -T -t -n -N -s -f -q -v -G -V -O -x -a -k, `--`, [user@]host, ssh://[user@]host[:port]';
 
 /** ssh.c's usage(), word for word (fprintf'd to stderr). */
 export const SSH_USAGE = `usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface]
@@ -98,6 +99,7 @@ function force(out: SshArgs, key: string, value: string): void {
 
 export function applyFlag(out: SshArgs, flag: string): void {
   if (flag === '1') sshFail('SSH protocol v.1 is no longer supported', true);
+  checkSessionTypeFlag(out, flag);
   for (const [key, value] of FORCED[flag] ?? []) force(out, key, value);
   if (PRINT_ONLY.has(flag)) out.printOnly.push(`-${flag}`);
   switch (flag) {

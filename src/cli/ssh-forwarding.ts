@@ -121,5 +121,12 @@ export function stdioPlan(args: { nullStdin: boolean }, host: HostConfig): Sessi
     local !== undefined && yes(host, 'permitlocalcommand')
       ? expandPercent(local, { ...sessionTokens(host), T: 'NONE' }, 'LocalCommand')
       : undefined;
-  return Object.freeze({ command: '', requestTty: 'no', stdinNull: args.nullStdin, localCommand });
+  return Object.freeze({
+    command: '',
+    requestTty: 'no',
+    stdinNull: args.nullStdin,
+    localCommand,
+    sessionType: 'none',
+    fork: yes(host, 'forkafterauthentication'),
+  });
 }

@@ -25,12 +25,14 @@ import { terminalSafe } from '../security/terminal-text.js';
 import { escapeCharByte } from '../session/escape-char.js';
 import { forwardedAgent, relayAgent } from './agent-options.js';
 import type { CliContext } from './context.js';
+import { forkAfterAuthentication, isForkedChild, reportAuthenticated } from './fork-after-auth.js';
 import { runLocalCommand } from './local-command.js';
 import { localTerminal, localTerminalSession } from './local-terminal.js';
 import { dieBySignal } from './process-guard.js';
 import { remoteForwardsRequest, startDaemonForwards } from './remote-forward-options.js';
 import { closedByRemote, sessionEnd } from './session-end.js';
 import { planSession, wantsPty } from './session-options.js';
+import { requestKind, sessionErrorText } from './session-request.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
@@ -116,12 +118,13 @@ export async function runSshCli(
       else ctx.stderr.write(asSshLogLines(line));
     };
     const warn = (line: string) => {
-      if (!args.quiet) log(line);
+      // The -f copy reads the same configuration: the foreground process has said this already.
+      if (!args.quiet && !isForkedChild()) log(line);
     };
-    warnMissingIdentities(args, ctx.stderr);
+    if (!isForkedChild()) warnMissingIdentities(args, ctx.stderr);
     const stdinIsTty = terminal.stdinIsTty ?? process.stdin.isTTY === true;
     const host = applySshChecks(args, await resolveSshHost(args, process.cwd(), warn), warn, (h) => {
-      if (!args.quiet && ttyRefusedNotice(args, h, stdinIsTty)) log(TTY_REFUSED);
+      if (!args.quiet && !isForkedChild() && ttyRefusedNotice(args, h, stdinIsTty)) log(TTY_REFUSED);
     });
     if (args.printConfig) {
       ctx.stdout.write(formatSshG(host));
@@ -133,6 +136,8 @@ export async function runSshCli(
     const stdio = host.stdioForward;
     const plan = stdio ? stdioPlan(args, host) : planSession(args, host);
     stdinNull = plan.stdinNull;
+    // -f: a copy of us goes on in the background once authenticated (ssh.c fork_postauth).
+    if (plan.fork && !isForkedChild()) return await forkAfterAuthentication();
     // ssh's "Pseudo-terminal will not be allocated" notice was printed by applySshChecks.
     const tty = wantsPty(plan, stdinIsTty);
     // ssh's INFO lines (retry notices, "Connection to … closed."): not with -q or LogLevel < INFO.
@@ -143,8 +148,8 @@ export async function runSshCli(
       host,
       ...(agent !== undefined && { agent }),
       ...(remoteForwards && { remoteForwards }),
-      // No command: the login shell (ssh sends a "shell" request).
-      kind: plan.command === '' ? 'shell' : 'exec',
+      // No command: the login shell (a "shell" request); -s a subsystem; -N none.
+      kind: requestKind(plan),
       command: plan.command,
       env: environmentToSend(host),
       pty: tty.pty ? localTerminal() : false,
@@ -171,7 +176,11 @@ export async function runSshCli(
     } else if (isSshConfigError(err)) {
       const text = sshErrorText(err as ConfigError, args.quiet);
       if (text !== undefined) ctx.stderr.write(text);
-    } else if (!args.quiet) ctx.stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
+    } else if (!args.quiet) {
+      ctx.stderr.write(
+        sessionErrorText(err) ?? `sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`,
+      );
+    }
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {
@@ -206,6 +215,7 @@ async function runSession(
   try {
     session = await startSession(request, io, logger);
     if (request.forwarding) session = request.forwarding.hold(session);
+    reportAuthenticated();
   } catch (err) {
     terminal?.dispose();
     // Listeners already open (the session failed after authentication) would keep us alive.
@@ -335,8 +345,10 @@ export async function startSession(
         ? undefined
         : relayAgent(request.agent, () => connectDaemon(endpoint, VERSION)),
     );
+    // -N: the daemon holding the connection went away (-O exit, or it died): ssh's master exits 255, silently.
+    const exited = request.kind === 'none' ? s.exited.catch(() => ({ code: null, signal: null })) : s.exited;
     return {
-      exited: s.exited,
+      exited,
       resize: (size) => s.resize(size),
       rekey: () => s.rekey(),
       sendBreak: (ms) => s.sendBreak(ms),

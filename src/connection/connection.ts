@@ -33,6 +33,7 @@ import {
   type RemoteListener,
   RemoteListeners,
 } from './remote-listeners.js';
+import { requestSubsystem, subsystemRefused } from './subsystem-request.js';
 import { connectTcp } from './tcp-socket.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose all of its exports by name.
@@ -430,11 +431,15 @@ export class Connection {
   }
 
   /**
-   * Open a session running a subsystem. ssh2 sends neither environment nor pty requests
-   * before a subsystem; the session layer refuses those combinations (see session-options).
+   * Open a session running a subsystem, after the pty and env requests ssh sends first.
+   * A server without it fails with a `ChannelError` coded `SSHMUX_ERR_SUBSYSTEM`.
    */
-  subsystem(name: string, _options: ExecOptions = {}): Promise<ClientChannel> {
-    return this.#open((cb) => this.#client.subsys(name, cb));
+  subsystem(name: string, options: ExecOptions = {}): Promise<ClientChannel> {
+    return this.#open((cb) =>
+      requestSubsystem(this.#client, name, options, (err, channel) =>
+        cb(err && subsystemRefused(err, name, this.destination), channel),
+      ),
+    );
   }
 
   /** Open an SFTP session on a channel of this connection. */

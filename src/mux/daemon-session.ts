@@ -5,7 +5,9 @@ import { ConfigError, translateError } from '../errors.js';
 import { agentSessionHost } from '../forward/agent.js';
 import type { Logger } from '../logger.js';
 import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
+import type { ConnectionHolder, HeldSession } from '../session/held-session.js';
 import { type ChannelRunner, relayDaemonChannel } from './daemon-channel.js';
+import { holdForClient } from './daemon-hold.js';
 import { CreditSink, CreditSource } from './flow.js';
 import { daemonForwards } from './forward-relay.js';
 import type { FramedSocket } from './framed-socket.js';
@@ -26,7 +28,7 @@ export interface DaemonHooks {
   readonly version: string;
   readonly logger: Logger;
   /** `check` (connect and authenticate only) is needed for sessions that wait after authentication. */
-  readonly runner: RemoteRunner & { check?(dest: HostConfig): Promise<void> };
+  readonly runner: RemoteRunner & { check?(dest: HostConfig): Promise<void> } & Partial<ConnectionHolder>;
   /** How long a new connection may take to send its hello. */
   readonly helloTimeoutMs: number;
   /** False once `-O stop`/`-O exit` arrived: new sessions are refused. */
@@ -56,6 +58,7 @@ export class DaemonSession {
   readonly #hooks: DaemonHooks;
   readonly #log: Logger;
   #proc: RemoteProcess | undefined;
+  #held: HeldSession | undefined;
   #stdin: CreditSource | undefined;
   #sinks = new Map<1 | 2, CreditSink>();
   #done = false;
@@ -184,6 +187,7 @@ export class DaemonSession {
     } finally {
       stopNotices?.();
     }
+    if (this.#held) return this.#runHeld(this.#held);
     const proc = this.#proc;
     if (proc === undefined) return;
     const send = (f: Frame): void => this.#conn.send(f);
@@ -216,6 +220,10 @@ export class DaemonSession {
       if (!(await this.#proceed)) return;
     }
     const kind = open.kind ?? 'exec';
+    if (kind === 'none') {
+      this.#held = await holdForClient(this.#hooks.runner, host, this.#conn);
+      return;
+    }
     if (kind !== 'exec' && kind !== 'shell' && kind !== 'subsystem') {
       throw new ConfigError(`the client asked for an unknown session kind ${JSON.stringify(kind)}`);
     }
@@ -230,6 +238,18 @@ export class DaemonSession {
       return;
     }
     this.#proc = proc;
+  }
+
+  /** -N: the connection stays held until the client leaves (#onClose) or the connection drops. */
+  async #runHeld(held: HeldSession): Promise<void> {
+    this.#conn.send({ type: FrameType.Opened, body: {} });
+    const left = new Promise<void>((resolve) => this.#conn.onClose(() => resolve()));
+    await Promise.race([held.exited, left]);
+    await held.close();
+    if (!this.#done) {
+      this.#done = true;
+      this.#conn.end({ type: FrameType.Exit, body: { code: null, signal: null } });
+    }
   }
 
   #onSessionFrame(frame: Frame): void {
@@ -279,6 +299,7 @@ export class DaemonSession {
       // master does for a mux client that went away (and as ssh itself does when it dies).
       this.#done = true;
       this.#proc?.hangUp();
+      void this.#held?.close();
       for (const s of this.#sinks.values()) s.destroy();
     }
   }

@@ -86,9 +86,10 @@ export interface OpenMessage {
   host: Record<string, unknown>;
   /**
    * What the session runs; `command` is the subsystem's name for `subsystem`. `direct` opens a
-   * forwarding channel to `target` instead (-L, -D, -W): bytes on streams 0 and 1. @default 'exec'
+   * forwarding channel to `target` instead (-L, -D, -W): bytes on streams 0 and 1; `none`: no
+   * session, the connection held (-N). @default 'exec'
    */
-  kind?: SessionKind | 'direct';
+  kind?: SessionKind | 'direct' | 'none';
   /** For `direct`: where the channel goes on the server side. */
   target?: ChannelTarget;
   /** For `direct`: the originator the `direct-tcpip` open names (the accepted peer). */

@@ -9,6 +9,7 @@ import { type ChannelOrigin, type ChannelTarget, channelTarget } from './channel
 import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
 import { type LeasedChannel, leaseChannel, openForward } from './forward-channel.js';
 import { GlobalLimit } from './global-limit.js';
+import { type HeldConnection, heldConnection } from './held-connection.js';
 import { HostPool, type Lease } from './host-pool.js';
 import {
   normalizePoolOptions,
@@ -291,6 +292,21 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       false,
     );
     return leaseChannel(lease.value, release, destination);
+  }
+
+  /**
+   * Keep a connection to `dest` open with no session on it (ssh -N) until `release()`. It takes
+   * a slot on the connection but no global permit: holding does no work, and may last for days.
+   */
+  async hold(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<HeldConnection> {
+    const config = await this.#config(dest);
+    const destination = destinationOf(config);
+    const lease = await this.#hostPool(config)
+      .acquire(async (conn) => conn, options.signal)
+      .catch((err: unknown) => {
+        throw this.#abortError(err, options.signal, destination);
+      });
+    return heldConnection(lease.value, () => lease.release(), destination);
   }
 
   /** Connect to `dest`, or confirm a live connection exists. */

@@ -47,14 +47,27 @@ describe('planSession (ssh.c main)', () => {
   });
 
   it.each([
-    ['sessiontype', 'none', 'SessionType none'],
-    ['sessiontype', 'subsystem', 'SessionType subsystem'],
-    ['forkafterauthentication', 'yes', 'ForkAfterAuthentication yes'],
     ['forwardx11', 'yes', 'ForwardX11 yes'],
     ['tunnel', 'point-to-point', 'Tunnel point-to-point'],
   ])('refuses %s %s by name', (k, v, name) => {
     expect(() => planSession({ ...noArgs, command: ['x'] }, host({ [k]: v }))).toThrow(
       `${name} is not supported by sshmux`,
+    );
+  });
+
+  it.each([
+    [{ sessiontype: 'none' }, 'none', false],
+    [{ sessiontype: 'subsystem' }, 'subsystem', false],
+    [{ forkafterauthentication: 'yes' }, 'default', true],
+    [{}, 'default', false],
+  ])('SessionType and ForkAfterAuthentication are planned: %j', (keys, sessionType, fork) => {
+    const plan = planSession({ ...noArgs, command: ['x'] }, host(keys));
+    expect(plan).toMatchObject({ sessionType, fork });
+  });
+
+  it('refuses a SessionType readconf.c would not take', () => {
+    expect(() => planSession({ ...noArgs, command: ['x'] }, host({ sessiontype: 'shell' }))).toThrow(
+      'SessionType: unsupported option "shell"',
     );
   });
 

@@ -109,7 +109,7 @@ describe('parseSshArgs (OpenSSH grammar)', () => {
     // Flags -G prints but sshmux cannot act on are recorded; runSshCli refuses them unless -G.
     expect(parseSshArgs(['-R', '80:h:80', '-A', 'h']).printOnly).toEqual([]);
     expect(parseSshArgs(['-L', '80:h:80', '-D', '1080', '-W', 'h:22', '-g', 'h']).printOnly).toEqual([]);
-    expect(parseSshArgs(['-N', '-A', 'h']).printOnly).toEqual(['-N']);
+    expect(parseSshArgs(['-N', '-A', '-f', 'h']).printOnly).toEqual([]);
     expect(parseSshArgs(['-x', '-a', 'h']).printOnly).toEqual([]);
     // getopt's words, then ssh's usage text, as ssh prints them.
     expect(() => parseSshArgs(['-Z', 'h'])).toThrow(/^unknown option -- Z\r\nusage: ssh /);

@@ -21,7 +21,7 @@ async function run(argv: string[]): Promise<{ status: number; stderr: string; st
 }
 
 describe('flags that only -G can print', () => {
-  it.each([['-Y'], ['-N'], ['-X'], ['-M']])(
+  it.each([['-Y'], ['-X'], ['-M'], ['-K']])(
     '%s is refused when connecting, naming the flag, exit 255',
     async (...flag) => {
       const r = await run(['-F', '/dev/null', ...flag, 'h', 'true']);
