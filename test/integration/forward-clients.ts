@@ -17,12 +17,14 @@ export function startClient(
   clients: AuthClients,
   client: 'ssh' | Mode,
   args: string[],
-  command: string,
+  /** The remote command; undefined for none (-N). */
+  command: string | undefined,
 ): RunningClient {
+  const words = command === undefined ? [] : [command];
   const argv =
     client === 'ssh'
-      ? ['/usr/bin/ssh', '-F', clients.config, ...args, 'target', command]
-      : [process.execPath, CLI, 'ssh', '-F', clients.config, ...args, 'target', command];
+      ? ['/usr/bin/ssh', '-F', clients.config, ...args, 'target', ...words]
+      : [process.execPath, CLI, 'ssh', '-F', clients.config, ...args, 'target', ...words];
   const env = clients.sandbox.env(client === 'direct' ? { SSHMUX_NO_DAEMON: '1' } : {});
   const child = spawn('setsid', ['-w', ...argv], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin!.end();

@@ -64,6 +64,26 @@ describe.each(MODES)('sshmux ssh -L (%s)', (mode) => {
     await stopClient(c);
   });
 
+  it('-N -L: no session, the forward serves until SIGTERM, then exit 0 as ssh', async () => {
+    const results = [];
+    for (const client of ['ssh', mode] as const) {
+      const port = await freePort();
+      const c = startClient(
+        clients,
+        client,
+        ['-N', '-L', `127.0.0.1:${port}:localhost:${echo.port}`],
+        undefined,
+      );
+      await waitListening(port);
+      expect(await exchange(port, `held by ${client}\n`)).toBe(`echo:held by ${client}\n`);
+      expect(await exchange(port, 'again\n')).toBe('echo:again\n');
+      await stopClient(c);
+      results.push(await c.done);
+    }
+    expect(results[0]).toMatchObject({ code: 0, stdout: '' });
+    expect(results[1]).toEqual(results[0]);
+  });
+
   it('LocalForward from ssh_config, a local Unix socket (StreamLocalBindMask) and a remote socket', async () => {
     const dir = clients.sandbox.runtimeDir;
     const local = path.join(dir, `fwd-${mode}.sock`);

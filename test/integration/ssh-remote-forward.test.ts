@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { AuthClients, type Mode } from './auth-clients.js';
+import { startClient, stopClient } from './forward-clients.js';
 import { ask, EchoServer, freePort, LiveRun, remoteAsk, remoteAskUnix } from './forward-helpers.js';
 
 // -R and RemoteForward, each run through /usr/bin/ssh (OpenSSH 9.2) and sshmux on the same config
@@ -42,6 +43,28 @@ describe.each(MODES)('remote forwarding as OpenSSH 9.2 (sshmux %s)', (mode) => {
       expect(await remoteListening(rport)).toBe(false);
     }
     expect(target.accepted).toBe(2);
+  });
+
+  it('-N -R: no session; a connection made on the server reaches us until SIGTERM, exit 0 as ssh', async () => {
+    await using target = await EchoServer.start();
+    const results = [];
+    for (const client of ['ssh', mode] as const) {
+      const rport = await freePort();
+      const c = startClient(
+        clients,
+        client,
+        ['-N', '-R', `127.0.0.1:${rport}:127.0.0.1:${target.port}`],
+        undefined,
+      );
+      for (let i = 0; i < 100 && !(await remoteListening(rport)); i++) await sleep(100);
+      const r = await sshd.exec(['bash', '-c', remoteAsk(rport)]);
+      expect(r.stdout, client).toBe('got:hello\n');
+      await stopClient(c);
+      results.push(await c.done);
+      expect(await remoteListening(rport)).toBe(false);
+    }
+    expect(results[0]).toMatchObject({ code: 0, stdout: '' });
+    expect(results[1]).toEqual(results[0]);
   });
 
   it('RemoteForward from the configuration, with a bind address', async () => {
