@@ -1,4 +1,5 @@
 import type { HostConfig } from '../config/host-config.js';
+import { logsAt } from '../config/log-level.js';
 import { remoteOpenPolicy } from '../forward/remote-dynamic.js';
 import { RemoteForwards } from '../forward/remote-forwards.js';
 import { remoteForwardsOf } from '../forward/remote-spec.js';
@@ -19,8 +20,7 @@ export function remoteForwardsRequest(
 ): RemoteForwardsRequest | undefined {
   const specs = remoteForwardsOf(host);
   if (specs.length === 0) return undefined;
-  const level = host.effective?.get('loglevel')?.[0]?.toUpperCase();
-  const silent = quiet || level === 'QUIET';
+  const silent = quiet || !logsAt(host, 'ERROR');
   return {
     specs,
     options: {

@@ -1,7 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { assertConnectable } from '../config/keyword-support.js';
-import { asSshLogLines, isSshConfigError, sshErrorText } from '../config/ssh-error.js';
-import { type ConfigError, isSshmuxError } from '../errors.js';
+import { asSshLogLines } from '../config/ssh-error.js';
 import type { Logger } from '../logger.js';
 import { SftpClient, type SftpClientOptions } from '../transfer/sftp-client.js';
 import { startSession } from './ssh.js';
@@ -9,6 +8,7 @@ import { parseSshArgs } from './ssh-args.js';
 import { applySshChecks } from './ssh-checks.js';
 import { environmentToSend, resolveSshHost } from './ssh-config.js';
 import type { RunningSession } from './ssh-direct.js';
+import { sshFailureText } from './ssh-failure.js';
 
 /** Where one scp/sftp operand's session goes: `[user@]host` and the port from scp -P or an scp:// URI. */
 export interface SessionTarget {
@@ -102,8 +102,5 @@ export async function openSftpSession(
 
 /** ssh's message for a failure to connect, as `sshmux ssh` prints it. */
 export function printSshFailure(err: unknown, quiet: boolean, stderr: NodeJS.WritableStream): void {
-  if (isSshConfigError(err)) {
-    const text = sshErrorText(err as ConfigError, quiet);
-    if (text !== undefined) stderr.write(text);
-  } else if (!quiet) stderr.write(`sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`);
+  stderr.write(sshFailureText(err, quiet));
 }

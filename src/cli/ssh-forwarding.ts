@@ -1,4 +1,5 @@
 import type { HostConfig } from '../config/host-config.js';
+import { logsAt } from '../config/log-level.js';
 import { expandPercent } from '../config/tokens.js';
 import { ConfigError } from '../errors.js';
 import { ChannelIds } from '../forward/channel-ids.js';
@@ -16,8 +17,7 @@ function yes(host: HostConfig, keyword: string): boolean {
 
 /** Whether ssh's error() lines are shown at this LogLevel (not with QUIET or FATAL). */
 export function logsErrors(host: HostConfig): boolean {
-  const level = host.effective?.get('loglevel')?.[0]?.toUpperCase() ?? 'INFO';
-  return level !== 'QUIET' && level !== 'FATAL';
+  return logsAt(host, 'ERROR');
 }
 
 /**

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
 import { runsLocalCommand } from '../config/jump-hosts.js';
 import { assertConnectable } from '../config/keyword-support.js';
+import { logsAt } from '../config/log-level.js';
 import { asSshLogLines, isSshConfigError, sshErrorText } from '../config/ssh-error.js';
 import { formatSshG } from '../config/ssh-g.js';
 import { ConfigError, isSshmuxError } from '../errors.js';
@@ -32,12 +33,13 @@ import { dieBySignal } from './process-guard.js';
 import { remoteForwardsRequest, startDaemonForwards } from './remote-forward-options.js';
 import { closedByRemote, sessionEnd } from './session-end.js';
 import { planSession, wantsPty } from './session-options.js';
-import { requestKind, sessionErrorText } from './session-request.js';
+import { requestKind } from './session-request.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { applySshChecks, warnMissingIdentities } from './ssh-checks.js';
 import { environmentToSend, hostForDaemon, MAX_PERSIST_SECONDS, resolveSshHost } from './ssh-config.js';
 import type { RunningSession, SessionStdio, SshRequest } from './ssh-direct.js';
-import { FORWARD_FAILED, forwardingRequest, logsErrors, stdioPlan } from './ssh-forwarding.js';
+import { sshFailureText } from './ssh-failure.js';
+import { forwardingRequest, logsErrors, stdioPlan } from './ssh-forwarding.js';
 import { runQuery } from './ssh-query.js';
 import { startStdioForward } from './ssh-stdio.js';
 import { TTY_REFUSED, ttyRefusedNotice } from './tty-notice.js';
@@ -105,6 +107,8 @@ export async function runSshCli(
       : ctx.logger;
   // -n, or StdinNull from the configuration once it is read: stdin is then never touched.
   let stdinNull = args.nullStdin;
+  // ssh's error() lines (a failed connect) are hidden by -q and by LogLevel QUIET or FATAL.
+  let errorsShown = !args.quiet;
   try {
     if (args.control) return await runControl(args, ctx);
     if (!args.printConfig && args.printOnly.length > 0) {
@@ -126,6 +130,7 @@ export async function runSshCli(
     const host = applySshChecks(args, await resolveSshHost(args, process.cwd(), warn), warn, (h) => {
       if (!args.quiet && !isForkedChild() && ttyRefusedNotice(args, h, stdinIsTty)) log(TTY_REFUSED);
     });
+    errorsShown &&= logsErrors(host);
     if (args.printConfig) {
       ctx.stdout.write(formatSshG(host));
       return 0;
@@ -171,16 +176,7 @@ export async function runSshCli(
       escapeCharByte(host.effective?.get('escapechar')?.[0] ?? '~'),
     );
   } catch (err) {
-    if (isSshmuxError(err) && err.code === FORWARD_FAILED) {
-      // ssh's own lines were printed where the forward failed.
-    } else if (isSshConfigError(err)) {
-      const text = sshErrorText(err as ConfigError, args.quiet);
-      if (text !== undefined) ctx.stderr.write(text);
-    } else if (!args.quiet) {
-      ctx.stderr.write(
-        sessionErrorText(err) ?? `sshmux: ${isSshmuxError(err) ? err.message : String(err)}\n`,
-      );
-    }
+    ctx.stderr.write(sshFailureText(err, args.quiet, errorsShown));
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {
@@ -190,8 +186,7 @@ export async function runSshCli(
 
 /** Whether ssh's LogLevel lets INFO messages through (QUIET, FATAL and ERROR do not). */
 function logsInfo(host: HostConfig): boolean {
-  const level = host.effective?.get('loglevel')?.[0]?.toUpperCase() ?? 'INFO';
-  return level !== 'QUIET' && level !== 'FATAL' && level !== 'ERROR';
+  return logsAt(host, 'INFO');
 }
 
 async function runSession(

@@ -24,3 +24,17 @@ export function logLevel(line: ConfigLine): string {
     throw new ConfigError(`${where(line.file, line.line)}: unsupported log level '${arg}'`);
   return level;
 }
+
+const ORDER = ['SILENT', 'FATAL', 'ERROR', 'INFO', 'VERBOSE', 'DEBUG', 'DEBUG2', 'DEBUG3'];
+
+/**
+ * Whether a host's LogLevel (as -G prints it, so `SILENT` for QUIET) lets messages of `level`
+ * through, as log.c compares levels. No LogLevel is INFO.
+ */
+export function logsAt(
+  host: { readonly effective?: ReadonlyMap<string, readonly string[]> },
+  level: 'FATAL' | 'ERROR' | 'INFO',
+): boolean {
+  const set = LOG_LEVEL[host.effective?.get('loglevel')?.[0]?.toUpperCase() ?? 'INFO'] ?? 'INFO';
+  return ORDER.indexOf(set) >= ORDER.indexOf(level);
+}

@@ -158,12 +158,35 @@ export async function connectTcp(
     }
   }
   const e = lastError as NodeJS.ErrnoException;
+  // sshconnect.c ssh_connect_direct's words for the last failure; the CLI prints them as ssh does.
+  const said = `connect to host ${host.hostname} port ${host.port}: ${strerror(e)}`;
   if (e.code === 'ETIMEDOUT') {
-    throw new TimeoutError(`connect to host ${host.hostname} port ${host.port}: Connection timed out`, {
-      destination: host.hostname,
-      cause: e,
-    });
+    throw new TimeoutError(said, { destination: host.hostname, cause: e, code: CONNECT_FAILED });
   }
-  // The system error itself: Connection translates it where it enters (kind network, code kept as cause).
+  if (e instanceof Error && typeof e.code === 'string' && e.code in STRERROR) {
+    throw new NetworkError(said, { destination: host.hostname, cause: e, code: CONNECT_FAILED });
+  }
+  // Anything else (a BindAddress that does not resolve…): Connection translates it where it enters.
   throw e;
+}
+
+/** The code of a connect that failed as ssh reports it (`connect to host H port P: …`). */
+export const CONNECT_FAILED = 'SSHMUX_ERR_CONNECT';
+
+/** strerror() of the connect errors ssh reports, as glibc words them. */
+const STRERROR: Record<string, string> = {
+  ECONNREFUSED: 'Connection refused',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EADDRINUSE: 'Address already in use',
+  ECONNRESET: 'Connection reset by peer',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EAFNOSUPPORT: 'Address family not supported by protocol',
+};
+
+function strerror(e: NodeJS.ErrnoException): string {
+  return STRERROR[e.code ?? ''] ?? e.message;
 }

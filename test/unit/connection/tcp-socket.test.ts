@@ -80,7 +80,10 @@ describe('connectTcp', () => {
   it('tries every address, ConnectionAttempts times, 1 s apart, then reports the last error', async () => {
     const deps = fakeDeps([]);
     const err = await connectTcp(host({ connectionAttempts: 3 }), signal, deps).catch((e: unknown) => e);
-    expect((err as { code?: string }).code).toBe('ECONNREFUSED');
+    // In ssh's words (sshconnect.c), the system error kept as the cause.
+    expect(err).toMatchObject({ kind: 'network', code: 'SSHMUX_ERR_CONNECT' });
+    expect((err as Error).message).toMatch(/^connect to host server\.example port \d+: Connection refused$/);
+    expect(((err as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
     expect(deps.connects.map((c) => (c as net.TcpNetConnectOpts).host)).toEqual([
       '2001:db8::1',
       '192.0.2.1',
