@@ -53,6 +53,11 @@ export function runEscape(action: EscapeAction, escapeChar: string, target: Esca
     case 'log-quieter':
     case 'log-louder': {
       const ch = action === 'log-quieter' ? 'V' : 'v';
+      // Through the daemon the session is a multiplexed one: ssh's words for a mux session.
+      if (target.multiplexed) {
+        say(`${e}${ch} escape not available to multiplexed sessions\r\n`);
+        return;
+      }
       say(
         `${e}${ch} is not supported by sshmux (its LogLevel is fixed for the session); give -v or -q instead\r\n`,
       );

@@ -141,6 +141,15 @@ describe('TerminalSession', () => {
     expect(s.sent()).toBe('\r');
   });
 
+  it('~V and ~v through the daemon say what ssh says to a multiplexed session', async () => {
+    const s = setup({ multiplexed: true });
+    await s.type('~V\r~v');
+    expect(s.stderr()).toBe(
+      '~V escape not available to multiplexed sessions\r\n~v escape not available to multiplexed sessions\r\n',
+    );
+    expect(s.sent()).toBe('\r');
+  });
+
   it('~& leaves raw mode, sends an end-of-file character and ends the session with 0', async () => {
     const s = setup();
     await s.type('~&');
