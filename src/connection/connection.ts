@@ -195,6 +195,14 @@ export class Connection {
     try {
       const factory = this.#options.socketFactory ?? tcpSocket;
       this.#socket = await factory(host, ac.signal);
+      // Until ssh2 takes the socket (after authentication material and known host key types are
+      // read), an error on it (a reset) has no listener and would be an uncaught exception.
+      const socket = this.#socket;
+      let earlyError: Error | undefined;
+      const onEarlyError = (err: Error): void => {
+        earlyError ??= err;
+      };
+      socket.on('error', onEarlyError);
       if (attempts > 1) arm();
       coalesceWrites(this.#socket);
       pause();
@@ -282,6 +290,15 @@ export class Connection {
           return undefined;
         },
       };
+      if (earlyError !== undefined || socket.destroyed) {
+        throw translateError(
+          earlyError ??
+            new NetworkError('connection closed by the peer before the handshake', {
+              destination: this.destination,
+            }),
+          this.destination,
+        );
+      }
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
           this.#client.end();
@@ -321,6 +338,8 @@ export class Connection {
         const onBanner = this.#options.onBanner;
         if (onBanner) this.#client.on('banner', (message: string) => onBanner(message));
         this.#client.connect(config);
+        // ssh2 listens to the socket now.
+        socket.off('error', onEarlyError);
       });
     } catch (err) {
       this.#state = 'closed';
