@@ -57,7 +57,9 @@ describe('signals sent to sshmux ssh behave as with ssh', () => {
     const marker = `/tmp/sig-${client}-${signal}-${Date.now()}`;
     // The remote records whether it kept running after the client left, and whether its next
     // write to the (now closed) channel succeeded.
-    const remote = `echo started; sleep 2; echo after >> ${marker}; echo finished; echo end >> ${marker}`;
+    // The sleep leaves the client seconds to act on the signal even on a loaded machine (the last
+    // CI saw a delivery late enough for the command to finish first under SIGQUIT).
+    const remote = `echo started; sleep 4; echo after >> ${marker}; echo finished; echo end >> ${marker}`;
     const child = start(client, remote);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
@@ -70,7 +72,7 @@ describe('signals sent to sshmux ssh behave as with ssh', () => {
     await new Promise((resolve) => child.stdout!.once('data', resolve));
     child.kill(signal);
     const [code, sig] = await closed;
-    await sleep(3_000);
+    await sleep(5_000);
     const seen = await sshd.exec(['sh', '-c', `cat ${marker} 2>/dev/null; rm -f ${marker}`]);
     const status = sig === null ? String(code) : `signal ${sig}`;
     return { status, remote: seen.stdout, stderr };
