@@ -35,6 +35,15 @@ export function isForkedChild(): boolean {
 let reported = false;
 
 /**
+ * Whether ssh's own messages go nowhere now: after the fork, fork_postauth() points stderr at
+ * /dev/null (stdfd_devnull), except when ssh debug-logs to stderr (`-v`); the session's output
+ * keeps its descriptors, and an -E log file keeps getting lines.
+ */
+export function messagesSilenced(debugOnStderr: boolean): boolean {
+  return reported && !debugOnStderr;
+}
+
+/**
  * In the background copy: the session is up (authenticated; with forwards, once they are
  * confirmed), so the parent may exit 0 now, as ssh.c's fork_postauth() lets it. Idempotent.
  */

@@ -26,7 +26,12 @@ import { terminalSafe } from '../security/terminal-text.js';
 import { escapeCharByte } from '../session/escape-char.js';
 import { forwardedAgent, relayAgent } from './agent-options.js';
 import type { CliContext } from './context.js';
-import { forkAfterAuthentication, isForkedChild, reportAuthenticated } from './fork-after-auth.js';
+import {
+  forkAfterAuthentication,
+  isForkedChild,
+  messagesSilenced,
+  reportAuthenticated,
+} from './fork-after-auth.js';
 import { runLocalCommand } from './local-command.js';
 import { localTerminal, localTerminalSession } from './local-terminal.js';
 import { dieBySignal } from './process-guard.js';
@@ -109,6 +114,8 @@ export async function runSshCli(
   let stdinNull = args.nullStdin;
   // ssh's error() lines (a failed connect) are hidden by -q and by LogLevel QUIET or FATAL.
   let errorsShown = !args.quiet;
+  // ssh -v logs to stderr; after -f's fork only then do its messages still show there.
+  const debugOnStderr = args.verbosity > 0 && args.logFile === undefined;
   try {
     if (args.control) return await runControl(args, ctx);
     if (!args.printConfig && args.printOnly.length > 0) {
@@ -119,7 +126,7 @@ export async function runSshCli(
     // ssh's log lines: to stderr, or appended to the -E file, as log.c does.
     const log = (line: string) => {
       if (args.logFile !== undefined) appendFileSync(args.logFile, asSshLogLines(line));
-      else ctx.stderr.write(asSshLogLines(line));
+      else if (!messagesSilenced(debugOnStderr)) ctx.stderr.write(asSshLogLines(line));
     };
     const warn = (line: string) => {
       // The -f copy reads the same configuration: the foreground process has said this already.
@@ -174,9 +181,10 @@ export async function runSshCli(
       io,
       logger,
       escapeCharByte(host.effective?.get('escapechar')?.[0] ?? '~'),
+      debugOnStderr,
     );
   } catch (err) {
-    ctx.stderr.write(sshFailureText(err, args.quiet, errorsShown));
+    if (!messagesSilenced(debugOnStderr)) ctx.stderr.write(sshFailureText(err, args.quiet, errorsShown));
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {
@@ -194,6 +202,7 @@ async function runSession(
   io: SessionStdio,
   logger: Logger,
   escapeChar: number | null,
+  debugOnStderr: boolean,
 ): Promise<number> {
   let leaveNow: (why: string) => void = () => {};
   const left = new Promise<string>((resolve) => {
@@ -243,7 +252,8 @@ async function runSession(
     terminal?.dispose();
     const end = sessionEnd(outcome, request);
     interrupted = end.abandon;
-    if (end.message !== '') io.stderr.write(end.message);
+    // clientloop.c writes these to ssh's own stderr, which -f's fork pointed at /dev/null.
+    if (end.message !== '' && !messagesSilenced(debugOnStderr)) io.stderr.write(end.message);
     return end.status;
   } finally {
     terminal?.dispose();

@@ -115,6 +115,21 @@ describe.each(MODES)('-f as OpenSSH 9.2 (sshmux %s)', (mode) => {
     expect(outputs[1]!.replace(/\r\n/g, '\n')).toBe(outputs[0]!.replace(/\r\n/g, '\n'));
   });
 
+  it("after the fork ssh's own messages go nowhere (its stderr is /dev/null), the session's output still shows", async () => {
+    const outputs: string[] = [];
+    for (const client of ['ssh', mode] as const) {
+      const out = path.join(clients.sandbox.runtimeDir, `quiet-${mode}-${client}.out`);
+      // A pty session ends with "Connection to … closed." — written by the foreground only.
+      const r = await runToFile(client, ['-f', '-tt', 'target', 'sleep 0.3; echo done'], out);
+      expect(r.code).toBe(0);
+      await waitFor(() => r.output().includes('done'));
+      await waitFor(() => backgroundPids().length === 0);
+      outputs.push(r.output());
+    }
+    expect(outputs[0]).toBe('done\r\n');
+    expect(outputs[1]).toBe(outputs[0]);
+  });
+
   it('-N -f: back at once with 0, the connection held in the background (one login)', async () => {
     await clients.sandbox.run(['-O', 'exit', 'x']).catch(() => undefined);
     const before = await sshd.countLogins('backup');
