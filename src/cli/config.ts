@@ -8,14 +8,6 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** `-o Key=Value` or `-o "Key Value"`, as ssh splits it. */
-function splitOption(text: string): [string, string] {
-  const m = /^\s*([^=\s]+)\s*(?:=\s*|\s+)(.*)$/.exec(text);
-  if (!m || m[2] === '')
-    throw new ConfigError(`sshmux config: bad -o option \`${text}\` (expected Key=Value)`);
-  return [m[1]!, m[2]!];
-}
-
 function port(text: string): number {
   const n = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
   if (!(n >= 1 && n <= 65535)) throw new ConfigError(`sshmux config: bad port \`${text}\``);
@@ -39,7 +31,8 @@ export function registerConfigCommand(program: Command, ctx: CliContext): void {
     .action(async (dest: string, opts: Record<string, unknown>) => {
       const hc = await resolveHostConfig(dest, {
         ...(typeof opts.F === 'string' && { configFile: opts.F }),
-        overrides: (opts.o as string[]).map(splitOption),
+        // Each -o is read as ssh reads it: a configuration line (`Key=value`, `Key value`, quotes).
+        commandLine: (opts.o as string[]).map((text) => ({ kind: 'line' as const, text })),
         ...(typeof opts.p === 'string' && { port: port(opts.p) }),
         ...(typeof opts.l === 'string' && { user: opts.l }),
         identityFiles: opts.i as string[],

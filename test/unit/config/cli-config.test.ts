@@ -39,6 +39,21 @@ describe('sshmux config', () => {
     expect(out).toMatch(/^host web\nuser ops\nhostname web.example.org\nport 2300\n/);
   });
 
+  it('reads each -o as ssh -o reads it (a configuration line), as sshmux ssh -G does', async () => {
+    const { runSshCli } = await import('../../../src/cli/ssh.js');
+    for (const o of ['Ciphers aes128-ctr', 'IdentityFile="/a b"', 'SendEnv=A B', 'ProxyJump a b']) {
+      const ours = await run(['-F', 'none', '-o', o, 'h.example']);
+      const stdout = new PassThrough();
+      let g = '';
+      stdout.on('data', (d) => {
+        g += String(d);
+      });
+      const ctx = { logger: silentLogger(), stdout, stderr: new PassThrough(), verbosity: 0, logJson: false };
+      expect(await runSshCli(['-G', '-F', 'none', '-o', o, 'h.example'], ctx as CliContext)).toBe(0);
+      expect(ours, o).toBe(g);
+    }
+  });
+
   it('takes -p, -l and -4', async () => {
     const out = await run(['-F', 'none', '-p', '2022', '-l', 'bob', '-4', 'h.example']);
     expect(out).toContain('user bob\n');
