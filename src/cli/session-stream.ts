@@ -3,12 +3,12 @@ import { assertConnectable } from '../config/keyword-support.js';
 import { asSshLogLines } from '../config/ssh-error.js';
 import type { Logger } from '../logger.js';
 import { SftpClient, type SftpClientOptions } from '../transfer/sftp-client.js';
-import { startSession } from './ssh.js';
 import { parseSshArgs } from './ssh-args.js';
 import { applySshChecks } from './ssh-checks.js';
 import { environmentToSend, resolveSshHost } from './ssh-config.js';
 import type { RunningSession } from './ssh-direct.js';
 import { sshFailureText } from './ssh-failure.js';
+import { startSession } from './ssh-start.js';
 
 /** Where one scp/sftp operand's session goes: `[user@]host` and the port from scp -P or an scp:// URI. */
 export interface SessionTarget {
