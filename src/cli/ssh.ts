@@ -20,6 +20,7 @@ import { localTerminal, localTerminalSession } from './local-terminal.js';
 import { dieBySignal } from './process-guard.js';
 import { remoteForwardsRequest } from './remote-forward-options.js';
 import { closedByRemote, sessionEnd } from './session-end.js';
+import { lingerOnFatalSignals } from './session-linger.js';
 import { planSession, wantsPty } from './session-options.js';
 import { requestKind } from './session-request.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
@@ -206,6 +207,7 @@ async function runSession(
     leaveNow(name);
   };
   for (const s of SESSION_SIGNALS) process.on(s, onSignal);
+  const restoreGuards = lingerOnFatalSignals(session);
   // Our reader went away (EPIPE): like ssh, leave now with 255; dropping the session makes the
   // daemon (or the pool) close the channel. Stays attached: late write errors are expected.
   (io.stdout as NodeJS.WriteStream).on?.('error', () => leaveNow('EPIPE'));
@@ -225,6 +227,7 @@ async function runSession(
   } finally {
     terminal?.dispose();
     for (const s of SESSION_SIGNALS) process.off(s, onSignal);
+    restoreGuards();
     await session.close(interrupted);
   }
 }

@@ -198,19 +198,23 @@ describe('signals sent to sshmux ssh behave as with ssh', () => {
     writeFileSync(path.join(src, 'file'), 'data\n');
     const e = [process.execPath, CLI, 'ssh', '-F', 'none', ...box.sshArgs('backup').slice(0, -1)].join(' ');
     // /root is not writable for backup: the remote rsync fails, and rsync signals its -e child.
-    const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn('rsync', ['-a', '-e', e, `${src}/`, `backup@${sshd.host}:/root/denied/`], {
-        env: box.env(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
-    expect(r.code).not.toBe(0);
+    const r = await new Promise<{ code: number | null; signal: string | null; stderr: string }>(
+      (resolve, reject) => {
+        const child = spawn('rsync', ['-a', '-e', e, `${src}/`, `backup@${sshd.host}:/root/denied/`], {
+          env: box.env(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+      },
+    );
+    // rsync's own status for the remote's error (3); its message is the remote's stderr, which
+    // must reach us although rsync sends SIGUSR1 to its -e child as soon as it learns of it.
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 3, signal: null });
     expect(r.stderr).toMatch(/rsync.*(Permission denied|error)/);
     expect(r.stderr).not.toMatch(/Debugger|inspector/i);
     // And a transfer that can succeed does, through the same -e.
