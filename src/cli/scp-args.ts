@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { readShortOptions } from './short-options.js';
 
 export const SCP_USAGE =
   'usage: scp [-346ABCOpqRrsTv] [-c cipher] [-D sftp_server_path] [-F ssh_config]\n' +
@@ -73,29 +74,13 @@ export function parseScpArgs(argv: readonly string[]): ScpArgs {
     direct: undefined,
     operands: [],
   };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === '--') {
-      i++;
-      break;
-    }
-    if (!word.startsWith('-') || word === '-') break;
-    for (let j = 1; j < word.length; j++) {
-      const flag = word[j]!;
-      if (WITH_VALUE.has(flag)) {
-        let value = word.slice(j + 1);
-        if (value === '') {
-          if (i + 1 >= argv.length) usage(`option requires an argument -- ${flag}`);
-          value = argv[++i]!;
-        }
-        applyValue(out, flag, value);
-        break;
-      }
-      if (!FLAGS.has(flag)) usage(`unknown option -- ${flag}`);
-      applyFlag(out, flag);
-    }
-  }
+  const i = readShortOptions(argv, {
+    withValue: WITH_VALUE,
+    flags: FLAGS,
+    onValue: (flag, value) => applyValue(out, flag, value),
+    onFlag: (flag) => applyFlag(out, flag),
+    usage,
+  });
   out.operands = argv.slice(i);
   if (out.operands.length < 2) usage();
   if (out.operands.length > 2) out.targetShouldBeDirectory = true;

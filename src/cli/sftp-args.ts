@@ -1,4 +1,5 @@
 import { ScpArgError } from './scp-args.js';
+import { readShortOptions } from './short-options.js';
 
 export const SFTP_USAGE =
   'usage: sftp [-46AaCfNpqrv] [-B buffer_size] [-b batchfile] [-c cipher]\n' +
@@ -58,30 +59,16 @@ export function parseSftpArgs(argv: readonly string[]): SftpArgs {
     localTarget: undefined,
   };
   let noisy = false;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === '--') {
-      i++;
-      break;
-    }
-    if (!word.startsWith('-') || word === '-') break;
-    for (let j = 1; j < word.length; j++) {
-      const flag = word[j]!;
-      if (WITH_VALUE.has(flag)) {
-        let value = word.slice(j + 1);
-        if (value === '') {
-          if (i + 1 >= argv.length) usage(`option requires an argument -- ${flag}`);
-          value = argv[++i]!;
-        }
-        applyValue(out, flag, value);
-        break;
-      }
-      if (!FLAGS.has(flag)) usage(`unknown option -- ${flag}`);
+  const i = readShortOptions(argv, {
+    withValue: WITH_VALUE,
+    flags: FLAGS,
+    onValue: (flag, value) => applyValue(out, flag, value),
+    onFlag: (flag) => {
       if (flag === 'N') noisy = true;
       else applyFlag(out, flag);
-    }
-  }
+    },
+    usage,
+  });
   if (noisy) out.quiet = false;
   const operands = argv.slice(i);
   if (out.direct === undefined && (operands.length === 0 || operands.length > 2)) usage();
