@@ -1,5 +1,10 @@
 import { currentEnvironment, prepareEndpoint, selectEndpoint } from '../mux/endpoint.js';
-import { connectDaemon, DaemonNotRunningError, sendControl } from '../mux/mux-client.js';
+import {
+  connectDaemon,
+  DaemonNotRunningError,
+  sendControl,
+  UntrustedEndpointError,
+} from '../mux/mux-client.js';
 import type { CliContext } from './context.js';
 import type { SshArgs } from './ssh-args.js';
 import { resolveSshHost } from './ssh-config.js';
@@ -15,10 +20,15 @@ export async function runControl(args: SshArgs, ctx: CliContext): Promise<number
   prepareEndpoint(endpoint, env);
   let daemon: Awaited<ReturnType<typeof connectDaemon>>;
   try {
-    daemon = await connectDaemon(endpoint, VERSION);
+    // Any version: `-O exit` must be able to stop the daemon an older sshmux left running.
+    daemon = await connectDaemon(endpoint, VERSION, { anyVersion: true });
   } catch (err) {
     if (err instanceof DaemonNotRunningError) {
       ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): no sshmux daemon is running\n`);
+      return SSH_ERROR_EXIT;
+    }
+    if (err instanceof UntrustedEndpointError) {
+      ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): ${err.message}\n`);
       return SSH_ERROR_EXIT;
     }
     throw err;
