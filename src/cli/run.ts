@@ -2,6 +2,7 @@
 import { isSshmuxError } from '../errors.js';
 import { cliLogger } from '../logger.js';
 import type { CliContext } from './context.js';
+import { finishWith } from './exit-now.js';
 import { VERSION, versionText } from './version.js';
 
 /** Global flags that may appear before the command: `-v`/`-vv`, `--log-json`. */
@@ -77,9 +78,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => finishWith(code),
   (err: unknown) => {
     const msg = isSshmuxError(err)
       ? `sshmux: ${err.message}`

@@ -10,6 +10,7 @@ import { cliLogger, type Logger, silentLogger } from '../logger.js';
 import { escapeCharByte } from '../session/escape-char.js';
 import { forwardedAgent } from './agent-options.js';
 import type { CliContext } from './context.js';
+import { exitWhenDone } from './exit-now.js';
 import {
   forkAfterAuthentication,
   isForkedChild,
@@ -213,6 +214,8 @@ async function runSession(
   (io.stdout as NodeJS.WriteStream).on?.('error', () => leaveNow('EPIPE'));
   terminal?.attach(session);
   let interrupted = false;
+  /** We left first (a signal, EPIPE, `~.`): output still queued for a reader that stopped reading is dropped. */
+  let leftFirst = false;
   try {
     const outcome = await Promise.race([session.exited, left]).catch((err: unknown) => {
       if (closedByRemote(err)) return 'lost';
@@ -221,6 +224,7 @@ async function runSession(
     terminal?.dispose();
     const end = sessionEnd(outcome, request);
     interrupted = end.abandon;
+    leftFirst = typeof outcome === 'string' && outcome !== 'lost' && outcome !== 'background';
     // clientloop.c writes these to ssh's own stderr, which -f's fork pointed at /dev/null.
     if (end.message !== '' && !messagesSilenced(debugOnStderr)) io.stderr.write(end.message);
     return end.status;
@@ -229,5 +233,7 @@ async function runSession(
     for (const s of SESSION_SIGNALS) process.off(s, onSignal);
     restoreGuards();
     await session.close(interrupted);
+    // ssh leaves at once (cleanup_exit); a write blocked on a full stdout pipe would keep Node alive.
+    if (leftFirst) exitWhenDone();
   }
 }

@@ -93,6 +93,24 @@ describe('signals sent to sshmux ssh behave as with ssh', () => {
     });
   }
 
+  it('SIGTERM ends a client whose stdout reader stopped reading, at once, as it ends ssh', async () => {
+    const statuses: Record<string, string> = {};
+    for (const client of CLIENTS) {
+      const child = start(client, 'head -c 100000000 /dev/zero');
+      const closed = new Promise<string>((resolve) =>
+        child.on('close', (code, sig) => resolve(sig === null ? String(code) : `signal ${sig}`)),
+      );
+      // Read a little, then never again: the pipe fills and the client's writes block.
+      await new Promise((resolve) => child.stdout!.once('data', resolve));
+      child.stdout!.pause();
+      await sleep(1_500);
+      child.kill('SIGTERM');
+      statuses[client] = await Promise.race([closed, sleep(10_000).then(() => 'still running')]);
+      if (statuses[client] === 'still running') child.kill('SIGKILL');
+    }
+    expect(statuses).toEqual({ openssh: '255', daemon: '255', direct: '255' });
+  });
+
   it('SIGUSR1 during connect kills the client by SIGUSR1 and opens no inspector', async () => {
     // A server that accepts and never speaks: the client is still connecting when signalled.
     const net = await import('node:net');
