@@ -138,6 +138,31 @@ export class HostPool {
       throw new AbortedError('Connection closed right after connecting', { destination: this.destination });
   }
 
+  /**
+   * Open a channel on `conn` now, outside the queue (a tracked kill must not wait behind the
+   * work it ends), yet counted in its slots while open: an open another caller meets refused
+   * meanwhile then sees every channel the server counts, and cannot teach the pool a capacity
+   * below the server's MaxSessions.
+   */
+  async openOutside<T extends NodeJS.EventEmitter>(conn: PoolConnection, open: () => Promise<T>): Promise<T> {
+    conn.active++;
+    this.#clearIdle(conn);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.#release(conn);
+    };
+    try {
+      const channel = await open();
+      channel.once('close', release);
+      return channel;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
   #pump(): void {
     if (this.#destroyed) return;
     while (this.#waiters.length > 0) {

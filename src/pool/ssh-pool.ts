@@ -182,7 +182,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     }
     if (kind === 'subsystem' && options.agent) throw new ConfigError('`agent` needs `kind: exec` or `shell`');
     if (kind !== 'exec' && jobId) throw new ConfigError('`track` needs `kind: exec` (it wraps the command)');
-    const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) =>
+    const { lease, release, destination, hostPool } = await this.#lease(dest, options.signal, (conn) =>
       kind === 'shell'
         ? conn.shell(ssh2Options)
         : kind === 'subsystem'
@@ -196,7 +196,9 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       signal: options.signal,
       connection: lease.connection,
       onClose: release,
-      job: jobId ? { id: jobId, open: (c) => lease.connection.exec(c) } : undefined,
+      job: jobId
+        ? { id: jobId, open: (c) => hostPool.openOutside(lease.connection, () => lease.connection.exec(c)) }
+        : undefined,
     });
     const stdin = options.stdin;
     if (stdin !== undefined) {
@@ -214,7 +216,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
 
   /** A leased SFTP session; `close()` (or `await using`) releases its channel slot. */
   async sftp(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<LeasedSftp> {
-    const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) => conn.sftp());
+    const { lease, release, destination, hostPool } = await this.#lease(dest, options.signal, (conn) => conn.sftp());
     const sftp = lease.value;
     // The session may end on its own (server, dead connection): that frees the slot too.
     let gone = false;
@@ -394,7 +396,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     signal: AbortSignal | undefined,
     open: (conn: PoolConnection) => Promise<T>,
     permit = true,
-  ): Promise<{ lease: Lease<T>; release: () => void; destination: string }> {
+  ): Promise<{ lease: Lease<T>; release: () => void; destination: string; hostPool: HostPool }> {
     const config = await this.#config(dest);
     const destination = destinationOf(config);
     const releasePermit = permit
@@ -403,11 +405,13 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
         })
       : () => {};
     try {
-      const lease = await this.#hostPool(config).acquire(open, signal);
+      const hostPool = this.#hostPool(config);
+      const lease = await hostPool.acquire(open, signal);
       let released = false;
       return {
         lease,
         destination,
+        hostPool,
         release: () => {
           if (released) return;
           released = true;

@@ -50,6 +50,33 @@ describe('SshPool with fake connections', () => {
     expect(pool.stats()).toMatchObject({ connections: 1, openChannels: 0, queued: 0 });
   });
 
+  it("counts a tracked kill's second channel in its connection's slots, so a refusal meanwhile learns the true capacity", async () => {
+    const { pool, made, open } = setup(
+      { maxSessions: 3 },
+      { channelsPerConnection: 10, maxConnectionsPerHost: 1 },
+    );
+    const tracked = await pool.spawn(host, 'sleep 1000', { track: true });
+    const other = await pool.spawn(host, 'sleep 1001');
+    const trackedChannel = open().find((c) => c.command.includes('sleep 1000'))!;
+    // A server that ignores signal requests (OpenSSH for root logins) holds the channel open.
+    trackedChannel.close = () => {};
+    tracked.kill();
+    await until(() => open().some((c) => c.command.includes('sshmux-kill')), 'the kill channel');
+    // The server now counts three sessions; a new open is refused while the kill runs.
+    const third = pool.spawn(host, 'sleep 1002');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pool.stats().perHost[0]?.capacities).toEqual([3]);
+    const killer = open().find((c) => c.command.includes('sshmux-kill'))!;
+    trackedChannel.finish(null, 'TERM');
+    killer.finish(0);
+    const p3 = await third;
+    expect(made).toHaveLength(1);
+    for (const c of open()) c.finish(0);
+    await Promise.all([tracked.exited.catch(() => {}), other.exited, p3.exited]);
+    expect(pool.stats().perHost[0]?.capacities).toEqual([3]);
+    await pool.close();
+  });
+
   it('learns capacity from refused channels and spills to a new connection without the caller noticing', async () => {
     const { pool, made, open } = setup(
       { maxSessions: 3 },
