@@ -8,6 +8,7 @@ import { LocalError, NetworkError, RemoteError, type SshmuxError, translateError
 import { displayPath, rawToString } from '../manifest/raw-path.js';
 import type { ScannedFile } from '../manifest/tree-scan.js';
 import type { Destination, RemoteRunner } from '../pool/types.js';
+import { explainWriteFailure } from './no-space.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { RemoteOps } from './remote-ops.js';
 
@@ -197,7 +198,12 @@ export async function uploadSftp(sftp: SFTPWrapper, job: UploadJob, ctx: UploadC
     }
   } catch (err) {
     if (gone.signal.aborted && !ctx.signal.aborted) throw gone.signal.reason;
-    throw err;
+    throw await explainWriteFailure(sftp, err, {
+      rel: job.rel,
+      remoteTmp: tmp,
+      needed: job.file.size - job.start,
+      destination: ctx.destination,
+    });
   } finally {
     for (const e of events) sftp.off(e, onGone);
   }
