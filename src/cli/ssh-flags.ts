@@ -182,8 +182,9 @@ export function applyValue(out: SshArgs, flag: string, value: string): void {
       return;
     }
     case 'l':
+      // ssh.c assigns -l as given (no parsing: spaces, even an empty name), unless already set.
       out.user ??= value;
-      out.items.push({ kind: 'option', key: 'User', value });
+      out.items.push({ kind: 'first', key: 'user', value });
       return;
     case 'i':
       out.identityFiles.push(value);

@@ -153,12 +153,28 @@ export async function runSshCli(
       debugOnStderr,
     );
   } catch (err) {
-    if (!messagesSilenced(debugOnStderr)) ctx.stderr.write(sshFailureText(err, args.quiet, errorsShown));
+    if (!messagesSilenced(debugOnStderr))
+      ctx.stderr.write(sshFailureText(err, quietLogging(args), errorsShown));
     logger.debug({ err }, 'ssh failed');
     return SSH_ERROR_EXIT;
   } finally {
     if (!stdinNull && process.stdin.readable) process.stdin.destroy();
   }
+}
+
+/**
+ * Whether ssh's log is silent while it reads its files: -q, or an `-o LogLevel` of QUIET or
+ * FATAL (ssh applies -o lines before it opens its log, so the first one decides).
+ */
+function quietLogging(args: SshArgs): boolean {
+  if (args.quiet) return true;
+  for (const item of args.items) {
+    const text =
+      item.kind === 'line' ? item.text : item.kind === 'option' ? `${item.key} ${item.value}` : undefined;
+    const m = text === undefined ? null : /^\s*loglevel(?:\s*=\s*|\s+)"?([A-Za-z0-9]+)"?\s*$/i.exec(text);
+    if (m) return ['quiet', 'fatal'].includes(m[1]!.toLowerCase());
+  }
+  return false;
 }
 
 /** Whether ssh's LogLevel lets INFO messages through (QUIET, FATAL and ERROR do not). */

@@ -6,6 +6,7 @@ import type { HostConfig, StrictHostKeyChecking } from './host-config.js';
 import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
 import { formatHop, parseProxyJump } from './proxy-jump.js';
+import { sshConfigError } from './ssh-error.js';
 import type { NormalizedResolveOptions } from './resolve-options.js';
 import { clientTokens, expandPath, expandPercent, type TokenContext } from './tokens.js';
 
@@ -57,6 +58,15 @@ function printedJump(raw: string, hops: readonly string[]): string {
   return comma === -1 ? hops[hops.length - 1]! : `${raw.slice(0, comma)},${hops[hops.length - 1]!}`;
 }
 
+/** ssh.c: a last ProxyJump hop that is the destination itself (host, port and user) would recurse forever. */
+function assertNoJumpLoop(jumpRaw: string | undefined, ctx: TokenContext): void {
+  if (jumpRaw === undefined || jumpRaw.toLowerCase() === 'none') return;
+  const last = parseProxyJump(jumpRaw.replace(/["']/g, ''), 'ProxyJump').at(-1);
+  if (last && last.host === ctx.host && (last.port ?? 22) === ctx.port && (last.user ?? ctx.user) === ctx.user) {
+    throw sshConfigError(`jumphost loop via ${last.host}`, { logged: true });
+  }
+}
+
 /** Apply OpenSSH's defaults and token expansion to the effective options, into a frozen HostConfig. */
 export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig {
   const first = (k: string, def: string) => store.first(k) ?? def;
@@ -76,6 +86,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     hostKeyAlias,
   };
   const expand = (v: string, what: string) => expandPath(v, ctx, c.env, what);
+  assertNoJumpLoop(store.first('proxyjump'), ctx);
 
   const identityRaw = store.get('identityfile') ?? DEFAULT_IDENTITY_FILES;
   const userKnownRaw = store.get('userknownhostsfile') ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];

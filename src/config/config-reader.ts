@@ -71,7 +71,13 @@ export async function readConfigFile(
       const line = lexLine(lines[i]!, file, i + 1);
       if (line) await processLines([line], pass, flags, depth, active);
     } catch (err) {
-      if (!(err instanceof ConfigError) || isSshConfigError(err)) throw err;
+      if (!(err instanceof ConfigError)) throw err;
+      if (isSshConfigError(err)) {
+        // A fatal error further on (an included file's): ssh printed this file's bad lines
+        // as it met them, before it.
+        if (bad.length === 0) throw err;
+        throw new ConfigError([...bad, err.message].join('\n'), { code: err.code, cause: err });
+      }
       bad.push(err.message);
     }
   }

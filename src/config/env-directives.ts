@@ -24,8 +24,8 @@ export function sendEnv(store: OptionStore, line: ConfigLine, active: boolean): 
 export function setEnv(store: OptionStore, line: ConfigLine, active: boolean): void {
   const values: string[] = [];
   for (const arg of line.args) {
-    if (!arg.includes('=') || arg.startsWith('=')) {
-      throw new ConfigError(`${where(line.file, line.line)}: Invalid SetEnv "${arg}".`);
+    if (!arg.includes('=')) {
+      throw new ConfigError(`${where(line.file, line.line)}: Invalid SetEnv.`);
     }
     const name = arg.slice(0, arg.indexOf('='));
     if (!values.some((v) => v.startsWith(`${name}=`))) values.push(arg);

@@ -39,14 +39,14 @@ const YES_NO = { true: 'yes', yes: 'yes', false: 'no', no: 'no' };
 const flag = multistate(YES_NO);
 const yesNoAsk = multistate({ true: 'true', yes: 'true', false: 'false', no: 'false', ask: 'ask' });
 
-function integer(line: ConfigLine): string {
+/** parse_int: atoi_err(), i.e. strtonum(arg, 0, INT_MAX): empty, not a number, negative or too large. */
+export function integer(line: ConfigLine): string {
   const arg = line.args[0] ?? '';
-  // atoi_err(): empty, not a number, or out of int range.
   let err: string | undefined;
   if (arg === '') err = 'missing';
   else if (!/^[-+]?[0-9]+$/.test(arg.trim()) || arg !== arg.trimEnd()) err = 'invalid';
   else if (Number(arg) > 2147483647) err = 'too large';
-  else if (Number(arg) < -2147483648) err = 'too small';
+  else if (Number(arg) < 0) err = 'too small';
   if (err !== undefined) fail(line, `integer value ${err}.`);
   noExtra(line, 1);
   return String(Number(arg));

@@ -15,7 +15,7 @@ import {
   REST_OF_LINE,
   UNSUPPORTED,
 } from './keyword-names.js';
-import { LAST_WINS, VALUE_PARSERS } from './keyword-values.js';
+import { integer, LAST_WINS, VALUE_PARSERS } from './keyword-values.js';
 import { logLevel } from './log-level.js';
 import type { OptionStore } from './option-store.js';
 import { matchPatternList } from './pattern.js';
@@ -61,7 +61,8 @@ function unknownKeyword(store: OptionStore, line: ConfigLine): void {
 function one(line: ConfigLine): string {
   const [arg, ...extra] = line.args;
   if (arg === undefined || arg === '') {
-    throw new ConfigError(`${where(line.file, line.line)}: missing argument for ${line.keyword}`);
+    // An empty argument (`User ""`); a missing one was refused by the lexer already.
+    throw new ConfigError(`${where(line.file, line.line)}: Missing argument.`);
   }
   if (extra.length > 0) {
     throw new ConfigError(
@@ -79,19 +80,12 @@ function choice(line: ConfigLine, table: Record<string, string>): string {
 }
 
 function seconds(line: ConfigLine, allowNone: boolean): string {
+  if (line.args[0] === '') throw new ConfigError(`${where(line.file, line.line)}: missing time value.`);
   const arg = one(line);
   if (allowNone && arg === 'none') return 'none';
   const t = convtime(arg);
   if (t === undefined) throw new ConfigError(`${where(line.file, line.line)}: invalid time value.`);
   return String(t);
-}
-
-function integer(line: ConfigLine): string {
-  const arg = one(line);
-  if (!/^-?[0-9]+$/.test(arg) || Math.abs(Number(arg)) > 2147483647) {
-    throw new ConfigError(`${where(line.file, line.line)}: Bad number "${arg}".`);
-  }
-  return String(Number(arg));
 }
 
 function fileList(line: ConfigLine): string[] {
@@ -148,6 +142,7 @@ export function applyDirective(
       return;
     }
     case 'identityfile': {
+      if (line.args[0] === '') throw new ConfigError(`${where(line.file, line.line)}: Missing argument.`);
       const arg = one(line);
       if (!active) return;
       const list = store.get('identityfile') ?? [];
@@ -180,9 +175,12 @@ export function applyDirective(
     case 'connecttimeout':
       set([seconds(line, true)]);
       return;
-    case 'serveraliveinterval':
-      set([seconds(line, false)]);
+    case 'serveraliveinterval': {
+      // parse_time: `none` leaves it unset, so a later line still sets it.
+      const t = seconds(line, true);
+      if (t !== 'none') set([t]);
       return;
+    }
     case 'serveralivecountmax':
       set([integer(line)]);
       return;
@@ -195,7 +193,7 @@ export function applyDirective(
       }
       const t = convtime(arg);
       if (t === undefined)
-        throw new ConfigError(`${where(line.file, line.line)}: Bad ControlPersist argument "${arg}".`);
+        throw new ConfigError(`${where(line.file, line.line)}: Bad ControlPersist argument.`);
       set([t === 0 ? 'yes' : String(t)]);
       return;
     }
@@ -271,6 +269,15 @@ export function applyDirective(
         return;
       }
       if (OTHER_ACCUMULATING.has(kw)) {
+        if (kw === 'certificatefile') {
+          if ((line.args[0] ?? '') === '') throw new ConfigError(`${where(line.file, line.line)}: Missing argument.`);
+          // ssh adds the first file, then refuses the rest of the line.
+          if (active) store.append(kw, [line.args[0]!]);
+          if (line.args.length > 1) {
+            throw new ConfigError(`${where(line.file, line.line)}: keyword ${kw} extra arguments at end of line`);
+          }
+          return;
+        }
         if (active) store.append(kw, [line.args.join(' ')]);
         return;
       }

@@ -107,6 +107,8 @@ export async function evaluateMatch(
   mayExec: boolean,
 ): Promise<MatchResult> {
   const at = where(line.file, line.line);
+  // match_cfg_line() expands HostName before looking at the criteria, `all` included.
+  matchHost(m);
   const args = matchWords(line.rest);
   let result = true;
   let attributes = 0;

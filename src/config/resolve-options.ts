@@ -10,6 +10,8 @@ import { ConfigError } from '../errors.js';
 export type CommandLineItem =
   | { readonly kind: 'option'; readonly key: string; readonly value: string; readonly force?: boolean }
   | { readonly kind: 'force'; readonly key: string; readonly value: string }
+  /** A value ssh.c assigns unparsed when nothing set it yet (`-l`: any bytes, even empty). */
+  | { readonly kind: 'first'; readonly key: string; readonly value: string }
   /** `-o text`, as typed: parsed like a config line (`Key value`, `Key=value`, quotes). */
   | { readonly kind: 'line'; readonly text: string }
   | { readonly kind: 'forward'; readonly type: 'L' | 'R' | 'D'; readonly spec: string }

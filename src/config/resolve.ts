@@ -46,6 +46,9 @@ async function applyCommandLine(
     case 'force':
       store.force(item.key, [item.value]);
       return;
+    case 'first':
+      store.setFirst(item.key, [item.value]);
+      return;
     case 'line': {
       const line = lexLine(item.text, 'command-line', 0);
       if (line) await processLines([line], pass, USER_FLAGS, 0, { value: true }, true);

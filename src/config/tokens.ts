@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { sshConfigError } from './ssh-error.js';
 
 /** What `%` tokens expand to: OpenSSH's connection info (ssh.c `cinfo`). */
 export interface TokenContext {
@@ -46,8 +47,17 @@ export function clientTokens(ctx: TokenContext): Record<string, string> {
   };
 }
 
-/** `percent_expand`: `%%` is `%`, a token not in `tokens` or a trailing `%` is an error. */
-export function expandPercent(value: string, tokens: Readonly<Record<string, string>>, what: string): string {
+/**
+ * `percent_expand`: `%%` is `%`, a token not in `tokens` or a trailing `%` is fatal, with
+ * misc.c's two lines (`fn` names the OpenSSH function the caller stands for: percent_expand, or
+ * percent_dollar_expand for the paths that also take `${VAR}`). `what` is kept for the cause.
+ */
+export function expandPercent(
+  value: string,
+  tokens: Readonly<Record<string, string>>,
+  what: string,
+  fn: 'percent_expand' | 'percent_dollar_expand' = 'percent_expand',
+): string {
   let out = '';
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!;
@@ -59,11 +69,11 @@ export function expandPercent(value: string, tokens: Readonly<Record<string, str
     if (key === '%') out += '%';
     else if (key !== undefined && Object.hasOwn(tokens, key)) out += tokens[key];
     else {
-      throw new ConfigError(
-        `${what}: unknown token \`%${key ?? ''}\` in \`${value}\` (allowed: ${Object.keys(tokens)
-          .map((k) => `%${k}`)
-          .join(' ')} %%)`,
-      );
+      const why = key === undefined ? 'invalid format' : `unknown key %${key}`;
+      throw sshConfigError(`vdollar_percent_expand: ${why}\n${fn}: failed`, {
+        logged: true,
+        cause: new Error(`${what}: ${why} in \`${value}\``),
+      });
     }
   }
   return out;
@@ -105,7 +115,7 @@ export function expandPath(
   what: string,
 ): string {
   return expandDollar(
-    expandPercent(expandTilde(value, ctx.homeDir, what), clientTokens(ctx), what),
+    expandPercent(expandTilde(value, ctx.homeDir, what), clientTokens(ctx), what, 'percent_dollar_expand'),
     env,
     what,
   );
