@@ -1,3 +1,4 @@
+import { isSshmuxError } from '../errors.js';
 import { currentEnvironment, prepareEndpoint, selectEndpoint } from '../mux/endpoint.js';
 import { connectDaemon, DaemonNotRunningError, sendControl } from '../mux/mux-client.js';
 import type { CliContext } from './context.js';
@@ -19,6 +20,11 @@ export async function runControl(args: SshArgs, ctx: CliContext): Promise<number
   } catch (err) {
     if (err instanceof DaemonNotRunningError) {
       ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): no sshmux daemon is running\n`);
+      return SSH_ERROR_EXIT;
+    }
+    // A pipe or socket that cannot be used (access denied, an unexpected OS error): said plainly.
+    if (isSshmuxError(err) && err.code === 'SSHMUX_ERR_MUX_CONNECT') {
+      ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): ${err.message}\n`);
       return SSH_ERROR_EXIT;
     }
     throw err;

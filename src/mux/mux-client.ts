@@ -3,8 +3,10 @@ import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalError, NetworkError } from '../errors.js';
+import { classifyConnectError } from './connect-error.js';
 import type { MuxEndpoint } from './endpoint.js';
 import { FramedSocket } from './framed-socket.js';
+import { currentSocketPath } from './pipe-name.js';
 import {
   type ControlMessage,
   type ControlResultMessage,
@@ -76,10 +78,14 @@ export async function connectDaemon(endpoint: MuxEndpoint, version: string): Pro
     if (code === 'ENOENT') throw new DaemonNotRunningError('no sshmux daemon has run here yet', err);
     throw new LocalError(`Cannot read the sshmux token ${endpoint.tokenFile}`, { cause: err });
   }
-  const socket = net.connect(endpoint.socketPath);
+  const socketPath = await currentSocketPath(endpoint);
+  if (socketPath === undefined) throw new DaemonNotRunningError('no sshmux daemon listens here');
+  const socket = net.connect(socketPath);
   const conn = new FramedSocket(socket);
   conn.send({ type: FrameType.Hello, body: { protocol: PROTOCOL_VERSION, version, token } });
-  const frame = await nextFrame(conn);
+  const frame = await nextFrame(conn).catch((err: unknown) => {
+    throw connectFailure(err, socketPath);
+  });
   if (frame.type === FrameType.Error) {
     conn.destroy();
     throw new DaemonReportedError(frame.body);
@@ -95,6 +101,14 @@ export async function connectDaemon(endpoint: MuxEndpoint, version: string): Pro
     throw err;
   }
   return { conn, pid: frame.body.pid };
+}
+
+/** A connect error as sshmux reports it: not running (start one), refused, or passed on. */
+function connectFailure(err: unknown, socketPath: string): unknown {
+  const failure = classifyConnectError(err instanceof DaemonNotRunningError ? err.cause : err, socketPath);
+  if (failure === undefined) return err;
+  if (failure.notServing) return new DaemonNotRunningError(failure.message, err);
+  return new LocalError(failure.message, { code: 'SSHMUX_ERR_MUX_CONNECT', cause: err });
 }
 
 export interface EnsureDaemonOptions {
