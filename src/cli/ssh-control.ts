@@ -1,6 +1,11 @@
 import { isSshmuxError } from '../errors.js';
 import { currentEnvironment, prepareEndpoint, selectEndpoint } from '../mux/endpoint.js';
-import { connectDaemon, DaemonNotRunningError, sendControl } from '../mux/mux-client.js';
+import {
+  connectDaemon,
+  DaemonNotRunningError,
+  sendControl,
+  UntrustedEndpointError,
+} from '../mux/mux-client.js';
 import type { CliContext } from './context.js';
 import type { SshArgs } from './ssh-args.js';
 import { resolveSshHost } from './ssh-config.js';
@@ -16,14 +21,19 @@ export async function runControl(args: SshArgs, ctx: CliContext): Promise<number
   prepareEndpoint(endpoint, env);
   let daemon: Awaited<ReturnType<typeof connectDaemon>>;
   try {
-    daemon = await connectDaemon(endpoint, VERSION);
+    // Any version: `-O exit` must be able to stop the daemon an older sshmux left running.
+    daemon = await connectDaemon(endpoint, VERSION, { anyVersion: true });
   } catch (err) {
     if (err instanceof DaemonNotRunningError) {
       ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): no sshmux daemon is running\n`);
       return SSH_ERROR_EXIT;
     }
-    // A pipe or socket that cannot be used (access denied, an unexpected OS error): said plainly.
-    if (isSshmuxError(err) && err.code === 'SSHMUX_ERR_MUX_CONNECT') {
+    // An endpoint that did not prove itself, or a pipe or socket that cannot be used (access
+    // denied, an unexpected OS error): said plainly.
+    if (
+      err instanceof UntrustedEndpointError ||
+      (isSshmuxError(err) && err.code === 'SSHMUX_ERR_MUX_CONNECT')
+    ) {
       ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): ${err.message}\n`);
       return SSH_ERROR_EXIT;
     }

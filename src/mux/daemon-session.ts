@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { RemoteProcess, RemoteRunner } from '../pool/types.js';
 import type { ConnectionHolder, HeldSession } from '../session/held-session.js';
 import { type ChannelRunner, relayDaemonChannel } from './daemon-channel.js';
+import { answerHello, otherVersionError } from './daemon-hello.js';
 import { holdForClient } from './daemon-hold.js';
 import { CreditSink, CreditSource } from './flow.js';
 import { daemonForwards } from './forward-relay.js';
@@ -14,12 +15,10 @@ import type { FramedSocket } from './framed-socket.js';
 import {
   type ControlMessage,
   type ControlResultMessage,
-  checkHello,
   type ErrorMessage,
   type Frame,
   FrameType,
   type OpenMessage,
-  PROTOCOL_VERSION,
 } from './protocol.js';
 
 /** What a connection may ask of the daemon beyond running a command. */
@@ -73,11 +72,20 @@ export class DaemonSession {
     this.#conn = conn;
     this.#hooks = hooks;
     this.#log = hooks.logger;
-    // A connection that never says hello must not keep the daemon from idling out.
+    // A connection that never completes the hello must not keep the daemon from idling out.
     const helloTimer = setTimeout(() => conn.destroy(), hooks.helloTimeoutMs);
-    conn.onFrame((f) => {
-      clearTimeout(helloTimer);
-      this.#onHello(f);
+    answerHello(conn, {
+      token: hooks.token,
+      version: hooks.version,
+      logger: hooks.logger,
+      fail: (err) => {
+        clearTimeout(helloTimer);
+        this.#fail(err);
+      },
+      authenticated: (sameVersion) => {
+        clearTimeout(helloTimer);
+        conn.onFrame((f) => (sameVersion ? this.#onRequest(f) : this.#onControlOnly(f)));
+      },
     });
     conn.onClose((err) => {
       clearTimeout(helloTimer);
@@ -91,23 +99,13 @@ export class DaemonSession {
     this.#conn.end({ type: FrameType.Error, body: errorMessage(err) });
   }
 
-  #onHello(frame: Frame): void {
-    if (frame.type !== FrameType.Hello) {
-      this.#fail(new ConfigError('expected a hello frame first'));
-      return;
+  /** A client of another sshmux version: `-O check|exit|stop` work across versions, sessions do not. */
+  #onControlOnly(frame: Frame): void {
+    if (frame.type === FrameType.Control) this.#onRequest(frame);
+    else if (!this.#done) {
+      this.#done = true;
+      this.#conn.end({ type: FrameType.Error, body: otherVersionError(this.#hooks.version) });
     }
-    try {
-      checkHello(frame.body, { token: this.#hooks.token, version: this.#hooks.version });
-    } catch (err) {
-      this.#log.warn({ err }, 'refused a client');
-      this.#fail(err);
-      return;
-    }
-    this.#conn.send({
-      type: FrameType.Welcome,
-      body: { protocol: PROTOCOL_VERSION, version: this.#hooks.version, pid: process.pid },
-    });
-    this.#conn.onFrame((f) => this.#onRequest(f));
   }
 
   #onRequest(frame: Frame): void {

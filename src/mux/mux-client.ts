@@ -4,10 +4,13 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalError, NetworkError } from '../errors.js';
 import { classifyConnectError } from './connect-error.js';
+import { daemonEnvironment } from './daemon-env.js';
 import type { MuxEndpoint } from './endpoint.js';
 import { FramedSocket } from './framed-socket.js';
+import { helloProof, isNonce, newNonce, proofMatches } from './hello-proof.js';
 import { currentSocketPath } from './pipe-name.js';
 import {
+  type ChallengeMessage,
   type ControlMessage,
   type ControlResultMessage,
   checkWelcome,
@@ -49,8 +52,9 @@ export function nextFrame(conn: FramedSocket, timeoutMs: number | undefined = 30
       timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            conn.destroy();
+            // First: destroying runs the close listener below, which would say "closed" instead.
             reject(new NetworkError(`the sshmux daemon did not answer within ${timeoutMs} ms`));
+            conn.destroy();
           }, timeoutMs);
     conn.onFrame((f) => {
       clearTimeout(timer);
@@ -68,8 +72,40 @@ export function nextFrame(conn: FramedSocket, timeoutMs: number | undefined = 30
   });
 }
 
-/** Connect and say hello with the token; fails with `DaemonNotRunningError` when nobody serves. */
-export async function connectDaemon(endpoint: MuxEndpoint, version: string): Promise<DaemonConnection> {
+/**
+ * Whatever holds the endpoint did not prove it knows this user's token (wrong proof, no
+ * proof, an error instead of one, or silence): it may be another user's trap on a pipe name
+ * or socket path, so nothing is sent to it and the caller connects in-process.
+ */
+export class UntrustedEndpointError extends LocalError {
+  constructor(endpoint: MuxEndpoint, why: string, cause?: unknown) {
+    super(
+      `the sshmux endpoint ${endpoint.socketPath} did not prove it is this user's daemon (${why}); not using it`,
+      { code: 'SSHMUX_ERR_MUX_UNTRUSTED', cause },
+    );
+  }
+}
+
+/** How long whatever holds the endpoint has to prove itself; the real daemon answers at once. */
+const CHALLENGE_TIMEOUT_MS = 5_000;
+
+export interface ConnectDaemonOptions {
+  /** Accept a daemon of another sshmux version (control requests only: `-O check|exit|stop`). */
+  anyVersion?: boolean;
+  /** How long the endpoint has to prove itself. @default 5000 */
+  challengeTimeoutMs?: number;
+}
+
+/**
+ * Connect and authenticate both ways (src/mux/hello-proof.ts): the daemon proves the token
+ * first, and only then does the client prove it. Fails with `DaemonNotRunningError` when
+ * nobody serves, `UntrustedEndpointError` when the endpoint cannot prove it is the daemon.
+ */
+export async function connectDaemon(
+  endpoint: MuxEndpoint,
+  version: string,
+  options: ConnectDaemonOptions = {},
+): Promise<DaemonConnection> {
   let token: string;
   try {
     token = (await readFile(endpoint.tokenFile, 'utf8')).trim();
@@ -82,10 +118,28 @@ export async function connectDaemon(endpoint: MuxEndpoint, version: string): Pro
   if (socketPath === undefined) throw new DaemonNotRunningError('no sshmux daemon listens here');
   const socket = net.connect(socketPath);
   const conn = new FramedSocket(socket);
-  conn.send({ type: FrameType.Hello, body: { protocol: PROTOCOL_VERSION, version, token } });
-  const frame = await nextFrame(conn).catch((err: unknown) => {
-    throw connectFailure(err, socketPath);
+  const clientNonce = newNonce();
+  conn.send({ type: FrameType.Hello, body: { protocol: PROTOCOL_VERSION, version, nonce: clientNonce } });
+  const challenge = await provenChallenge(
+    conn,
+    { ...endpoint, socketPath },
+    token,
+    clientNonce,
+    options.challengeTimeoutMs,
+  );
+  if (!options.anyVersion) {
+    try {
+      checkWelcome(challenge, version);
+    } catch (err) {
+      conn.destroy();
+      throw err;
+    }
+  }
+  conn.send({
+    type: FrameType.Auth,
+    body: { proof: helloProof(token, 'client', clientNonce, challenge.nonce) },
   });
+  const frame = await nextFrame(conn);
   if (frame.type === FrameType.Error) {
     conn.destroy();
     throw new DaemonReportedError(frame.body);
@@ -93,12 +147,6 @@ export async function connectDaemon(endpoint: MuxEndpoint, version: string): Pro
   if (frame.type !== FrameType.Welcome) {
     conn.destroy();
     throw new ProtocolError(`expected a welcome frame, got type ${frame.type}`);
-  }
-  try {
-    checkWelcome(frame.body, version);
-  } catch (err) {
-    conn.destroy();
-    throw err;
   }
   return { conn, pid: frame.body.pid };
 }
@@ -109,6 +157,38 @@ function connectFailure(err: unknown, socketPath: string): unknown {
   if (failure === undefined) return err;
   if (failure.notServing) return new DaemonNotRunningError(failure.message, err);
   return new LocalError(failure.message, { code: 'SSHMUX_ERR_MUX_CONNECT', cause: err });
+}
+
+/** The daemon's CHALLENGE, once its proof checked out; anything else refuses the endpoint. */
+async function provenChallenge(
+  conn: FramedSocket,
+  endpoint: MuxEndpoint,
+  token: string,
+  clientNonce: string,
+  timeoutMs = CHALLENGE_TIMEOUT_MS,
+): Promise<ChallengeMessage> {
+  let frame: Frame;
+  try {
+    frame = await nextFrame(conn, timeoutMs);
+  } catch (err) {
+    // The connect itself failed (no daemon, access denied, …): classified, not "no proof".
+    const failure = connectFailure(err, endpoint.socketPath);
+    if (failure !== err || err instanceof DaemonNotRunningError) throw failure;
+    throw new UntrustedEndpointError(endpoint, `no proof: ${(err as Error).message}`, err);
+  }
+  const refuse = (why: string): never => {
+    conn.destroy();
+    throw new UntrustedEndpointError(endpoint, why);
+  };
+  if (frame.type === FrameType.Error) {
+    // Unproven, so only a hint: an older daemon (another protocol) answers a hello this way.
+    return refuse(`it answered with an error instead: ${frame.body.message}`);
+  }
+  if (frame.type !== FrameType.Challenge) return refuse(`it answered with frame type ${frame.type}`);
+  const c = frame.body;
+  if (!isNonce(c.nonce) || c.nonce === clientNonce) return refuse('its nonce is not valid');
+  if (!proofMatches(token, 'daemon', clientNonce, c.nonce, c.proof)) return refuse('wrong proof');
+  return c;
 }
 
 export interface EnsureDaemonOptions {
@@ -189,6 +269,7 @@ export function spawnDaemon(script: string, args: string[], cwd: string): Promis
   // Its own working directory: the first client's may be deleted while the daemon lives on.
   const child = spawn(process.execPath, [script, ...args], {
     cwd,
+    env: daemonEnvironment(process.env),
     detached: true,
     stdio: 'ignore',
     windowsHide: true,

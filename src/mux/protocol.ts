@@ -15,8 +15,10 @@ import type { PtyOptions, SessionKind } from '../pool/types.js';
  * 2: OPEN may ask for AUTHENTICATED/PROCEED around the command (LocalCommand).
  * 3: NOTICE carries the server's pre-authentication banner to the client that is opening.
  * 4: OPEN says what the session runs (`kind`); RESIZE carries window changes (issue 14's client).
+ * 5: the token never travels: HELLO carries a nonce, the daemon proves the token first
+ *    (CHALLENGE), the client answers (AUTH) — see src/mux/hello-proof.ts.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** No frame may be larger than this (type byte + payload); a bigger length is a protocol error. */
 export const MAX_FRAME = 1024 * 1024;
@@ -60,20 +62,33 @@ export const FrameType = {
   Accept: 33,
   /** Client → daemon, on a LISTEN connection: our local target refused, refuse the offered `id`. */
   Refuse: 34,
+  /** Daemon → client, answer to HELLO: its nonce and its proof of the token over both nonces. */
+  Challenge: 35,
+  /** Client → daemon, answer to a good CHALLENGE: the client's proof of the token. */
+  Auth: 36,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** Stream numbers as in file descriptors. */
 export type StreamId = 0 | 1 | 2;
 
-/** Client → daemon, first frame: who we are and the proof we are the daemon's user. */
+/** Client → daemon, first frame: who we are and a fresh nonce for the daemon to prove the token over. */
 export interface HelloMessage {
   protocol: number;
   version: string;
-  token: string;
+  nonce: string;
 }
 
-/** Daemon → client, answer to a good hello. */
+/** Daemon → client, answer to a hello: who it is, its nonce, and its proof (see hello-proof.ts). */
+export interface ChallengeMessage {
+  protocol: number;
+  version: string;
+  pid: number;
+  nonce: string;
+  proof: string;
+}
+
+/** Daemon → client, answer to a good AUTH. */
 export interface WelcomeMessage {
   protocol: number;
   version: string;
@@ -151,6 +166,8 @@ export interface IncomingMessage {
 export type Frame =
   | { type: typeof FrameType.Hello; body: HelloMessage }
   | { type: typeof FrameType.Welcome; body: WelcomeMessage }
+  | { type: typeof FrameType.Challenge; body: ChallengeMessage }
+  | { type: typeof FrameType.Auth; body: { proof: string } }
   | { type: typeof FrameType.Open; body: OpenMessage }
   | { type: typeof FrameType.Opened; body: Record<string, never> }
   | { type: typeof FrameType.Data; stream: StreamId; data: Buffer }
@@ -315,25 +332,23 @@ export class FrameDecoder {
   }
 }
 
-/** The daemon's check of a hello: right protocol version and the right token, else why not. */
-export function checkHello(hello: HelloMessage, expected: { token: string; version: string }): void {
-  if (hello.protocol !== PROTOCOL_VERSION || hello.version !== expected.version) {
+/** The daemon's check of a hello's protocol version: a client of another protocol cannot even prove. */
+export function checkHelloProtocol(hello: HelloMessage, version: string): void {
+  if (hello.protocol !== PROTOCOL_VERSION) {
     throw new ProtocolError(
       `version mismatch: client is sshmux ${String(hello.version)} (protocol ${String(hello.protocol)}), ` +
-        `daemon is sshmux ${expected.version} (protocol ${PROTOCOL_VERSION}); ` +
-        'stop the old daemon with `sshmux ssh -O exit`',
+        `daemon is sshmux ${version} (protocol ${PROTOCOL_VERSION}); ` +
+        'stop the old daemon with `sshmux ssh -O exit` of its own version, or end its process',
       { code: 'SSHMUX_ERR_MUX_VERSION' },
     );
   }
-  if (typeof hello.token !== 'string' || !timingSafeEqualString(hello.token, expected.token)) {
-    throw new ProtocolError('bad token: this daemon belongs to another user or runtime directory', {
-      code: 'SSHMUX_ERR_MUX_TOKEN',
-    });
-  }
 }
 
-/** The client's check of the daemon's welcome. */
-export function checkWelcome(welcome: WelcomeMessage, version: string): void {
+/** The client's check of the version a proven daemon announced. */
+export function checkWelcome(
+  welcome: Pick<WelcomeMessage, 'protocol' | 'version' | 'pid'>,
+  version: string,
+): void {
   if (welcome.protocol !== PROTOCOL_VERSION || welcome.version !== version) {
     throw new ProtocolError(
       `version mismatch: daemon (pid ${String(welcome.pid)}) is sshmux ${String(welcome.version)} ` +
@@ -342,13 +357,4 @@ export function checkWelcome(welcome: WelcomeMessage, version: string): void {
       { code: 'SSHMUX_ERR_MUX_VERSION' },
     );
   }
-}
-
-function timingSafeEqualString(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  if (x.length !== y.length) return false;
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
-  return diff === 0;
 }

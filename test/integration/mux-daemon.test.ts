@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selectEndpoint } from '../../src/mux/endpoint.js';
-import { connectDaemon, DaemonReportedError } from '../../src/mux/mux-client.js';
+import { connectDaemon, UntrustedEndpointError } from '../../src/mux/mux-client.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { CLI, type CliResult, MuxSandbox, runCli } from './mux-helpers.js';
 
@@ -191,7 +192,7 @@ describe('sshmux ssh daemon lifecycle', () => {
     expect(b.daemonPids()).toEqual([]);
   });
 
-  it('refuses a client with the wrong token', async () => {
+  it('a client with the wrong token refuses the daemon before proving anything', async () => {
     const b = fresh();
     expect((await b.remote('true')).code).toBe(0);
     const endpoint = selectEndpoint({
@@ -205,8 +206,64 @@ describe('sshmux ssh daemon lifecycle', () => {
     const forged = path.join(b.runtimeDir, 'forged-token');
     writeFileSync(forged, 'f'.repeat(64));
     const err = await connectDaemon({ ...endpoint, tokenFile: forged }, '0.1.0').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DaemonReportedError);
-    expect((err as DaemonReportedError).code).toBe('SSHMUX_ERR_MUX_TOKEN');
+    expect(err).toBeInstanceOf(UntrustedEndpointError);
+    expect((err as UntrustedEndpointError).code).toBe('SSHMUX_ERR_MUX_UNTRUSTED');
+  });
+
+  it('a socket planted where the daemon listens learns nothing that authenticates; the command runs in-process', async () => {
+    const b = fresh();
+    // The user's token exists (an earlier daemon made it); the daemon is gone, a stranger listens.
+    expect((await b.remote('true')).code).toBe(0);
+    expect((await b.run(['-O', 'exit', 'x'])).code).toBe(0);
+    await b.waitForDaemons(0);
+    const token = readFileSync(path.join(b.daemonDir, 'token'), 'utf8').trim();
+    const received: Buffer[] = [];
+    const fake = net.createServer((s) => {
+      s.on('data', (d) => received.push(d));
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => fake.listen(b.socketPath, r));
+    try {
+      const before = await sshd.countLogins();
+      const t0 = Date.now();
+      const r = await b.remote('echo ran');
+      expect(r.code).toBe(0);
+      expect(r.stdout.toString()).toBe('ran\n');
+      expect(r.stderr).toMatch(/did not prove it is this user's daemon \(no proof: .*\); not using it/);
+      // In-process: its own login, and no daemon was started behind the stranger's back.
+      expect(await sshd.countLogins()).toBe(before + 1);
+      expect(b.daemonPids()).toEqual([]);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      const wire = Buffer.concat(received);
+      expect(wire.includes(token)).toBe(false);
+      expect(wire.toString('latin1')).toMatch(/"nonce":"[0-9a-f]{64}"/);
+      expect(wire.toString('latin1')).not.toMatch(/proof/);
+      const check = await b.run(['-O', 'check', 'x']);
+      expect(check.code).toBe(255);
+      expect(check.stderr).toMatch(/did not prove it is this user's daemon/);
+    } finally {
+      fake.close();
+    }
+  });
+
+  it('the daemon does not inherit NODE_OPTIONS, NODE_DEBUG or LD_PRELOAD from the client that started it', async () => {
+    const b = fresh();
+    // Code NODE_OPTIONS preloads records which processes ran it: the client may, the daemon must not.
+    const marker = path.join(b.runtimeDir, 'preloaded');
+    const preload = path.join(b.runtimeDir, 'preload.cjs');
+    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(marker)}, process.pid + '\\n');\n`);
+    const r = await b.remote('echo ok', {
+      env: { NODE_OPTIONS: `--require ${preload}`, NODE_DEBUG: 'sshmux-none', LD_PRELOAD: '' },
+    });
+    expect(r.stdout.toString()).toBe('ok\n');
+    const [pid] = b.daemonPids();
+    expect(pid).toBeGreaterThan(0);
+    const environ = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    expect(environ.filter((v) => /^(NODE_|LD_PRELOAD=)/.test(v))).toEqual([]);
+    expect(environ).toContain(`XDG_RUNTIME_DIR=${b.runtimeDir}`);
+    const ran = readFileSync(marker, 'utf8').trim().split('\n').map(Number);
+    expect(ran.length).toBeGreaterThan(0);
+    expect(ran).not.toContain(pid);
   });
 
   it("keeps another local user out of this user's daemon", async () => {
