@@ -1,8 +1,52 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { selectEndpoint } from '../../src/mux/endpoint.js';
+import { ROOT } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
-import { WineSandbox, type WineSetup, wineSetup, winPath } from '../helpers/wine.js';
+import {
+  WineSandbox,
+  type WineSetup,
+  wineEnv,
+  wineSetup,
+  winPath,
+  winPathBackslash,
+} from '../helpers/wine.js';
+
+/** A stranger's server on `pipe` under Wine (wine-squatter.mjs); resolves once it listens. */
+async function squat(
+  setup: WineSetup,
+  pipe: string,
+  record: string,
+): Promise<{ stop(): void; got(): Buffer }> {
+  const script = winPath(path.join(ROOT, 'test', 'helpers', 'wine-squatter.mjs'));
+  const child = spawn('wine', [setup.nodeExe, script, pipe, winPath(record)], {
+    env: wineEnv(setup, process.env),
+    stdio: 'ignore',
+  });
+  const ready = `${record}.ready`;
+  for (let i = 0; !existsSync(ready) || readFileSync(ready, 'utf8') === ''; i++) {
+    if (i > 300) throw new Error('the squatter did not start within 30 s');
+    await sleep(100);
+  }
+  expect(readFileSync(ready, 'utf8')).toBe('listening');
+  return { stop: () => child.kill('SIGKILL'), got: () => readFileSync(record) };
+}
+
+/** The pipe name every daemon of `box`'s profile derives its own from (the predictable part). */
+function basePipe(box: WineSandbox): string {
+  return selectEndpoint({
+    platform: 'win32',
+    env: { LOCALAPPDATA: winPathBackslash(box.localAppData) },
+    uid: -1,
+    username: process.env.USER ?? 'root',
+    tmpdir: 'C:\\windows\\temp',
+    homedir: winPathBackslash(box.profile),
+    cwd: 'C:\\',
+  }).socketPath;
+}
 
 /** Issue 15, defects 1 and 2, under Windows node.exe: where the daemon is, and which files it reads. */
 describe('Windows tier: the endpoint and the paths the daemon reads', () => {
@@ -103,5 +147,57 @@ describe('Windows tier: the endpoint and the paths the daemon reads', () => {
     // The daemon's directory really is on another drive than the files.
     expect(winPath(box.daemonDir)).toMatch(/^C:/);
     expect(winPath(sshd.keyPath)).toMatch(/^Z:/);
+  });
+
+  // The merge point of issue 15's item 4 (the lead's challenge–response hello) on real pipes.
+  it('a stranger holding the predictable pipe name before any daemon receives nothing at all', async () => {
+    const box = sandbox();
+    const record = path.join(box.root, 'squatter-base');
+    const squatter = await squat(setup, basePipe(box), record);
+    try {
+      const r = await box.remote('echo ran');
+      expect(r.stderr).toBe('');
+      expect(r.stdout.toString()).toBe('ran\n');
+      expect(r.code).toBe(0);
+      // Our daemon listens on a name of its own: the predictable one is never connected to.
+      const ours = readFileSync(path.join(box.daemonDir, 'pipe'), 'utf8');
+      expect(ours.startsWith(`${basePipe(box)}-`)).toBe(true);
+      expect(box.daemonPids()).toHaveLength(1);
+      expect(squatter.got().length).toBe(0);
+    } finally {
+      squatter.stop();
+    }
+  });
+
+  it('a stranger taking a dead daemon’s recorded pipe gets a nonce and nothing that authenticates; the command runs in-process', async () => {
+    const box = sandbox();
+    expect((await box.remote('true')).code).toBe(0);
+    const recorded = readFileSync(path.join(box.daemonDir, 'pipe'), 'utf8');
+    const token = readFileSync(path.join(box.daemonDir, 'token'), 'utf8').trim();
+    const [pid] = box.daemonPids();
+    process.kill(pid!, 'SIGKILL');
+    expect(await box.waitForDaemons(0)).toEqual([]);
+    const record = path.join(box.root, 'squatter-recorded');
+    const squatter = await squat(setup, recorded, record);
+    try {
+      const before = await sshd.countLogins('root');
+      const r = await box.remote('echo ran');
+      expect(r.stdout.toString()).toBe('ran\n');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/did not prove it is this user's daemon \(no proof: .*\); not using it/);
+      // In-process (its own login), and no daemon started behind the stranger's back.
+      expect(await sshd.countLogins('root')).toBe(before + 1);
+      expect(box.daemonPids()).toEqual([]);
+      const wire = squatter.got();
+      expect(wire.length).toBeGreaterThan(0);
+      expect(wire.includes(token)).toBe(false);
+      expect(wire.toString('latin1')).toMatch(/"nonce":"[0-9a-f]{64}"/);
+      expect(wire.toString('latin1')).not.toMatch(/proof/);
+      const check = await box.ssh(['-O', 'check', 'x']);
+      expect(check.stderr).toMatch(/^Control socket connect\(.*\): .*did not prove it is this user's daemon/);
+      expect(check.code).toBe(255);
+    } finally {
+      squatter.stop();
+    }
   });
 });
