@@ -266,10 +266,12 @@ export class WineSandbox {
     };
   }
 
-  /** Stop the daemon (`-O exit`), kill whatever of this sandbox is left, remove its files. */
+  /**
+   * Kill whatever of this sandbox still runs (its daemons: their command line names its
+   * directory), then remove its files. By pid, not `-O exit`: one more Wine start per test
+   * costs seconds on a loaded machine, and the tests that need `-O exit` run it themselves.
+   */
   async cleanup(): Promise<void> {
-    if (this.daemonPids().length > 0) await this.ssh(['-O', 'exit', 'x']).catch(() => undefined);
-    await this.waitForDaemons(0, 5_000);
     for (const pid of winePids(`sshmux-tests.${path.basename(this.root)}`)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -277,6 +279,7 @@ export class WineSandbox {
         // already gone
       }
     }
+    await this.waitForDaemons(0, 5_000);
     rmSync(this.root, { recursive: true, force: true });
   }
 }

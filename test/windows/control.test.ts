@@ -55,9 +55,6 @@ describe('Windows tier: one daemon, controlled', () => {
     expect(exit.code).toBe(0);
     expect(await box.waitForDaemons(0)).toEqual([]);
     expect(pid).toBeDefined();
-    const after = await box.ssh(['-O', 'check', 'x']);
-    expect(after.stderr).toMatch(NOT_RUNNING);
-    expect(after.code).toBe(255);
   });
 
   // Issue 15, defect 3: a named pipe lives while any instance is open, so after `-O stop` with a
