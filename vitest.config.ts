@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { dockerAvailable, integrationRequired } from './test/helpers/docker.js';
+import { windowsProject } from './test/helpers/windows-project.js';
 
 const wantsIntegration = !process.argv.includes('unit') || process.argv.includes('integration');
 const docker = wantsIntegration ? dockerAvailable() : false;
@@ -47,6 +48,9 @@ export default defineConfig({
             },
           ]
         : []),
+      // The Windows tier (wine node.exe against the container sshd): only when asked, and then
+      // every test must run (test/helpers/windows-project.ts).
+      ...(process.env.SSHMUX_WINDOWS_TIER === '1' ? [windowsProject] : []),
     ],
   },
 });

@@ -1,16 +1,16 @@
-import path from 'node:path';
 import type { HostConfig } from '../config/host-config.js';
 import { matchPattern } from '../config/pattern.js';
 import { poolKeyOf } from '../config/plain.js';
 import { resolveHostConfig } from '../config/resolve.js';
 import { agentPathFor } from '../security/agent-path.js';
+import { fullPath, withClientPaths } from './client-paths.js';
 import type { SshArgs } from './ssh-args.js';
 
 /** The longest time a Node timer can wait (2^31-1 ms), in seconds: "persist forever". */
 export const MAX_PERSIST_SECONDS = 2_147_483;
 
 function absolute(file: string, cwd: string): string {
-  return file.startsWith('~') || path.isAbsolute(file) ? file : path.resolve(cwd, file);
+  return fullPath(file, cwd);
 }
 
 /** log.c's level names as ssh -G prints them (Debian: QUIET is `SILENT`, DEBUG1 `DEBUG`). */
@@ -44,18 +44,7 @@ export async function resolveSshHost(
     // `ssh -G` never resolves the hops: a hop's own configuration cannot fail it.
     resolveJumpHosts: !args.printConfig,
   });
-  return withAbsolutePaths(resolved, cwd);
-}
-
-/** The same for a host and each of its resolved ProxyJump hops. */
-function withAbsolutePaths(resolved: HostConfig, cwd: string): HostConfig {
-  const host: HostConfig = {
-    ...resolved,
-    identityFiles: resolved.identityFiles.map((f) => absolute(f, cwd)),
-    userKnownHostsFiles: resolved.userKnownHostsFiles.map((f) => absolute(f, cwd)),
-    ...(resolved.jumpHosts && { jumpHosts: resolved.jumpHosts.map((h) => withAbsolutePaths(h, cwd)) }),
-  };
-  return Object.freeze({ ...host, poolKey: poolKeyOf(host) });
+  return withClientPaths(resolved, cwd);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isSshmuxError } from '../errors.js';
 import { currentEnvironment, prepareEndpoint, selectEndpoint } from '../mux/endpoint.js';
 import {
   connectDaemon,
@@ -27,7 +28,12 @@ export async function runControl(args: SshArgs, ctx: CliContext): Promise<number
       ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): no sshmux daemon is running\n`);
       return SSH_ERROR_EXIT;
     }
-    if (err instanceof UntrustedEndpointError) {
+    // An endpoint that did not prove itself, or a pipe or socket that cannot be used (access
+    // denied, an unexpected OS error): said plainly.
+    if (
+      err instanceof UntrustedEndpointError ||
+      (isSshmuxError(err) && err.code === 'SSHMUX_ERR_MUX_CONNECT')
+    ) {
       ctx.stderr.write(`Control socket connect(${endpoint.socketPath}): ${err.message}\n`);
       return SSH_ERROR_EXIT;
     }

@@ -29,6 +29,11 @@ export interface EndpointEnvironment {
   username: string;
   tmpdir: string;
   homedir: string;
+  /**
+   * The directory relative runtime paths are resolved against (Windows resolves drive-relative
+   * ones, `\\x`, against its drive). @default process.cwd()
+   */
+  cwd?: string;
 }
 
 export function currentEnvironment(): EndpointEnvironment {
@@ -45,6 +50,7 @@ export function currentEnvironment(): EndpointEnvironment {
     username,
     tmpdir: os.tmpdir(),
     homedir: os.homedir(),
+    cwd: process.cwd(),
   };
 }
 
@@ -65,16 +71,19 @@ function shortHash(text: string): string {
  * socket `mux.sock` inside, or `/tmp/sshmux-<uid>/<hash>.sock` when that path is too long for a
  * Unix socket. Windows: `%LOCALAPPDATA%\sshmux` and a named pipe
  * `\\.\pipe\sshmux-<user>-<hash of the dir>`, so two runtime dirs never share a daemon.
- * `SSHMUX_RUNTIME_DIR` overrides the directory on every platform.
+ * `SSHMUX_RUNTIME_DIR` overrides the directory on every platform; Windows ignores
+ * `XDG_RUNTIME_DIR` and resolves the directory against `cwd`'s drive.
  */
 export function selectEndpoint(e: EndpointEnvironment = currentEnvironment()): MuxEndpoint {
   if (e.platform === 'win32') {
     const p = path.win32;
-    const base = e.env.SSHMUX_RUNTIME_DIR
-      ? p.resolve(e.env.SSHMUX_RUNTIME_DIR)
-      : e.env.XDG_RUNTIME_DIR
-        ? p.join(e.env.XDG_RUNTIME_DIR, 'sshmux')
-        : p.join(e.env.LOCALAPPDATA ?? p.join(e.homedir, 'AppData', 'Local'), 'sshmux');
+    // XDG_RUNTIME_DIR is a POSIX convention: on Windows it only leaks in (WSL, MSYS, Wine) as a
+    // path without a drive. The pipe name hashes the directory, and the daemon is started with
+    // it, so it is resolved fully (drive included) here: both sides then hash the same string.
+    const chosen =
+      e.env.SSHMUX_RUNTIME_DIR ||
+      p.join(e.env.LOCALAPPDATA || p.join(e.homedir, 'AppData', 'Local'), 'sshmux');
+    const base = p.resolve(e.cwd ?? process.cwd(), chosen);
     const user = e.username.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 32) || 'user';
     return {
       dir: base,

@@ -3,10 +3,12 @@ import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalError, NetworkError } from '../errors.js';
+import { classifyConnectError } from './connect-error.js';
 import { daemonEnvironment } from './daemon-env.js';
 import type { MuxEndpoint } from './endpoint.js';
 import { FramedSocket } from './framed-socket.js';
 import { helloProof, isNonce, newNonce, proofMatches } from './hello-proof.js';
+import { currentSocketPath } from './pipe-name.js';
 import {
   type ChallengeMessage,
   type ControlMessage,
@@ -112,11 +114,19 @@ export async function connectDaemon(
     if (code === 'ENOENT') throw new DaemonNotRunningError('no sshmux daemon has run here yet', err);
     throw new LocalError(`Cannot read the sshmux token ${endpoint.tokenFile}`, { cause: err });
   }
-  const socket = net.connect(endpoint.socketPath);
+  const socketPath = await currentSocketPath(endpoint);
+  if (socketPath === undefined) throw new DaemonNotRunningError('no sshmux daemon listens here');
+  const socket = net.connect(socketPath);
   const conn = new FramedSocket(socket);
   const clientNonce = newNonce();
   conn.send({ type: FrameType.Hello, body: { protocol: PROTOCOL_VERSION, version, nonce: clientNonce } });
-  const challenge = await provenChallenge(conn, endpoint, token, clientNonce, options.challengeTimeoutMs);
+  const challenge = await provenChallenge(
+    conn,
+    { ...endpoint, socketPath },
+    token,
+    clientNonce,
+    options.challengeTimeoutMs,
+  );
   if (!options.anyVersion) {
     try {
       checkWelcome(challenge, version);
@@ -141,6 +151,14 @@ export async function connectDaemon(
   return { conn, pid: frame.body.pid };
 }
 
+/** A connect error as sshmux reports it: not running (start one), refused, or passed on. */
+function connectFailure(err: unknown, socketPath: string): unknown {
+  const failure = classifyConnectError(err instanceof DaemonNotRunningError ? err.cause : err, socketPath);
+  if (failure === undefined) return err;
+  if (failure.notServing) return new DaemonNotRunningError(failure.message, err);
+  return new LocalError(failure.message, { code: 'SSHMUX_ERR_MUX_CONNECT', cause: err });
+}
+
 /** The daemon's CHALLENGE, once its proof checked out; anything else refuses the endpoint. */
 async function provenChallenge(
   conn: FramedSocket,
@@ -153,7 +171,9 @@ async function provenChallenge(
   try {
     frame = await nextFrame(conn, timeoutMs);
   } catch (err) {
-    if (err instanceof DaemonNotRunningError) throw err;
+    // The connect itself failed (no daemon, access denied, …): classified, not "no proof".
+    const failure = connectFailure(err, endpoint.socketPath);
+    if (failure !== err || err instanceof DaemonNotRunningError) throw failure;
     throw new UntrustedEndpointError(endpoint, `no proof: ${(err as Error).message}`, err);
   }
   const refuse = (why: string): never => {

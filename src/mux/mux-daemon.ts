@@ -8,6 +8,7 @@ import { withLock } from './daemon-lock.js';
 import { DaemonSession } from './daemon-session.js';
 import type { MuxEndpoint } from './endpoint.js';
 import { FramedSocket } from './framed-socket.js';
+import { currentSocketPath, forgetSocketPath, freshSocketPath, recordSocketPath } from './pipe-name.js';
 import type { ControlMessage, ControlResultMessage } from './protocol.js';
 
 /** The pool as the daemon uses it: run commands, report, close. `SshPool` fits. */
@@ -101,6 +102,8 @@ export class MuxDaemon {
   readonly #opening = new Map<string, Set<(text: string) => void>>();
   #accepting = true;
   #listening = false;
+  /** What this daemon listens on: the Unix socket, or its own generation of the pipe name. */
+  #socketPath = '';
   #idleTimer: NodeJS.Timeout | undefined;
   #persistMs: number;
   #stopped: Promise<void> | undefined;
@@ -125,23 +128,27 @@ export class MuxDaemon {
   async start(): Promise<'listening' | 'already-running'> {
     const ep = this.#o.endpoint;
     const result = await withLock(ep.lockFile, async () => {
-      if (await probe(ep.socketPath)) return 'already-running' as const;
-      if (!ep.isNamedPipe) await unlink(ep.socketPath).catch(() => {});
+      const current = await currentSocketPath(ep);
+      if (current !== undefined && (await probe(current))) return 'already-running' as const;
+      const socketPath = freshSocketPath(ep);
+      if (!ep.isNamedPipe) await unlink(socketPath).catch(() => {});
       this.#token = await ensureToken(ep.tokenFile, this.#o.uid);
       await new Promise<void>((resolve, reject) => {
         this.#server.once('error', reject);
-        this.#server.listen(ep.socketPath, () => {
+        this.#server.listen(socketPath, () => {
           this.#server.off('error', reject);
           resolve();
         });
       });
-      if (!ep.isNamedPipe) await chmod(ep.socketPath, 0o600).catch(() => {});
+      if (!ep.isNamedPipe) await chmod(socketPath, 0o600).catch(() => {});
+      await recordSocketPath(ep, socketPath);
+      this.#socketPath = socketPath;
       await unlink(ep.spawnFile).catch(() => {});
       return 'listening' as const;
     });
     if (result === 'listening') {
       this.#listening = true;
-      this.#o.logger.info({ pid: process.pid, socket: ep.socketPath }, 'daemon listening');
+      this.#o.logger.info({ pid: process.pid, socket: this.#socketPath }, 'daemon listening');
       this.#armIdle();
     } else {
       this.#resolveDone();
@@ -265,6 +272,7 @@ export class MuxDaemon {
     // close() stops listening (and removes the socket file) at once; its callback would wait
     // for every open connection, which the caller may be about to end.
     await withLock(this.#o.endpoint.lockFile, async () => {
+      await forgetSocketPath(this.#o.endpoint, this.#socketPath).catch(() => {});
       this.#server.close();
     }).catch((err: unknown) => {
       this.#o.logger.warn({ err }, 'closing the listener without the lock');

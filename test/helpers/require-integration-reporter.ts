@@ -10,7 +10,8 @@ export default class RequireIntegrationReporter implements Reporter {
     const skipped: string[] = [];
     let ran = 0;
     for (const mod of testModules) {
-      if (mod.project.name !== 'integration') continue;
+      // The Windows tier (SSHMUX_WINDOWS_TIER=1) is held to the same rule.
+      if (mod.project.name !== 'integration' && mod.project.name !== 'windows') continue;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === 'skipped' || state === 'pending') skipped.push(`${mod.moduleId} > ${test.fullName}`);

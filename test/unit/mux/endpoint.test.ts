@@ -83,9 +83,37 @@ describe('selectEndpoint', () => {
     const daemonSide = selectEndpoint({ ...win, env: { SSHMUX_RUNTIME_DIR: e.dir.replace(/^C:/, 'c:') } });
     expect(daemonSide.socketPath).toBe(e.socketPath);
     // A different runtime dir (tests) gets a different pipe.
-    const t = selectEndpoint({ ...win, env: { XDG_RUNTIME_DIR: 'C:\\t\\run' } });
-    expect(t.dir).toBe('C:\\t\\run\\sshmux');
+    const t = selectEndpoint({ ...win, env: { SSHMUX_RUNTIME_DIR: 'C:\\t\\run' } });
+    expect(t.dir).toBe('C:\\t\\run');
     expect(t.socketPath).not.toBe(e.socketPath);
+  });
+
+  // Issue 15, defect 1: XDG_RUNTIME_DIR=/run/user/0 (no drive) won on win32; the client hashed
+  // `\run\user\0\sshmux`, the daemon it started the resolved `Z:\run\user\0\sshmux`: two
+  // pipe names, every invocation waited for a daemon it could not find.
+  it('on Windows ignores XDG_RUNTIME_DIR and resolves drive-relative directories, so client and daemon agree', () => {
+    const win: EndpointEnvironment = {
+      platform: 'win32',
+      env: { LOCALAPPDATA: 'C:\\Users\\bob\\AppData\\Local', XDG_RUNTIME_DIR: '/run/user/0' },
+      uid: -1,
+      username: 'bob',
+      tmpdir: 'C:\\Temp',
+      homedir: 'C:\\Users\\bob',
+      cwd: 'Z:\\work',
+    };
+    const client = selectEndpoint(win);
+    expect(client.dir).toBe('C:\\Users\\bob\\AppData\\Local\\sshmux');
+    // Drive-relative values get the drive of the working directory, in the client already.
+    const rel = selectEndpoint({ ...win, env: { SSHMUX_RUNTIME_DIR: '/tmp/rt' } });
+    expect(rel.dir).toBe('Z:\\tmp\\rt');
+    const relLocal = selectEndpoint({ ...win, env: { LOCALAPPDATA: '\\la' } });
+    expect(relLocal.dir).toBe('Z:\\la\\sshmux');
+    // The daemon runs elsewhere (cwd on C:) with --runtime-dir <client's dir>: the same pipe.
+    for (const ep of [client, rel, relLocal]) {
+      const daemon = selectEndpoint({ ...win, cwd: 'C:\\Windows', env: { SSHMUX_RUNTIME_DIR: ep.dir } });
+      expect(daemon.socketPath).toBe(ep.socketPath);
+      expect(daemon.dir).toBe(ep.dir);
+    }
   });
 
   it('lets SSHMUX_RUNTIME_DIR name the directory itself (what the daemon is started with)', () => {
