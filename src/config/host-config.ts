@@ -89,6 +89,12 @@ export interface HostConfig {
    * sshmux keeps but does not interpret. Set by `resolveHostConfig`; absent from `plainHostConfig`.
    */
   readonly effective?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Where each configured value came from, parallel to the stored values (`file:line`, `-o`,
+   * `-p`, `-l`, `-i`, `-J`, `destination`…); a keyword absent here has its default. Set by
+   * `resolveHostConfig`, read by `sshmux doctor`.
+   */
+  readonly origins?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Options accepted by `plainHostConfig` for callers that skip ssh_config. */
