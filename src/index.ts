@@ -23,6 +23,10 @@ export type { ResolveOptions } from './config/resolve-options.js';
 export { formatSshG } from './config/ssh-g.js';
 export type { AuthProvider, HostKeyVerifier, SocketFactory } from './connection/connection.js';
 export { type HopResolver, type ProxyJumpOptions, proxyJumpSocketFactory } from './connection/proxy-jump.js';
+// doctor: what `sshmux doctor` checks, as a library call.
+export { type DoctorOptions, runDoctor } from './doctor/doctor.js';
+export type { SystemFacts } from './doctor/system-checks.js';
+export type { DoctorCheck, DoctorReport, DoctorSection, DoctorStatus } from './doctor/types.js';
 export {
   AbortedError,
   AuthError,

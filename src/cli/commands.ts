@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBtrfsCommand } from './btrfs.js';
 import { registerConfigCommand } from './config.js';
 import type { CliContext } from './context.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerHashsumCommand } from './hashsum.js';
 import { registerPushCommand } from './push.js';
 import { registerVerifyCommand } from './verify.js';
@@ -13,6 +14,7 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerVerifyCommand,
   registerPushCommand,
   registerConfigCommand,
+  registerDoctorCommand,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
