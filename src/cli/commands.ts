@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBtrfsCommand } from './btrfs.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerConfigCommand } from './config.js';
 import type { CliContext } from './context.js';
 import { registerDoctorCommand } from './doctor.js';
@@ -15,6 +16,7 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerPushCommand,
   registerConfigCommand,
   registerDoctorCommand,
+  registerCompletionCommand,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
