@@ -123,7 +123,7 @@ export async function runDoctor(
           id: 'config',
           status: 'fail',
           summary: `the configuration for ${destination} does not resolve: ${(err as Error).message}`,
-          advice: 'fix the line it names (`sshmux config DEST` prints what resolves)',
+          advice: 'fix the file or line the message names; then `sshmux config DEST` prints what resolves',
           data: {
             error: { code: isSshmuxError(err) ? err.code : undefined, message: (err as Error).message },
           },
