@@ -7,12 +7,17 @@ const require = createRequire(import.meta.url);
 
 /** The facts the machine-level checks read; injected so tests can play another platform. */
 export interface SystemFacts {
+  /** `process.version`. */
   readonly nodeVersion: string;
+  /** `process.platform`. */
   readonly platform: NodeJS.Platform;
+  /** `process.arch`. */
   readonly arch: string;
+  /** The environment (HOME, USERPROFILE). */
   readonly env: NodeJS.ProcessEnv;
   /** The home directory of the account (passwd on POSIX), where OpenSSH looks for `~/.ssh`. */
   readonly accountHome: string | undefined;
+  /** Whether ssh2's native crypto binding is loaded. */
   readonly nativeCrypto: boolean;
 }
 

@@ -6,9 +6,11 @@ export type DoctorSection = 'system' | 'daemon' | 'agent' | 'config' | 'keys' | 
 
 /** One line of the report: what was found, and what to do when it is not ok. */
 export interface DoctorCheck {
+  /** Which part of the report it belongs to. */
   readonly section: DoctorSection;
   /** Stable identifier (`node`, `native-crypto`, `daemon`, `config.hostname`, `key`, `exec`…). */
   readonly id: string;
+  /** ok, warn or fail. */
   readonly status: DoctorStatus;
   /** One line: what was found. */
   readonly summary: string;
@@ -22,7 +24,9 @@ export interface DoctorCheck {
 export interface DoctorReport {
   /** The destination as given, when one was. */
   readonly destination: string | undefined;
+  /** Every check, in section order. */
   readonly checks: readonly DoctorCheck[];
+  /** False when any check failed. */
   readonly ok: boolean;
 }
 

@@ -31,6 +31,7 @@ export interface HostKeyQuestion {
 /** Answers `true` to trust the key. */
 export type HostKeyPrompt = (question: HostKeyQuestion) => Promise<boolean>;
 
+/** Options of `createHostKeyVerifier`. */
 export interface HostKeyVerifierOptions {
   /** Asked under `StrictHostKeyChecking ask`; without it, unknown keys are refused. @default undefined */
   prompt?: HostKeyPrompt;
