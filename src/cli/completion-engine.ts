@@ -1,3 +1,4 @@
+import { KEYWORD_SUPPORT } from '../config/keyword-support.js';
 import type { CommandSpec, OptionSpec, WordKind } from './completion-spec.js';
 
 /** What the shell should offer: candidates (with a description after a tab), and whether to add files. */
@@ -75,6 +76,18 @@ function byKind(kind: WordKind | undefined, cur: string, hosts: () => readonly s
         .filter((h) => h.startsWith(rest))
         .map((h) => `${prefix}${h}:`);
       return { candidates: remote, files: local && at === -1, nospace: true };
+    }
+    case 'option': {
+      // `-o Keyword=`: OpenSSH's spelling of every keyword sshmux reads; the value is the user's.
+      if (cur.includes('=')) return NONE;
+      const lower = cur.toLowerCase();
+      const names = Object.values(KEYWORD_SUPPORT)
+        .map((k) => k.name)
+        // ssh refuses these as -o options.
+        .filter((n) => n !== 'Host' && n !== 'Match' && n !== 'Include')
+        .filter((n) => n.toLowerCase().startsWith(lower))
+        .map((n) => `${n}=`);
+      return { candidates: names, files: false, nospace: true };
     }
     case 'file':
       return { candidates: [], files: true, nospace: false };

@@ -4,8 +4,11 @@ import { SFTP_FLAGS, SFTP_WITH_VALUE } from './sftp-args.js';
 import { OPENSSH_FLAGS, OPENSSH_WITH_VALUE } from './ssh-flags.js';
 
 /** What a word in some position completes to. */
-/** `remote` is `host:PATH` only; `copy` is `host:PATH` or a local file (scp's operands). */
-export type WordKind = 'host' | 'remote' | 'copy' | 'file' | 'word';
+/**
+ * `remote` is `host:PATH` only; `copy` is `host:PATH` or a local file (scp's operands); `option`
+ * an ssh_config `Keyword=` (the value of `-o`).
+ */
+export type WordKind = 'host' | 'remote' | 'copy' | 'option' | 'file' | 'word';
 
 /** One option as completion sees it. */
 export interface OptionSpec {
@@ -30,6 +33,7 @@ export interface CommandSpec {
 }
 
 function kindOfValue(placeholder: string): WordKind {
+  if (/<option>/.test(placeholder)) return 'option';
   if (/file|dir|path|batch|key|config|log/i.test(placeholder)) return 'file';
   if (/dest|host|jump/i.test(placeholder)) return 'host';
   return 'word';
@@ -43,9 +47,23 @@ function kindOfArgument(name: string): WordKind {
 }
 
 /** ssh's option letters (ssh-flags.ts) and what their values are. */
-const SSH_VALUE_KIND: Record<string, WordKind> = { F: 'file', i: 'file', E: 'file', S: 'file', J: 'host' };
+const SSH_VALUE_KIND: Record<string, WordKind> = {
+  F: 'file',
+  i: 'file',
+  E: 'file',
+  S: 'file',
+  J: 'host',
+  o: 'option',
+};
 /** scp's and sftp's. */
-const COPY_VALUE_KIND: Record<string, WordKind> = { F: 'file', i: 'file', S: 'file', b: 'file', J: 'host' };
+const COPY_VALUE_KIND: Record<string, WordKind> = {
+  F: 'file',
+  i: 'file',
+  S: 'file',
+  b: 'file',
+  J: 'host',
+  o: 'option',
+};
 
 function getoptOptions(
   withValue: ReadonlySet<string>,

@@ -7,7 +7,11 @@ function program(): Command {
   const p = new Command('sshmux').option('-v, --verbose', 'more logs');
   p.command('ssh');
   p.command('scp');
-  p.command('config').argument('<dest>').option('-F <file>', 'config file').option('-p <port>', 'port');
+  p.command('config')
+    .argument('<dest>')
+    .option('-F <file>', 'config file')
+    .option('-o <option>', 'Key=Value')
+    .option('-p <port>', 'port');
   p.command('push').argument('<local>').argument('<dest:PATH>').option('--checksum', 'by hash');
   const b = p.command('btrfs');
   b.command('send').argument('<snapshot>').argument('<dest:DIR>');
@@ -61,6 +65,16 @@ describe('completeWords', () => {
     // After `--` a word starting with '-' is an operand, not an option.
     expect(complete('config', '--', '').candidates).toEqual(['box', 'web', 'db']);
     expect(complete('config', '--', '-').candidates).toEqual([]);
+  });
+
+  it('-o completes ssh_config keywords as OpenSSH spells them, then leaves the value alone', () => {
+    expect(complete('ssh', '-o', 'stricth')).toEqual({
+      candidates: ['StrictHostKeyChecking='],
+      files: false,
+      nospace: true,
+    });
+    expect(complete('ssh', '-o', 'Port=2')).toEqual({ candidates: [], files: false, nospace: false });
+    expect(complete('config', '-o', 'ProxyJ').candidates).toEqual(['ProxyJump=']);
   });
 
   it('prints candidates, then the directive line', () => {
