@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import ssh2, { type BaseAgent } from 'ssh2';
 import type { HostConfig } from '../config/host-config.js';
 import { agentPathFor } from '../security/agent-path.js';
@@ -25,6 +26,18 @@ async function agentKeys(path: string, timeoutMs: number): Promise<string[]> {
       resolve(out);
     });
   });
+}
+
+/** ssh2 says only "Failed to connect to agent": what the path is, when that says more. */
+async function socketProblem(path: string, platform: NodeJS.Platform): Promise<string> {
+  if (platform === 'win32') return '';
+  try {
+    return (await stat(path)).isSocket() ? '' : ' (not a socket)';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? ' (no such socket)'
+      : ` (${(err as Error).message})`;
+  }
 }
 
 /** The agent a host would use (IdentityAgent, else SSH_AUTH_SOCK, else Windows' OpenSSH pipe): reachable, and how many keys. */
@@ -63,16 +76,17 @@ export async function agentCheck(
       data: { path, source, keys },
     });
   } catch (err) {
+    const why = `${(err as Error).message}${await socketProblem(path, platform)}`;
     return check({
       section: 'agent',
       id: 'agent',
       status: 'warn',
-      summary: `agent at ${path} (${source}) does not answer: ${(err as Error).message}`,
+      summary: `agent at ${path} (${source}) does not answer: ${why}`,
       advice:
         platform === 'win32'
           ? 'start the "OpenSSH Authentication Agent" service (`Start-Service ssh-agent`), or unset SSH_AUTH_SOCK'
           : 'start one (`eval "$(ssh-agent)"` and `ssh-add`), or unset SSH_AUTH_SOCK so it is not tried',
-      data: { path, source, error: (err as Error).message },
+      data: { path, source, error: why },
     });
   }
 }
