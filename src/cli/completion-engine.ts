@@ -49,7 +49,13 @@ function described(name: string, description: string): string {
   return description === '' ? name : `${name}\t${description.split('\n')[0]}`;
 }
 
-function byKind(kind: WordKind | undefined, cur: string, hosts: () => readonly string[]): Completion {
+function byKind(
+  kind: WordKind | readonly string[] | undefined,
+  cur: string,
+  hosts: () => readonly string[],
+): Completion {
+  if (Array.isArray(kind))
+    return { candidates: kind.filter((w) => w.startsWith(cur)), files: false, nospace: false };
   switch (kind) {
     case 'host': {
       // `user@host`: complete the host part, keep the user.

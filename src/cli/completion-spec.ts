@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import type { Argument, Command } from 'commander';
+import { SHELLS } from './completion-scripts.js';
 import { SCP_FLAGS, SCP_WITH_VALUE } from './scp-args.js';
 import { SFTP_FLAGS, SFTP_WITH_VALUE } from './sftp-args.js';
 import { OPENSSH_FLAGS, OPENSSH_WITH_VALUE } from './ssh-flags.js';
@@ -24,8 +25,8 @@ export interface CommandSpec {
   readonly name: string;
   readonly description: string;
   readonly options: readonly OptionSpec[];
-  /** What each operand is; the last one repeats when `variadic`. */
-  readonly operands: readonly WordKind[];
+  /** What each operand is (a kind, or the words it may be); the last one repeats when `variadic`. */
+  readonly operands: readonly (WordKind | readonly string[])[];
   readonly variadic: boolean;
   /** getopt(3) grammar (ssh, scp, sftp): short flags cluster, options end at the first operand. */
   readonly getopt: boolean;
@@ -39,8 +40,14 @@ function kindOfValue(placeholder: string): WordKind {
   return 'word';
 }
 
+/** Arguments whose words are a fixed set that commander cannot check (`completion` also takes words). */
+const OPERAND_CHOICES: Record<string, readonly string[]> = { completion: SHELLS };
+
 /** `dest` is a host; `dest:PATH`, `a:SNAPSHOT` a remote path; `local`, `snapshot`, `dir` local files. */
-function kindOfArgument(name: string): WordKind {
+function kindOfArgument(cmd: Command, arg: Argument): WordKind | readonly string[] {
+  const choices = arg.argChoices ?? OPERAND_CHOICES[cmd.name()];
+  if (choices !== undefined) return choices;
+  const name = arg.name();
   if (/^[a-z]+:/i.test(name)) return 'remote';
   if (/^(dest|destination|host)$/i.test(name)) return 'host';
   return 'file';
@@ -118,7 +125,7 @@ export function commandSpec(cmd: Command, isRoot = true): CommandSpec {
     name: cmd.name(),
     description: cmd.description(),
     options,
-    operands: args.map((a) => kindOfArgument(a.name())),
+    operands: args.map((a) => kindOfArgument(cmd, a)),
     variadic: args.at(-1)?.variadic ?? false,
     getopt: false,
     commands: cmd.commands.filter((c) => c.name() !== 'help').map((c) => commandSpec(c, false)),

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { completeWords, formatCompletion } from '../../../src/cli/completion-engine.js';
 import { commandSpec } from '../../../src/cli/completion-spec.js';
@@ -13,6 +13,8 @@ function program(): Command {
     .option('-o <option>', 'Key=Value')
     .option('-p <port>', 'port');
   p.command('push').argument('<local>').argument('<dest:PATH>').option('--checksum', 'by hash');
+  p.command('completion').argument('[shell-or-words...]');
+  p.command('pick').addArgument(new Argument('<color>').choices(['red', 'green']));
   const b = p.command('btrfs');
   b.command('send').argument('<snapshot>').argument('<dest:DIR>');
   return p;
@@ -27,7 +29,7 @@ const complete = (...words: string[]) => completeWords(commandSpec(program()), w
 
 describe('completeWords', () => {
   it('commands, then subcommands, with their descriptions', () => {
-    expect(complete('').candidates).toEqual(['ssh', 'scp', 'config', 'push', 'btrfs']);
+    expect(complete('').candidates).toEqual(['ssh', 'scp', 'config', 'push', 'completion', 'pick', 'btrfs']);
     expect(complete('-v', 'b').candidates).toEqual(['btrfs']);
     expect(complete('btrfs', '').candidates).toEqual(['send']);
   });
@@ -75,6 +77,12 @@ describe('completeWords', () => {
     });
     expect(complete('ssh', '-o', 'Port=2')).toEqual({ candidates: [], files: false, nospace: false });
     expect(complete('config', '-o', 'ProxyJ').candidates).toEqual(['ProxyJump=']);
+  });
+
+  it('operands from a fixed set: commander choices, and the shells of `completion`', () => {
+    expect(complete('pick', 'g').candidates).toEqual(['green']);
+    expect(complete('completion', '').candidates).toEqual(['bash', 'zsh', 'fish', 'powershell']);
+    expect(complete('completion', 'p').candidates).toEqual(['powershell']);
   });
 
   it('prints candidates, then the directive line', () => {
