@@ -17,11 +17,13 @@ export type ErrorKind =
   | 'local'
   | 'aborted';
 
+/** Options of every `SshmuxError` constructor. */
 export interface SshmuxErrorOptions {
   /** Stable machine-readable code, e.g. `SSHMUX_ERR_AUTH`. */
   code?: string;
   /** `user@host:port` or alias the operation was aimed at. */
   destination?: string | undefined;
+  /** The error this one translates or wraps (kept as `error.cause`). */
   cause?: unknown;
   /** Overrides the kind's default retryability. */
   retryable?: boolean;
@@ -31,9 +33,13 @@ const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorKind> = new Set(['network', 'timeou
 
 /** Base class: stable `code`, a `kind`, `retryable`, the destination and the chained `cause`. */
 export class SshmuxError extends Error {
+  /** Stable machine-readable code (`SSHMUX_ERR_AUTH`, `SSHMUX_ERR_CONNECT`…): decide on this, never on the message. */
   readonly code: string;
+  /** What went wrong, in terms a caller can act on. */
   readonly kind: ErrorKind;
+  /** Whether trying again may succeed (network, timeout and channel failures by default). */
   readonly retryable: boolean;
+  /** `user@host:port` or the alias the operation was aimed at, when there was one. */
   readonly destination: string | undefined;
 
   constructor(kind: ErrorKind, message: string, options: SshmuxErrorOptions = {}) {
@@ -100,6 +106,7 @@ export class RemoteError extends SshmuxError {
 
 /** An SFTP request answered with a STATUS other than OK; `status` is the SSH_FX_* code, the message names the path. */
 export class SftpStatusError extends RemoteError {
+  /** The SSH_FX_* status code the server answered (2 no such file, 3 permission denied, 4 failure…). */
   readonly status: number;
   constructor(message: string, status: number, options: SshmuxErrorOptions = {}) {
     super(message, { code: 'SSHMUX_ERR_SFTP', ...options });
@@ -109,19 +116,29 @@ export class SftpStatusError extends RemoteError {
 
 /** Result of a remote command that exited non-zero (or by signal) under `check: true`. */
 export interface ExecFailure {
+  /** The command line as sent to the server. */
   command: string;
+  /** Remote exit status, or null when the command was killed by a signal. */
   exitCode: number | null;
+  /** Signal name without `SIG` (`TERM`, `KILL`…), or null. */
   signal: string | null;
+  /** What the command wrote on stderr (decoded as UTF-8). */
   stderr: string;
+  /** Milliseconds from the channel's opening to its close. */
   durationMs: number;
 }
 
 /** A remote command failed under `check: true`: carries the whole result, like execa. */
 export class ExecError extends RemoteError {
+  /** The command line as sent to the server. */
   readonly command: string;
+  /** Remote exit status, or null when the command was killed by a signal. */
   readonly exitCode: number | null;
+  /** Signal name without `SIG` (`TERM`, `KILL`…), or null. */
   readonly signal: string | null;
+  /** What the command wrote on stderr (decoded as UTF-8); the message ends with its last lines. */
   readonly stderr: string;
+  /** Milliseconds from the channel's opening to its close. */
   readonly durationMs: number;
   constructor(result: ExecFailure, options: SshmuxErrorOptions = {}) {
     const how = result.signal
@@ -168,6 +185,7 @@ export class AbortedError extends SshmuxError {
   }
 }
 
+/** Whether `err` is one of sshmux's errors (a `SshmuxError` of any kind). */
 export function isSshmuxError(err: unknown): err is SshmuxError {
   return err instanceof SshmuxError;
 }

@@ -8,7 +8,10 @@ export { pullSnapshot, type ReplicateResult, relaySnapshot, sendSnapshot } from 
 export { parseSubvolumeShow, type SubvolumeInfo } from './btrfs/subvolume-show.js';
 export { BtrfsTransferError, type TransferSide } from './btrfs/transfer-error.js';
 export type { AuthSettings } from './config/auth-options.js';
+// Types the API above refers to: exported so that callers can name them and docs/api shows them.
+export type { Destination as ParsedDestination } from './config/destination.js';
 export { parseDestination } from './config/destination.js';
+export type { Forward } from './config/forward-spec.js';
 export type { HostConfig, PlainHostOptions, StrictHostKeyChecking } from './config/host-config.js';
 export {
   assertConnectable,
@@ -19,10 +22,22 @@ export {
 export { plainHostConfig } from './config/plain.js';
 export { parseRemotePath, type RemotePath } from './config/remote-path.js';
 export { resolveHostConfig } from './config/resolve.js';
-export type { ResolveOptions } from './config/resolve-options.js';
+export type { CommandLineItem, ResolveOptions } from './config/resolve-options.js';
 export { formatSshG } from './config/ssh-g.js';
-export type { AuthProvider, HostKeyVerifier, SocketFactory } from './connection/connection.js';
+export type { SessionChannelOptions } from './connection/agent-forwarding.js';
+export type {
+  AuthHooks,
+  AuthProvider,
+  HostKeyPeer,
+  HostKeyVerifier,
+  SocketFactory,
+} from './connection/connection.js';
+export type { ProxyCommandOptions } from './connection/proxy-command.js';
 export { type HopResolver, type ProxyJumpOptions, proxyJumpSocketFactory } from './connection/proxy-jump.js';
+// doctor: what `sshmux doctor` checks, as a library call.
+export { type DoctorOptions, runDoctor } from './doctor/doctor.js';
+export type { SystemFacts } from './doctor/system-checks.js';
+export type { DoctorCheck, DoctorReport, DoctorSection, DoctorStatus } from './doctor/types.js';
 export {
   AbortedError,
   AuthError,
@@ -44,12 +59,15 @@ export {
 } from './errors.js';
 // forward: remote forwards (ssh -R) and agent forwarding over the pool.
 export { agentSessionHost, connectAgent } from './forward/agent.js';
+export type { RemoteOpenPermission, RemoteOpenPolicy } from './forward/remote-dynamic.js';
+export type { ForwardLog } from './forward/remote-forwards.js';
 export {
   type ListenFn,
   type Offer,
   RemoteForwards,
   type RemoteForwardsOptions,
 } from './forward/remote-forwards.js';
+export type { SocksTarget } from './forward/remote-spec.js';
 export { type LocalTarget, type RemoteForwardSpec, remoteForwardSpec } from './forward/remote-spec.js';
 export type { Logger } from './logger.js';
 export { compareManifests, manifestsEqual } from './manifest/compare.js';
@@ -82,6 +100,7 @@ export type {
   ConnectionFactoryOptions,
   DestinationResolver,
   PoolConnection,
+  ResolvedPoolOptions,
   SshPoolOptions,
 } from './pool/options.js';
 export { SshPool } from './pool/ssh-pool.js';
@@ -100,10 +119,12 @@ export type {
   RemoteProcess,
   RemoteRunner,
   RunOptions,
+  SessionKind,
 } from './pool/types.js';
 export { type RetryPolicy, withRetry } from './pool/with-retry.js';
 export type { PushOptions, PushProgress } from './push/options.js';
 export { type PushResult, push } from './push/push.js';
+export type { RateLimiter } from './push/rate-limiter.js';
 export { quoteArg, shellCommand } from './quote.js';
 export {
   type AuthHandler,
@@ -117,6 +138,7 @@ export {
   cliPassphraseSource,
   type PassphraseSource,
 } from './security/passphrase.js';
+export type { PromptIo } from './security/tty-prompt.js';
 export { ttyHostKeyPrompt } from './security/tty-prompt.js';
 export {
   createHostKeyVerifier,
@@ -125,7 +147,9 @@ export {
   type HostKeyVerifierOptions,
 } from './security/verify-host-key.js';
 export { type EscapeAction, type EscapeOutput, EscapeReader } from './session/escape-reader.js';
+export type { RawModeInput, RestoreHooks } from './session/raw-terminal.js';
 export { RawTerminal } from './session/raw-terminal.js';
+export type { TerminalSize } from './session/terminal-session.js';
 export {
   type SessionControl,
   type TerminalExit,
@@ -141,5 +165,7 @@ export {
   type SftpPath,
   Status as SftpStatus,
 } from './transfer/sftp-client.js';
+export type { PacketReader, PacketWriter } from './transfer/sftp-codec.js';
 export { type SftpStatvfs, statvfs } from './transfer/sftp-extensions.js';
+export type { ChunkSink } from './transfer/sftp-transfer.js';
 export { downloadTo, type TransferHooks, uploadFrom } from './transfer/sftp-transfer.js';

@@ -6,6 +6,7 @@
  */
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
+/** One argument quoted for a POSIX shell (bare when it is made only of safe characters); NUL is refused. */
 export function quoteArg(arg: string): string {
   if (arg.includes('\0')) {
     throw new TypeError(`Cannot pass a NUL byte in a remote command argument: ${JSON.stringify(arg)}`);

@@ -12,6 +12,7 @@ export interface ProgressEvent {
   total: number | null;
   /** Estimated milliseconds left, when `total` is known and data moves. */
   etaMs: number | null;
+  /** True on the last event, when the stream ended. */
   done: boolean;
 }
 

@@ -22,6 +22,7 @@ export function parseRate(value: number | string): number {
   return Math.floor(n);
 }
 
+/** Options of `new RateLimitStream()`. */
 export interface RateLimitOptions {
   /** Bytes per second. */
   rate: number;
@@ -36,7 +37,9 @@ export interface RateLimitOptions {
  * size. Holding the callback is what propagates backpressure upstream, so nothing accumulates.
  */
 export class RateLimitStream extends Transform {
+  /** Bytes per second. */
   readonly rate: number;
+  /** Largest piece forwarded at once, in bytes. */
   readonly burst: number;
   readonly #now: () => number;
   #tokens: number;
@@ -60,6 +63,7 @@ export class RateLimitStream extends Transform {
     this.#last = this.#now();
   }
 
+  /** @internal Node's Transform hook. */
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#send(chunk, 0, callback);
   }
@@ -85,6 +89,7 @@ export class RateLimitStream extends Transform {
     callback();
   }
 
+  /** @internal Node's Transform hook. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;

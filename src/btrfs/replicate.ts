@@ -34,6 +34,7 @@ export interface ReplicateResult {
   reason: string;
   /** Bytes of the stream as it crossed this process (compressed ones with `compress`). */
   bytes: number;
+  /** Milliseconds the whole replication took, verification included. */
   durationMs: number;
   /** The UUID the stream carried, now the destination's Received UUID. */
   sourceUuid: string;

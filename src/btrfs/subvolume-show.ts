@@ -6,11 +6,13 @@ export interface SubvolumeInfo {
   name: string;
   /** Full path the caller asked about (or the path `show` printed, relative to the filesystem top). */
   path: string;
+  /** The subvolume's UUID. */
   uuid: string;
   /** UUID of the subvolume this one is a snapshot of; null for `-`. */
   parentUuid: string | null;
   /** UUID of the sent subvolume this one was received from; null for `-`. */
   receivedUuid: string | null;
+  /** Whether it is read-only (a snapshot btrfs send accepts). */
   readonly: boolean;
   /** Last-modified transaction (`Generation`). */
   generation: number;

@@ -6,8 +6,11 @@ export interface TransferSide {
   host: string;
   /** `send` or `receive`. */
   role: 'send' | 'receive';
+  /** Its exit status, or null when killed by a signal. */
   exitCode: number | null;
+  /** The signal that killed it, without `SIG`, or null. */
   signal: string | null;
+  /** What it wrote on stderr. */
   stderr: string;
 }
 
@@ -24,7 +27,9 @@ function describe(side: TransferSide): string {
 
 /** A btrfs transfer failed: carries both ends' status and stderr, and what cleanup did. */
 export class BtrfsTransferError extends SshmuxError {
+  /** How `btrfs send` ended. */
   readonly sender: TransferSide;
+  /** How `btrfs receive` ended. */
   readonly receiver: TransferSide;
   /** What happened to the partial subvolume at the destination. */
   readonly cleanup: string;

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerBtrfsCommand } from './btrfs.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerConfigCommand } from './config.js';
 import type { CliContext } from './context.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerHashsumCommand } from './hashsum.js';
 import { registerPushCommand } from './push.js';
 import { registerVerifyCommand } from './verify.js';
@@ -13,6 +15,8 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerVerifyCommand,
   registerPushCommand,
   registerConfigCommand,
+  registerDoctorCommand,
+  registerCompletionCommand,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {

@@ -43,8 +43,8 @@ export class ScpArgError extends ConfigError {
   }
 }
 
-const WITH_VALUE = new Set(['D', 'F', 'J', 'P', 'S', 'c', 'i', 'l', 'o', 'X']);
-const FLAGS = new Set([...'12346ABCTdfOpqRrstv']);
+export const SCP_WITH_VALUE = new Set(['D', 'F', 'J', 'P', 'S', 'c', 'i', 'l', 'o', 'X']);
+export const SCP_FLAGS = new Set([...'12346ABCTdfOpqRrstv']);
 
 /** getopt's complaint (through OpenSSH's log, so CR LF), then the usage. */
 const usage = (getopt?: string): never => {
@@ -75,8 +75,8 @@ export function parseScpArgs(argv: readonly string[]): ScpArgs {
     operands: [],
   };
   const i = readShortOptions(argv, {
-    withValue: WITH_VALUE,
-    flags: FLAGS,
+    withValue: SCP_WITH_VALUE,
+    flags: SCP_FLAGS,
     onValue: (flag, value) => applyValue(out, flag, value),
     onFlag: (flag) => applyFlag(out, flag),
     usage,

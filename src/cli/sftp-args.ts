@@ -29,8 +29,8 @@ export interface SftpArgs {
   localTarget: string | undefined;
 }
 
-const WITH_VALUE = new Set([...'BbcDFiJloPRSsX']);
-const FLAGS = new Set([...'1246AafhNpqrv']);
+export const SFTP_WITH_VALUE = new Set([...'BbcDFiJloPRSsX']);
+export const SFTP_FLAGS = new Set([...'1246AafhNpqrv']);
 const usage = (getopt?: string): never => {
   throw new ScpArgError(`${getopt === undefined ? '' : `sftp: ${getopt}\r\n`}${SFTP_USAGE}`, 1);
 };
@@ -60,8 +60,8 @@ export function parseSftpArgs(argv: readonly string[]): SftpArgs {
   };
   let noisy = false;
   const i = readShortOptions(argv, {
-    withValue: WITH_VALUE,
-    flags: FLAGS,
+    withValue: SFTP_WITH_VALUE,
+    flags: SFTP_FLAGS,
     onValue: (flag, value) => applyValue(out, flag, value),
     onFlag: (flag) => {
       if (flag === 'N') noisy = true;

@@ -5,14 +5,19 @@ import type { OptionStore } from './option-store.js';
 export interface AuthSettings {
   /** PubkeyAuthentication: `yes`/`unbound` offer keys; `no` offers neither keys nor agent. */
   readonly pubkey: boolean;
+  /** PasswordAuthentication. */
   readonly password: boolean;
+  /** KbdInteractiveAuthentication. */
   readonly kbdInteractive: boolean;
   /** KbdInteractiveDevices; undefined = the server's default devices. */
   readonly kbdInteractiveDevices: string | undefined;
   /** PreferredAuthentications, in order; the default is ssh's compiled-in list. */
   readonly preferred: readonly string[];
+  /** NumberOfPasswordPrompts: tries per password or passphrase. */
   readonly numberOfPasswordPrompts: number;
+  /** HostbasedAuthentication (refused by sshmux when yes). */
   readonly hostbased: boolean;
+  /** GSSAPIAuthentication. */
   readonly gssapi: boolean;
   /** PubkeyAuthentication's raw value when it asks for something sshmux cannot do (`host-bound`). */
   readonly pubkeyMode: 'yes' | 'unbound' | 'host-bound' | 'no';

@@ -271,6 +271,7 @@ export function buildHostConfig(store: OptionStore, c: BuildContext): HostConfig
     ...(stdio !== undefined && { stdioForward: stdio }),
     poolKey: '',
     effective,
+    origins: store.origins(),
   };
   return Object.freeze({ ...host, poolKey: poolKeyOf(host) });
 }

@@ -103,6 +103,7 @@ export async function processLines(
 ): Promise<void> {
   for (const line of lines) {
     const at = where(line.file, line.line);
+    pass.store.origin = cmdline ? '-o' : `${line.file}:${line.line}`;
     if (cmdline && (line.keyword === 'host' || line.keyword === 'match' || line.keyword === 'include')) {
       // readconf.c says "Host directive" for Match too.
       const name = line.keyword === 'include' ? 'Include' : 'Host';

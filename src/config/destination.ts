@@ -4,7 +4,9 @@ import { ConfigError } from '../errors.js';
 export interface Destination {
   /** Host or alias exactly as OpenSSH keeps it (brackets of `[::1]` are part of it, as in `ssh -G`). */
   readonly host: string;
+  /** The `user@` part, when given. */
   readonly user: string | undefined;
+  /** The port of an `ssh://` URL, when given. */
   readonly port: number | undefined;
 }
 

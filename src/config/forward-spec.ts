@@ -3,13 +3,17 @@
  * parse_forward() rules and printed as dump_cfg_forwards() prints them.
  */
 export interface Forward {
+  /** Listen address (bind address), when given. */
   readonly listenHost: string | undefined;
   /** -2 (PORT_STREAMLOCAL) when listenPath is set. */
   readonly listenPort: number;
+  /** Listen Unix socket path, for a socket forward. */
   readonly listenPath: string | undefined;
   /** `socks` for a dynamic forward. */
   readonly connectHost: string | undefined;
+  /** Port connected to; -2 (PORT_STREAMLOCAL) when connectPath is set. */
   readonly connectPort: number;
+  /** Unix socket connected to, for a socket forward. */
   readonly connectPath: string | undefined;
 }
 

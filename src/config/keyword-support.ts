@@ -12,9 +12,11 @@ import type { HostConfig } from './host-config.js';
  */
 export type KeywordStatus = 'honoured' | 'refused-unless-default' | 'inert';
 
+/** What sshmux does with one ssh_config keyword, and why. */
 export interface KeywordSupport {
   /** The keyword as OpenSSH's manual spells it. */
   readonly name: string;
+  /** Honoured, refused unless at its default, or inert. */
   readonly status: KeywordStatus;
   /** `refused-unless-default`: the printed (ssh -G) values sshmux accepts; unset is always fine. */
   readonly accepted?: readonly string[];

@@ -88,6 +88,7 @@ export function poolKeyOf(host: HostConfig): string {
     poolKey: _ignored,
     originalHost: _alias,
     effective: _printed,
+    origins: _origins,
     localForwards: _forwards,
     stdioForward: _stdio,
     ...rest

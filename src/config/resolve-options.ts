@@ -8,16 +8,58 @@ import { ConfigError } from '../errors.js';
  * assigned outright (`-A` → `forwardagent yes`), a forward (-L/-R/-D) or an identity (-i).
  */
 export type CommandLineItem =
-  | { readonly kind: 'option'; readonly key: string; readonly value: string; readonly force?: boolean }
-  | { readonly kind: 'force'; readonly key: string; readonly value: string }
-  /** A value ssh.c assigns unparsed when nothing set it yet (`-l`: any bytes, even empty). */
-  | { readonly kind: 'first'; readonly key: string; readonly value: string }
-  /** `-o text`, as typed: parsed like a config line (`Key value`, `Key=value`, quotes). */
-  | { readonly kind: 'line'; readonly text: string }
-  | { readonly kind: 'forward'; readonly type: 'L' | 'R' | 'D'; readonly spec: string }
-  | { readonly kind: 'identity'; readonly file: string }
-  /** `-J`: the hops as typed (quotes included, as ssh -G prints them). */
-  | { readonly kind: 'jump'; readonly value: string };
+  | {
+      /** `-o Key=Value` split already. */
+      readonly kind: 'option';
+      /** The keyword. */
+      readonly key: string;
+      /** Its value. */
+      readonly value: string;
+      /** Assign outright, as ssh's flags do, instead of first-wins. */
+      readonly force?: boolean;
+    }
+  | {
+      /** A flag's value assigned outright (`-A` → `forwardagent yes`). */
+      readonly kind: 'force';
+      /** The lowercase keyword. */
+      readonly key: string;
+      /** Its value. */
+      readonly value: string;
+    }
+  | {
+      /** A value ssh.c assigns unparsed when nothing set it yet (`-l`: any bytes, even empty). */
+      readonly kind: 'first';
+      /** The lowercase keyword. */
+      readonly key: string;
+      /** Its value. */
+      readonly value: string;
+    }
+  | {
+      /** `-o text`, as typed: parsed like a config line (`Key value`, `Key=value`, quotes). */
+      readonly kind: 'line';
+      /** The option's text. */
+      readonly text: string;
+    }
+  | {
+      /** `-L`, `-R` or `-D`. */
+      readonly kind: 'forward';
+      /** Which of them. */
+      readonly type: 'L' | 'R' | 'D';
+      /** The forwarding specification as typed. */
+      readonly spec: string;
+    }
+  | {
+      /** `-i file`. */
+      readonly kind: 'identity';
+      /** The identity file, `~` allowed. */
+      readonly file: string;
+    }
+  | {
+      /** `-J`. */
+      readonly kind: 'jump';
+      /** The hops as typed (quotes included, as ssh -G prints them). */
+      readonly value: string;
+    };
 
 /** Options of `resolveHostConfig`, mirroring ssh's command line. */
 export interface ResolveOptions {

@@ -31,6 +31,7 @@ async function applyCommandLine(
   o: NormalizedResolveOptions,
 ): Promise<void> {
   const store = pass.store;
+  store.origin = COMMAND_LINE_ORIGIN[item.kind] ?? (item.kind === 'forward' ? `-${item.type}` : '-o');
   switch (item.kind) {
     case 'option': {
       const line = lexLine(`${item.key} ${item.value}`, 'command-line', 0);
@@ -88,6 +89,16 @@ async function applyCommandLine(
   }
 }
 
+/** How `sshmux doctor` names a value's origin when it came from a flag rather than a file line. */
+const COMMAND_LINE_ORIGIN: Partial<Record<CommandLineItem['kind'], string>> = {
+  option: '-o',
+  line: '-o',
+  force: 'command line',
+  first: '-l',
+  jump: '-J',
+  identity: '-i',
+};
+
 const USER_FLAGS = { userConfig: true, checkPermissions: false, neverMatch: false };
 
 /**
@@ -142,14 +153,19 @@ async function resolveOne(destination: string, o: NormalizedResolveOptions): Pro
   }
   // A user from the command line is checked for shell metacharacters once resolved (ssh.c, CVE-2023-51385).
   const userFromCommandLine = store.has('user') || o.user !== undefined;
+  store.origin = '-l';
   if (o.user !== undefined) store.setFirst('user', [o.user]);
+  store.origin = '-p';
   if (o.port !== undefined) store.force('port', [String(o.port)]);
+  store.origin = '-i';
   for (const file of o.identityFiles) {
     const expanded = expandTilde(file, o.homeDir, '-i');
     if (o.exists(expanded) && !store.get('identityfile')?.includes(expanded))
       store.append('identityfile', [expanded]);
   }
+  store.origin = o.addressFamily === 'inet' ? '-4' : '-6';
   if (o.addressFamily !== undefined) store.force('addressfamily', [o.addressFamily]);
+  store.origin = 'destination';
   if (dest.user !== undefined) store.setFirst('user', [dest.user]);
   if (dest.port !== undefined) store.setFirst('port', [String(dest.port)]);
 
@@ -176,6 +192,7 @@ async function resolveOne(destination: string, o: NormalizedResolveOptions): Pro
     configured === undefined ? dest.host : expandPercent(configured, { h: dest.host }, 'HostName')
   ).toLowerCase();
   if (pass.wantFinalPass) {
+    store.origin = store.origins().get('hostname')?.[0] ?? 'destination';
     store.force('hostname', [host]);
     await readAll({ ...pass, host, postCanonical: true });
   }

@@ -5,7 +5,10 @@ import type { Client, ClientChannel, ExecOptions } from 'ssh2';
 export type AgentOpener = () => Promise<Duplex>;
 
 /** Session options with agent forwarding: the pty, env and, for this session, the agent to forward. */
-export type SessionChannelOptions = ExecOptions & { agent?: AgentOpener };
+export type SessionChannelOptions = ExecOptions & {
+  /** Forward this agent to the session (auth-agent-req@openssh.com). */
+  agent?: AgentOpener;
+};
 
 /** What ssh2 keeps per client for agent forwarding (private fields; see client.js). */
 interface AgentFields {

@@ -50,7 +50,9 @@ export interface HostKeyPeer {
 
 /** Lets an auth provider stop the connect deadline while a person answers a prompt. */
 export interface AuthHooks {
+  /** Stop the connect deadline (a person is being asked). */
   pause(): void;
+  /** Start the deadline afresh. */
   resume(): void;
 }
 

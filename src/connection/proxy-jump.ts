@@ -15,8 +15,11 @@ import { type ProxyCommandOptions, proxyCommandSocket } from './proxy-command.js
 /** Resolves one ProxyJump hop (`[user@]host[:port]` or an alias) to its own configuration. */
 export type HopResolver = (hop: string, target: HostConfig) => Promise<HostConfig>;
 
+/** Options of `proxyJumpSocketFactory`. */
 export interface ProxyJumpOptions {
+  /** Verifies each hop's host key. */
   hostKeyVerifier: HostKeyVerifier;
+  /** Authenticates to each hop. */
   authProvider: AuthProvider;
   /** @default parseHopSpec + plainHostConfig, inheriting the target's key and known_hosts settings */
   resolve?: HopResolver;

@@ -2,12 +2,23 @@ import type { Channel, Client } from 'ssh2';
 import { ChannelError, NetworkError } from '../errors.js';
 
 /** Where the server listens for us: a TCP address and port (0: the server picks), or a Unix socket path. */
-export type RemoteBind = { readonly address: string; readonly port: number } | { readonly path: string };
+export type RemoteBind =
+  | {
+      /** Address the server listens on (`''` or `0.0.0.0` for all, as GatewayPorts allows). */
+      readonly address: string;
+      /** Port; 0 lets the server choose. */
+      readonly port: number;
+    }
+  | {
+      /** A Unix socket path on the server. */
+      readonly path: string;
+    };
 
 /** One connection the server accepted on a listener and offers us as a channel. */
 export interface IncomingConnection {
   /** Who connected to the server's listener (empty for a Unix socket). */
   readonly originAddress: string;
+  /** Its source port (0 for a Unix socket). */
   readonly originPort: number;
   /** Confirm the channel: it carries the bytes both ways. */
   accept(): Channel;
@@ -15,12 +26,14 @@ export interface IncomingConnection {
   reject(): void;
 }
 
+/** Called for each connection a listener accepted. */
 export type IncomingHandler = (incoming: IncomingConnection) => void;
 
 /** A listener the server holds for us; `close()` cancels it (cancel-tcpip-forward). */
 export interface RemoteListener {
   /** The port the server listens on (the allocated one for port 0); -2 for a Unix socket. */
   readonly port: number;
+  /** Cancel the listener on the server. */
   close(): Promise<void>;
 }
 

@@ -6,7 +6,9 @@ import { SocksHandshake } from './socks-handshake.js';
 
 /** One PermitRemoteOpen entry: `host:port`, `*` for any host or any port (ssh's open_match). */
 export interface RemoteOpenPermission {
+  /** Host (or address) a dynamic forward may open. */
   readonly host: string;
+  /** Its port, or `*` for any. */
   readonly port: number | '*';
 }
 

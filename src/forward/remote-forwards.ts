@@ -12,7 +12,9 @@ import {
 
 /** A connection a remote listener offers; `accept` may take a moment (the daemon relays it). */
 export interface Offer {
+  /** Take the connection: the stream to the local target. */
   accept(): Duplex | Promise<Duplex>;
+  /** Refuse it. */
   reject(): void;
 }
 
@@ -21,13 +23,17 @@ export type ListenFn = (bind: RemoteBind, onOffer: (offer: Offer) => void) => Pr
 
 /** ssh's log: `info` lines are logit() (hidden below LogLevel INFO), `error` lines error(). */
 export interface ForwardLog {
+  /** A line ssh prints as information (`Allocated port …`). */
   info(line: string): void;
+  /** A line ssh prints as an error (`connect_to … failed`). */
   error(line: string): void;
 }
 
+/** Options of `RemoteForwards`. */
 export interface RemoteForwardsOptions {
   /** ExitOnForwardFailure: a refused forward ends the session before it starts. @default false */
   readonly exitOnFailure: boolean;
+  /** Where ssh's lines go. */
   readonly log: ForwardLog;
   /** PermitRemoteOpen: where remote dynamic forwards may connect. @default 'any' */
   readonly permitRemoteOpen?: RemoteOpenPolicy;

@@ -4,15 +4,31 @@ import { ConfigError } from '../errors.js';
 import type { RemoteBind } from '../pool/types.js';
 
 /** Where an accepted connection goes on our side: a TCP host and port, or a Unix socket. */
-export type LocalTarget = { readonly host: string; readonly port: number } | { readonly path: string };
+export type LocalTarget =
+  | {
+      /** Local host connected to. */
+      readonly host: string;
+      /** Its port. */
+      readonly port: number;
+    }
+  | {
+      /** A local Unix socket. */
+      readonly path: string;
+    };
 
 /** Remote dynamic forwarding (`-R [bind:]port`, no target): each connection says where, in SOCKS. */
-export type SocksTarget = { readonly socks: true };
+export type SocksTarget = {
+  /** The target is named by each SOCKS request (a dynamic remote forward). */
+  readonly socks: true;
+};
 
 /** A remote forward (-R / RemoteForward) split into what the server binds and what we connect to. */
 export interface RemoteForwardSpec {
+  /** The -R / RemoteForward specification it came from. */
   readonly forward: Forward;
+  /** Where the server listens. */
   readonly bind: RemoteBind;
+  /** Where accepted connections go on our side. */
   readonly target: LocalTarget | SocksTarget;
 }
 

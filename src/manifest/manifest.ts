@@ -9,7 +9,14 @@ import { manifestOfScan } from './tree-scan.js';
 import type { Manifest } from './types.js';
 
 /** A remote tree: `'dest:PATH'` (scp syntax), or a destination and a path; a Buffer path may hold any bytes. */
-export type RemoteTree = string | { dest: Destination; path: string | Buffer };
+export type RemoteTree =
+  | string
+  | {
+      /** The host. */
+      dest: Destination;
+      /** The directory on it (bytes for names that are not UTF-8). */
+      path: string | Buffer;
+    };
 
 /** Destination and raw root path of a `RemoteTree`. */
 export function resolveRemoteTree(tree: RemoteTree): { dest: Destination; rawPath: string } {
@@ -26,8 +33,11 @@ export function resolveRemoteTree(tree: RemoteTree): { dest: Destination; rawPat
   return { dest: tree.dest, rawPath: rawPath || '.' };
 }
 
+/** Options of `remoteManifest`. */
 export interface RemoteManifestOptions {
+  /** Abort ends the remote hashing and rejects with `kind: aborted`. */
   signal?: AbortSignal;
+  /** @default silent */
   logger?: Logger;
 }
 
@@ -45,11 +55,13 @@ export async function remoteManifest(
   return manifestOfScan(await remoteScan(runner, dest, rawPath, { ...options, hash: true }));
 }
 
+/** Options of `localManifest`. */
 export interface LocalManifestOptions {
   /** Files over 64 KiB hashed in parallel. @default 8 */
   concurrency?: number;
   /** The longest the walk holds the event loop before yielding, in ms. @default 8 */
   sliceMs?: number;
+  /** Abort stops hashing and rejects with `kind: aborted`. */
   signal?: AbortSignal;
 }
 

@@ -6,6 +6,7 @@
 
 /** A regular file and its content hash. */
 export interface FileEntry {
+  /** A regular file. */
   readonly type: 'file';
   /** Lowercase hex SHA-256 of the content. */
   readonly sha256: string;
@@ -15,6 +16,7 @@ export interface FileEntry {
 
 /** A symbolic link, listed as a link and never followed. */
 export interface SymlinkEntry {
+  /** A symbolic link (not followed). */
   readonly type: 'symlink';
   /** The link target as raw bytes (binary string). */
   readonly target: string;
@@ -22,15 +24,19 @@ export interface SymlinkEntry {
 
 /** An entry that could not be read (permission, I/O error, vanished): reported, never silently missing. */
 export interface ErrorEntry {
+  /** A file that could not be read. */
   readonly type: 'error';
+  /** Why (as sha256sum words it). */
   readonly message: string;
 }
 
+/** One entry of a manifest: a file's hash, a link's target, or why it could not be read. */
 export type ManifestEntry = FileEntry | SymlinkEntry | ErrorEntry;
 
 /** Relative path (raw bytes as binary string, `/`-separated, no `./` prefix) → entry. */
 export type Manifest = Map<string, ManifestEntry>;
 
+/** What `compareManifests` found, path lists sorted. */
 export interface ManifestComparison {
   /** In the first manifest (e.g. local) but not in the second (remote). */
   readonly missing: string[];

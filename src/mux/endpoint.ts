@@ -12,22 +12,31 @@ export interface MuxEndpoint {
   readonly socketPath: string;
   /** Set when the socket could not live in `dir` (path too long) and went to a shorter directory. */
   readonly socketDir: string | undefined;
+  /** The daemon's secret, readable only by the user. */
   readonly tokenFile: string;
+  /** Held while a daemon probes, binds or unbinds the socket. */
   readonly lockFile: string;
   /** Created (O_EXCL) by the one client that starts a daemon, so a crowd starts one, not dozens. */
   readonly spawnFile: string;
+  /** The daemon's log (pino JSON lines). */
   readonly logFile: string;
+  /** Whether `socketPath` is a Windows named pipe. */
   readonly isNamedPipe: boolean;
 }
 
 /** The facts endpoint selection depends on; injected so tests can play another platform. */
 export interface EndpointEnvironment {
+  /** `process.platform`. */
   platform: NodeJS.Platform;
+  /** The environment (SSHMUX_RUNTIME_DIR, XDG_RUNTIME_DIR, LOCALAPPDATA). */
   env: Record<string, string | undefined>;
   /** -1 where there are no uids (Windows). */
   uid: number;
+  /** The user's name (names the Windows pipe). */
   username: string;
+  /** `os.tmpdir()`. */
   tmpdir: string;
+  /** `os.homedir()`. */
   homedir: string;
   /**
    * The directory relative runtime paths are resolved against (Windows resolves drive-relative

@@ -13,15 +13,23 @@ import type { ControlMessage, ControlResultMessage } from './protocol.js';
 
 /** The pool as the daemon uses it: run commands, report, close. `SshPool` fits. */
 export interface DaemonRunner extends RemoteRunner {
+  /** The pool's statistics (for `-O check`). */
   stats(): PoolStats;
+  /** Close gracefully when the daemon exits. */
   close(): Promise<void>;
+  /** Drop everything now. */
   destroy(err?: unknown): void;
 }
 
+/** Options of `new MuxDaemon()`. */
 export interface MuxDaemonOptions {
+  /** Where to listen (`selectEndpoint()`). */
   endpoint: MuxEndpoint;
+  /** What runs the sessions: an `SshPool`. */
   runner: DaemonRunner;
+  /** The daemon's sshmux version: clients of another version are refused. */
   version: string;
+  /** Where the daemon logs. */
   logger: Logger;
   /** Milliseconds without sessions after which the daemon exits. @default 60000 */
   persistMs?: number;

@@ -4,11 +4,23 @@ import { ConfigError } from '../errors.js';
  * Where a forwarding channel goes on the server side: a TCP `host:port` (`direct-tcpip`) or a
  * Unix socket path (`direct-streamlocal@openssh.com`), as ssh's -L, -D and -W ask for.
  */
-export type ChannelTarget = { readonly host: string; readonly port: number } | { readonly path: string };
+export type ChannelTarget =
+  | {
+      /** Host the server connects to. */
+      readonly host: string;
+      /** Its port. */
+      readonly port: number;
+    }
+  | {
+      /** A Unix socket path on the server. */
+      readonly path: string;
+    };
 
 /** The originator a `direct-tcpip` open names (ssh sends the accepted peer's address). */
 export interface ChannelOrigin {
+  /** The originator's address. */
   readonly address: string;
+  /** The originator's port. */
   readonly port: number;
 }
 

@@ -8,6 +8,7 @@ import type { PoolConnection } from './options.js';
 export interface LeasedChannel extends AsyncDisposable {
   /** Bytes to and from the target; ending it sends EOF, as ssh does when the local side half-closes. */
   readonly channel: Duplex;
+  /** `user@host:port` of the connection carrying it. */
   readonly destination: string;
   /** Resolves once the channel is closed (either side) and its slot released. */
   readonly closed: Promise<void>;

@@ -21,24 +21,33 @@ import { defaultResolver } from './default-resolver.js';
  * through `connectionFactory`.
  */
 export interface PoolConnection {
+  /** Identifier used in logs. */
   readonly id: number;
   /** Channels this connection may hold at once; the pool lowers it when the server refuses one. */
   capacity: number;
   /** Channels open or being opened; maintained by the pool. */
   active: number;
+  /** When the connection last became idle (ms since the epoch); the pool closes it `persist` ms later. */
   idleSince: number;
+  /** Connected and authenticated. */
   readonly isReady: boolean;
+  /** Closed or dead; never reused. */
   readonly isClosed: boolean;
   /** Why it died; undefined while alive or after a clean close. */
   readonly closeError: SshmuxError | undefined;
+  /** Connect, verify the host key and authenticate; rejects with a classified `SshmuxError`. */
   connect(signal?: AbortSignal): Promise<void>;
+  /** Called once when the connection ends, with the reason when it died. */
   onClosed(listener: (err: SshmuxError | undefined) => void): void;
+  /** Let an idle connection stop keeping the process alive. */
   unrefIfIdle(): void;
+  /** An `exec` session channel running `command`. */
   exec(command: string, options?: SessionChannelOptions): Promise<ClientChannel>;
   /** A login shell (`shell` request), with the pty and environment `options` carries. */
   shell(options?: SessionChannelOptions): Promise<ClientChannel>;
   /** A subsystem (`subsystem` request, e.g. `sftp`), after the environment requests. */
   subsystem(name: string, options?: Ssh2ExecOptions): Promise<ClientChannel>;
+  /** An SFTP session on a new channel. */
   sftp(): Promise<SFTPWrapper>;
   /** Have the server listen for us (remote forwarding); only real connections have it. */
   listen?(bind: RemoteBind, handler: IncomingHandler): Promise<RemoteListener>;
@@ -46,14 +55,21 @@ export interface PoolConnection {
   forwardOut(host: string, port: number, origin?: ChannelOrigin): Promise<ClientChannel>;
   /** A `direct-streamlocal@openssh.com` channel to a Unix socket on the server. */
   forwardOutStreamLocal(path: string): Promise<ClientChannel>;
+  /** Close gracefully; idempotent. */
   close(): void;
+  /** Drop the transport now; idempotent. */
   destroy(err?: SshmuxError): void;
 }
 
+/** What the pool hands a `ConnectionFactory` for each connection it makes. */
 export interface ConnectionFactoryOptions {
+  /** The pool's logger. */
   logger: Logger;
+  /** The pool's host-key verifier. */
   hostKeyVerifier: HostKeyVerifier;
+  /** The pool's authentication provider. */
   authProvider: AuthProvider;
+  /** Channels to try before the server refuses one (`channelsPerConnection`). */
   channelCapacity: number;
 }
 
@@ -63,6 +79,7 @@ export type ConnectionFactory = (host: HostConfig, options: ConnectionFactoryOpt
 /** Turns a destination string into a HostConfig. */
 export type DestinationResolver = (dest: string) => HostConfig | Promise<HostConfig>;
 
+/** Options of `new SshPool()`; every one has a default. */
 export interface SshPoolOptions {
   /** Operations (exec, spawn, sftp) running at once across all hosts; the rest wait. @default 20 */
   concurrency?: number;
@@ -94,15 +111,25 @@ export interface SshPoolOptions {
   onBanner?: (message: string, host: HostConfig) => void;
 }
 
+/** `SshPoolOptions` validated once, every default filled in, frozen. */
 export interface ResolvedPoolOptions {
+  /** See `SshPoolOptions.concurrency`. */
   readonly concurrency: number;
+  /** See `SshPoolOptions.maxConnectionsPerHost`. */
   readonly maxConnectionsPerHost: number;
+  /** See `SshPoolOptions.channelsPerConnection`. */
   readonly channelsPerConnection: number;
+  /** See `SshPoolOptions.persist`. */
   readonly persist: number;
+  /** See `SshPoolOptions.logger`. */
   readonly logger: Logger;
+  /** See `SshPoolOptions.hostKeyVerifier`. */
   readonly hostKeyVerifier: HostKeyVerifier;
+  /** See `SshPoolOptions.authProvider`. */
   readonly authProvider: AuthProvider;
+  /** See `SshPoolOptions.resolve`. */
   readonly resolve: DestinationResolver;
+  /** See `SshPoolOptions.connectionFactory`. */
   readonly connectionFactory: ConnectionFactory;
 }
 

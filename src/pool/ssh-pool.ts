@@ -78,6 +78,7 @@ function destinationOf(host: HostConfig): string {
  * queueing past `maxConnectionsPerHost`. `close()` drains, `destroy()` stops now.
  */
 export class SshPool implements RemoteRunner, AsyncDisposable {
+  /** The options as validated, with their defaults. */
   readonly options: ResolvedPoolOptions;
   readonly #hosts = new Map<string, HostPool>();
   readonly #limit: GlobalLimit;
@@ -317,6 +318,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     await this.#hostPool(config).check(options.signal);
   }
 
+  /** A snapshot of hosts, connections, open channels and queued requests. */
   stats(): PoolStats {
     const perHost = [...this.#hosts.values()].map((h) => h.stats());
     return {
@@ -347,6 +349,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
     for (const h of this.#hosts.values()) h.destroy(reason);
   }
 
+  /** `await using pool = new SshPool()`: `close()` when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -10,7 +10,9 @@ export type Destination = string | HostConfig;
 export interface PtyOptions {
   /** `TERM` for the remote side, as OpenSSH sends the local `$TERM`. */
   term?: string;
+  /** Terminal height in rows. */
   rows?: number;
+  /** Terminal width in columns. */
   cols?: number;
 }
 
@@ -58,23 +60,35 @@ export interface ExecOptions extends RunOptions {
   maxBuffer?: number;
 }
 
+/** What `exec` collected: both streams, the exit status and how long it took. */
 export interface ExecResult<T extends Buffer | string = Buffer | string> {
+  /** Everything the command wrote on stdout (a string with `encoding: 'utf8'`). */
   stdout: T;
+  /** Everything the command wrote on stderr (a string with `encoding: 'utf8'`). */
   stderr: T;
   /** Remote exit status, or null when killed by a signal. */
   exitCode: number | null;
   /** Signal name without `SIG` (`TERM`, `KILL`…), or null. */
   signal: string | null;
+  /** Milliseconds from the channel's opening to its close. */
   durationMs: number;
 }
 
 /** What `spawn` returns: streams that honour backpressure and a promise of the exit status. */
 export interface RemoteProcess {
+  /** The remote stdin; end it to send EOF. */
   readonly stdin: Writable;
+  /** The remote stdout; reading it (or piping it) keeps the channel's window open. */
   readonly stdout: Readable;
+  /** The remote stderr; drain it as well as stdout, or the channel stalls. */
   readonly stderr: Readable;
   /** Resolves when the channel closes; rejects only for transport errors (network, aborted, timeout). */
-  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  readonly exited: Promise<{
+    /** Remote exit status, or null when killed by a signal. */
+    code: number | null;
+    /** Signal name without `SIG`, or null. */
+    signal: string | null;
+  }>;
   /** Send a signal to the remote process (`TERM` by default) and close the channel. */
   kill(signal?: string): void;
   /**
@@ -92,23 +106,42 @@ export interface RemoteProcess {
 
 /** A leased SFTP session; `close()` releases its channel slot. */
 export interface LeasedSftp extends AsyncDisposable {
+  /** ssh2's SFTP session on the pooled connection. */
   readonly sftp: SFTPWrapper;
+  /** End the SFTP session and release its channel slot; idempotent. */
   close(): Promise<void>;
 }
 
+/** A snapshot of the pool: hosts, connections, channels and waiting requests. */
 export interface PoolStats {
+  /** Hosts (pool keys) with a host pool. */
   hosts: number;
+  /** Open connections over all hosts. */
   connections: number;
+  /** Channels open or being opened over all hosts. */
   openChannels: number;
+  /** Requests waiting for a channel slot. */
   queued: number;
   /** Per host key: connections and their learned capacities. */
-  perHost: { destination: string; connections: number; openChannels: number; capacities: number[] }[];
+  perHost: {
+    /** `user@host:port` of the host pool. */
+    destination: string;
+    /** Its open connections. */
+    connections: number;
+    /** Its channels open or being opened. */
+    openChannels: number;
+    /** The channel capacity each connection learned (the server's MaxSessions). */
+    capacities: number[];
+  }[];
 }
 
 /** The surface features (btrfs, manifest, push, mux) use; `SshPool` implements it. */
 export interface RemoteRunner {
+  /** Run a command and collect its output (see `SshPool.exec`). */
   exec(dest: Destination, command: readonly string[] | string, options?: ExecOptions): Promise<ExecResult>;
+  /** Start a command with streaming stdio (see `SshPool.spawn`). */
   spawn(dest: Destination, command: readonly string[] | string, options?: RunOptions): Promise<RemoteProcess>;
+  /** Lease an SFTP session (see `SshPool.sftp`). */
   sftp(dest: Destination, options?: { signal?: AbortSignal }): Promise<LeasedSftp>;
 }
 

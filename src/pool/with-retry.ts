@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, isSshmuxError } from '../errors.js';
 
+/** How `withRetry` retries: attempts, exponential back-off with jitter, abort. */
 export interface RetryPolicy {
   /** Attempts in total, the first included. @default 3 */
   attempts?: number;

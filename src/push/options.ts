@@ -1,16 +1,21 @@
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
+/** A progress report of `push`. */
 export interface PushProgress {
+  /** Files to send. */
   filesTotal: number;
+  /** Files sent so far. */
   filesDone: number;
   /** Bytes of all files to upload, and bytes done (a resumed prefix counts as done). */
   bytesTotal: number;
+  /** Bytes sent so far. */
   bytesDone: number;
   /** The file just finished, when this report is for one. */
   path?: string;
 }
 
+/** Options of `push`. */
 export interface PushOptions {
   /** Compare content (SHA-256 on both sides) instead of size and mtime. @default false */
   checksum?: boolean;

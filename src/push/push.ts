@@ -12,6 +12,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { RemoteOps } from './remote-ops.js';
 import { classifyUploadError, type UploadContext, type UploadJob, uploadExec, uploadSftp } from './upload.js';
 
+/** What `push` did. */
 export interface PushResult {
   /** Raw relative paths uploaded (including resumed ones). */
   readonly uploaded: string[];
@@ -19,8 +20,11 @@ export interface PushResult {
   readonly resumed: string[];
   /** Files whose mode or mtime only were set. */
   readonly attributesSet: string[];
+  /** Symbolic links created or updated. */
   readonly symlinks: string[];
+  /** Directories created. */
   readonly directoriesCreated: string[];
+  /** Remote entries deleted (`delete: true`). */
   readonly deleted: string[];
   /** Files and links already up to date. */
   readonly unchanged: number;

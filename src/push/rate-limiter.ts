@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
  * `bytes / rate` per chunk and a chunk waits until the clock is within `burstMs` of now.
  */
 export class RateLimiter {
+  /** The rate, in bytes per second. */
   readonly bytesPerSecond: number;
   readonly #burstMs: number;
   readonly #now: () => number;

@@ -26,6 +26,7 @@ export interface AuthPrompter {
   notice(text: string): void;
 }
 
+/** Options of `createAuthProvider`. */
 export interface AuthProviderOptions {
   /** Passphrases for encrypted identity files; without it they are skipped. @default undefined */
   passphrase?: PassphraseSource;

@@ -1,6 +1,7 @@
 import type { AuthPrompter } from './auth.js';
 import { type ReadPassphraseDeps, readPassphrase } from './read-passphrase.js';
 
+/** Options of `cliAuthPrompter`. */
 export interface CliPrompterOptions extends ReadPassphraseDeps {
   /** Where ssh's informational lines go. @default process.stderr */
   stderr?: NodeJS.WritableStream;

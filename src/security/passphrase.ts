@@ -5,6 +5,7 @@ import type { PromptIo } from './tty-prompt.js';
 /** Supplies the passphrase of an encrypted private key; `undefined` skips the key. */
 export type PassphraseSource = (file: string, host: HostConfig) => Promise<string | undefined>;
 
+/** Options of `cliPassphraseSource`. */
 export interface CliPassphraseOptions {
   /** @default process.env */
   env?: NodeJS.ProcessEnv;

@@ -6,7 +6,14 @@ import type { HostKeyPrompt, HostKeyQuestion } from './verify-host-key.js';
 
 /** Where a prompt reads and writes. @default the controlling terminal (`/dev/tty`), like OpenSSH */
 export interface PromptIo {
-  input: NodeJS.ReadableStream & { setRawMode?: (raw: boolean) => unknown; isTTY?: boolean };
+  /** Where answers are read from (the terminal). */
+  input: NodeJS.ReadableStream & {
+    /** Turn echo off while a secret is typed. */
+    setRawMode?: (raw: boolean) => unknown;
+    /** Whether it is a terminal. */
+    isTTY?: boolean;
+  };
+  /** Where prompts are written. */
   output: NodeJS.WritableStream;
   /** Releases the terminal after the prompt. */
   close?: () => void;

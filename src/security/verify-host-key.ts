@@ -31,6 +31,7 @@ export interface HostKeyQuestion {
 /** Answers `true` to trust the key. */
 export type HostKeyPrompt = (question: HostKeyQuestion) => Promise<boolean>;
 
+/** Options of `createHostKeyVerifier`. */
 export interface HostKeyVerifierOptions {
   /** Asked under `StrictHostKeyChecking ask`; without it, unknown keys are refused. @default undefined */
   prompt?: HostKeyPrompt;
@@ -42,7 +43,8 @@ export interface HostKeyVerifierOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Status =
+/** What known_hosts says about a key offered under a name (see `knownHostStatus`). */
+export type KnownHostStatus =
   | { kind: 'ok'; entry: KnownHostsEntry }
   | { kind: 'revoked'; entry: KnownHostsEntry }
   | { kind: 'changed'; entry: KnownHostsEntry }
@@ -50,7 +52,12 @@ type Status =
   | { kind: 'new' };
 
 /** OpenSSH's `check_key_in_hostkeys`: revoked beats known, a same-type different key is a change. */
-function statusOf(entries: readonly KnownHostsEntry[], name: string, key: Buffer, keyType: string): Status {
+export function knownHostStatus(
+  entries: readonly KnownHostsEntry[],
+  name: string,
+  key: Buffer,
+  keyType: string,
+): KnownHostStatus {
   const matching = entries.filter((e) => hostFieldMatches(e.hosts, name));
   const revoked = matching.find((e) => e.marker === 'revoked' && e.keyBlob.equals(key));
   if (revoked) return { kind: 'revoked', entry: revoked };
@@ -120,8 +127,8 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions = {}): Hos
     }
 
     if (ipName !== undefined) entries = [...entries, ...(await fromCommand('ADDRESS', ipName))];
-    const status = statusOf(entries, name, key, keyType);
-    const ipStatus = ipName === undefined ? undefined : statusOf(entries, ipName, key, keyType);
+    const status = knownHostStatus(entries, name, key, keyType);
+    const ipStatus = ipName === undefined ? undefined : knownHostStatus(entries, ipName, key, keyType);
     for (const s of [status, ipStatus]) {
       if (s?.kind === 'revoked') {
         fail(

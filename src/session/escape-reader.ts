@@ -12,7 +12,15 @@ export type EscapeAction =
   | 'commandline';
 
 /** One piece of the reader's output, in input order: bytes for the remote, or an action. */
-export type EscapeOutput = { readonly data: Buffer } | { readonly action: EscapeAction };
+export type EscapeOutput =
+  | {
+      /** Bytes to send to the server as they are. */
+      readonly data: Buffer;
+    }
+  | {
+      /** An escape sequence the client acts on. */
+      readonly action: EscapeAction;
+    };
 
 const ACTIONS: Readonly<Record<number, EscapeAction>> = {
   46: 'disconnect', // .
@@ -54,6 +62,7 @@ export class EscapeReader {
     return String.fromCharCode(this.#escape);
   }
 
+  /** Split a chunk of keyboard input into data to send and escape actions, in order. */
   feed(chunk: Buffer): EscapeOutput[] {
     const out: EscapeOutput[] = [];
     let start = 0;

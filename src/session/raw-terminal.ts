@@ -2,7 +2,9 @@ import { onDeathBySignal } from '../death-hooks.js';
 
 /** The part of a tty stream (`process.stdin`) the terminal needs. */
 export interface RawModeInput {
+  /** Whether the input is a terminal (raw mode is only entered then). */
   readonly isTTY?: boolean;
+  /** Turn raw mode on or off. */
   setRawMode(mode: boolean): unknown;
 }
 
@@ -47,14 +49,17 @@ export class RawTerminal {
     this.#hooks = hooks;
   }
 
+  /** Whether raw mode is on now. */
   get isRaw(): boolean {
     return this.#raw;
   }
 
+  /** Whether `~^Z` can suspend this process (not on Windows). */
   get canSuspend(): boolean {
     return this.#hooks.canSuspend;
   }
 
+  /** Enter raw mode; restored on every way out of the process. */
   enter(): void {
     if (this.#raw || this.#input.isTTY !== true) return;
     if (this.#unhook.length === 0) {
@@ -65,6 +70,7 @@ export class RawTerminal {
     this.#raw = true;
   }
 
+  /** Leave raw mode (idempotent). */
   leave(): void {
     if (!this.#raw) return;
     this.#raw = false;

@@ -5,15 +5,21 @@ import { type EscapeTarget, runEscape } from './run-escape.js';
 
 /** The local terminal's size, and its changes (a tty WriteStream's 'resize', also on Windows). */
 export interface TerminalSize {
+  /** Whether the output is a terminal. */
   readonly isTTY?: boolean;
+  /** Terminal height. */
   readonly rows: number;
+  /** Terminal width. */
   readonly columns: number;
+  /** Listen for size changes. */
   on(event: 'resize', listener: () => void): unknown;
+  /** Stop listening. */
   off(event: 'resize', listener: () => void): unknown;
 }
 
 /** The remote side of the session, once it runs. */
 export interface SessionControl {
+  /** Send the new size (`window-change`). */
   resize(size: { rows: number; cols: number }): void;
   /** Absent where the session cannot start a key re-exchange. */
   rekey?(): void;
@@ -24,11 +30,13 @@ export interface SessionControl {
 /** Why the terminal ended the session itself. */
 export type TerminalExit = 'disconnect' | 'background';
 
+/** Options of `new TerminalSession()`. */
 export interface TerminalSessionOptions {
   /** Local input: process.stdin; raw mode when it is a terminal and a pty was requested. */
   readonly input: Readable & RawModeInput;
   /** Where the window size comes from (process.stdout when it is a terminal). */
   readonly size: TerminalSize | undefined;
+  /** Where escape help and messages go. */
   readonly stderr: NodeJS.WritableStream;
   /** A pty was requested: raw mode and escape sequences (ssh passes the escape char only then). */
   readonly pty: boolean;
@@ -40,6 +48,7 @@ export interface TerminalSessionOptions {
   readonly listConnections?: () => string;
   /** Called when `~.` or `~&` ends the session from this side. */
   readonly onExit: (why: TerminalExit) => void;
+  /** How raw mode is restored on exit and signals. @default the process's */
   readonly hooks?: RestoreHooks;
 }
 
@@ -56,6 +65,7 @@ export function sessionOnlyListing(): string {
  * input before it goes to the remote. `input` is what the session should read as its stdin.
  */
 export class TerminalSession {
+  /** The keyboard input with escapes removed: pipe it to the remote stdin. */
   readonly input: Readable;
   readonly #opts: TerminalSessionOptions;
   readonly #terminal: RawTerminal;

@@ -8,12 +8,17 @@ const EXTENDED = 0x80000000;
 
 /** SFTP v3 ATTRS: every field optional, as the flags word says. Times are seconds since the epoch. */
 export interface SftpAttrs {
+  /** Size in bytes. */
   size?: bigint;
+  /** Owner's numeric user id. */
   uid?: number;
+  /** Numeric group id. */
   gid?: number;
   /** st_mode: file type bits and permissions. */
   mode?: number;
+  /** Last access, seconds since the epoch. */
   atime?: number;
+  /** Last modification, seconds since the epoch. */
   mtime?: number;
 }
 

@@ -5,14 +5,33 @@ import { MAX_MESSAGE, Packet, PacketReader, PacketWriter, packetReader } from '.
 import { printablePath, statusText } from './sftp-status.js';
 
 /** SSH_FXF_* open flags. */
-export const OpenFlag = { Read: 0x1, Write: 0x2, Append: 0x4, Creat: 0x8, Trunc: 0x10, Excl: 0x20 } as const;
+export const OpenFlag = {
+  /** SSH_FXF_READ: open for reading. */
+  Read: 0x1,
+  /** SSH_FXF_WRITE: open for writing. */
+  Write: 0x2,
+  /** SSH_FXF_APPEND: writes go to the end. */
+  Append: 0x4,
+  /** SSH_FXF_CREAT: create the file when missing. */
+  Creat: 0x8,
+  /** SSH_FXF_TRUNC: truncate an existing file. */
+  Trunc: 0x10,
+  /** SSH_FXF_EXCL: fail when the file exists (with Creat). */
+  Excl: 0x20,
+} as const;
 /** SSH_FX_* status codes. */
 export const Status = {
+  /** SSH_FX_OK. */
   Ok: 0,
+  /** SSH_FX_EOF: end of file or directory. */
   Eof: 1,
+  /** SSH_FX_NO_SUCH_FILE. */
   NoSuchFile: 2,
+  /** SSH_FX_PERMISSION_DENIED. */
   PermissionDenied: 3,
+  /** SSH_FX_FAILURE: any other failure. */
   Failure: 4,
+  /** SSH_FX_OP_UNSUPPORTED. */
   OpUnsupported: 8,
 } as const;
 
@@ -20,14 +39,20 @@ export const Status = {
 const DEFAULT_BUFFER = 32768;
 const DEFAULT_REQUESTS = 64;
 
+/** A path as bytes (any name survives) or a string (sent as UTF-8). */
 export type SftpPath = Buffer | string;
 
+/** One entry of a directory listing (SSH_FXP_NAME). */
 export interface SftpDirEntry {
+  /** The entry's name, as bytes. */
   filename: Buffer;
+  /** The server's `ls -l`-style line for it. */
   longname: Buffer;
+  /** Its attributes. */
   attrs: SftpAttrs;
 }
 
+/** Options of `SftpClient.start`. */
 export interface SftpClientOptions {
   /** Bytes per read/write request (scp/sftp -B); by default the server's limits, else 32768. */
   bufferLength?: number;
@@ -45,10 +70,13 @@ interface Reply {
  * subsystem). Paths and names are byte strings: names that are not UTF-8 survive a round trip.
  */
 export class SftpClient {
+  /** The extensions the server announced (name → version data). */
   readonly extensions: ReadonlyMap<string, string>;
   /** Bytes per READ and WRITE request. */
   readLength: number;
+  /** Bytes per WRITE request. */
   writeLength: number;
+  /** Requests kept in flight per transfer. */
   readonly requests: number;
   #output: Writable;
   #pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
@@ -97,6 +125,7 @@ export class SftpClient {
     this.writeLength = write;
   }
 
+  /** Whether the server announced `extension` (e.g. `posix-rename@openssh.com`). */
   has(extension: string): boolean {
     return this.extensions.has(extension);
   }
@@ -106,6 +135,7 @@ export class SftpClient {
     this.#output.end();
   }
 
+  /** The canonical absolute path, as the server resolves it. */
   async realpath(path: SftpPath): Promise<Buffer> {
     return this.#name(path, await this.#call(Packet.Realpath, path, (w) => w.string(path)));
   }
@@ -116,26 +146,32 @@ export class SftpClient {
     return this.#name(path, await this.#extended('expand-path@openssh.com', path, (w) => w.string(path)));
   }
 
+  /** The attributes of `path`, following symbolic links. */
   async stat(path: SftpPath): Promise<SftpAttrs> {
     return this.#attrs(path, await this.#call(Packet.Stat, path, (w) => w.string(path)));
   }
 
+  /** The attributes of `path` itself (a symbolic link is not followed). */
   async lstat(path: SftpPath): Promise<SftpAttrs> {
     return this.#attrs(path, await this.#call(Packet.Lstat, path, (w) => w.string(path)));
   }
 
+  /** The attributes of an open handle (`path` names it in errors). */
   async fstat(handle: Buffer, path: SftpPath): Promise<SftpAttrs> {
     return this.#attrs(path, await this.#call(Packet.Fstat, path, (w) => w.string(handle)));
   }
 
+  /** Set attributes (mode, owner, times, size) of `path`. */
   async setstat(path: SftpPath, attrs: SftpAttrs): Promise<void> {
     this.#ok(await this.#call(Packet.Setstat, path, (w) => writeAttrs(w.string(path), attrs)), path);
   }
 
+  /** Set attributes of an open handle. */
   async fsetstat(handle: Buffer, path: SftpPath, attrs: SftpAttrs): Promise<void> {
     this.#ok(await this.#call(Packet.Fsetstat, path, (w) => writeAttrs(w.string(handle), attrs)), path);
   }
 
+  /** Open a file with `OpenFlag` bits; resolves with its handle. */
   async open(path: SftpPath, flags: number, attrs: SftpAttrs = {}): Promise<Buffer> {
     return this.#handle(
       path,
@@ -143,10 +179,12 @@ export class SftpClient {
     );
   }
 
+  /** Open a directory for reading; resolves with its handle. */
   async opendir(path: SftpPath): Promise<Buffer> {
     return this.#handle(path, await this.#call(Packet.Opendir, path, (w) => w.string(path)));
   }
 
+  /** Close a file or directory handle. */
   async close(handle: Buffer, path: SftpPath): Promise<void> {
     this.#ok(await this.#call(Packet.Close, path, (w) => w.string(handle)), path);
   }
@@ -160,6 +198,7 @@ export class SftpClient {
     throw this.#statusError(reply.r, status, path);
   }
 
+  /** Write `data` at `offset` of an open file. */
   async write(handle: Buffer, path: SftpPath, offset: number, data: Buffer): Promise<void> {
     this.#ok(await this.#call(Packet.Write, path, (w) => w.string(handle).uint64(offset).string(data)), path);
   }
@@ -187,14 +226,17 @@ export class SftpClient {
     return entries;
   }
 
+  /** Remove a file. */
   async remove(path: SftpPath): Promise<void> {
     this.#ok(await this.#call(Packet.Remove, path, (w) => w.string(path)), path);
   }
 
+  /** Create a directory. */
   async mkdir(path: SftpPath, attrs: SftpAttrs = {}): Promise<void> {
     this.#ok(await this.#call(Packet.Mkdir, path, (w) => writeAttrs(w.string(path), attrs)), path);
   }
 
+  /** Remove an empty directory. */
   async rmdir(path: SftpPath): Promise<void> {
     this.#ok(await this.#call(Packet.Rmdir, path, (w) => w.string(path)), path);
   }
@@ -215,14 +257,17 @@ export class SftpClient {
     this.#ok(await this.#call(Packet.Symlink, link, (w) => w.string(target).string(link)), link);
   }
 
+  /** The target of a symbolic link, as bytes. */
   async readlink(path: SftpPath): Promise<Buffer> {
     return this.#name(path, await this.#call(Packet.Readlink, path, (w) => w.string(path)));
   }
 
+  /** Create a hard link `link` to `target` (hardlink@openssh.com). */
   async hardlink(target: SftpPath, link: SftpPath): Promise<void> {
     this.#ok(await this.#extended('hardlink@openssh.com', link, (w) => w.string(target).string(link)), link);
   }
 
+  /** Flush an open file to disk on the server (fsync@openssh.com). */
   async fsync(handle: Buffer, path: SftpPath): Promise<void> {
     this.#ok(await this.#extended('fsync@openssh.com', path, (w) => w.string(handle)), path);
   }
@@ -251,10 +296,15 @@ export class SftpClient {
     return reply.r;
   }
 
+  /** The server's limits (limits@openssh.com). */
   async limits(): Promise<{
+    /** Longest packet the server accepts. */
     packetLength: bigint;
+    /** Longest READ it answers in full. */
     readLength: bigint;
+    /** Longest WRITE it accepts. */
     writeLength: bigint;
+    /** Handles it lets one client hold open (0: no limit). */
     openHandles: bigint;
   }> {
     const r = await this.extendedReply('limits@openssh.com', '', () => {});

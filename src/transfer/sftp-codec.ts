@@ -43,32 +43,38 @@ export class PacketWriter {
     if (id !== undefined) this.uint32(id);
   }
 
+  /** Append one byte. */
   byte(v: number): this {
     return this.#push(Buffer.from([v]));
   }
 
+  /** Append a big-endian uint32. */
   uint32(v: number): this {
     const b = Buffer.allocUnsafe(4);
     b.writeUInt32BE(v >>> 0);
     return this.#push(b);
   }
 
+  /** Append a big-endian uint64. */
   uint64(v: number | bigint): this {
     const b = Buffer.allocUnsafe(8);
     b.writeBigUInt64BE(BigInt(v));
     return this.#push(b);
   }
 
+  /** Append an SSH string (uint32 length, then the bytes; a string as UTF-8). */
   string(v: Buffer | string): this {
     const data = typeof v === 'string' ? Buffer.from(v) : v;
     this.uint32(data.length);
     return this.#push(data);
   }
 
+  /** Append bytes as they are. */
   raw(b: Buffer): this {
     return this.#push(b);
   }
 
+  /** The whole packet, its length prefix filled in. */
   finish(): Buffer {
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32BE(this.#length);
@@ -85,17 +91,24 @@ export class PacketWriter {
 /** Reads the fields of one packet body; a short packet throws (the server broke the protocol). */
 export class PacketReader {
   #offset = 0;
-  constructor(readonly buf: Buffer) {}
+  /** The packet body being read. */
+  readonly buf: Buffer;
+  constructor(buf: Buffer) {
+    this.buf = buf;
+  }
 
+  /** Bytes not yet read. */
   get remaining(): number {
     return this.buf.length - this.#offset;
   }
 
+  /** Read one byte. */
   byte(): number {
     this.#need(1);
     return this.buf[this.#offset++]!;
   }
 
+  /** Read a big-endian uint32. */
   uint32(): number {
     this.#need(4);
     const v = this.buf.readUInt32BE(this.#offset);
@@ -103,6 +116,7 @@ export class PacketReader {
     return v;
   }
 
+  /** Read a big-endian uint64. */
   uint64(): bigint {
     this.#need(8);
     const v = this.buf.readBigUInt64BE(this.#offset);
@@ -110,6 +124,7 @@ export class PacketReader {
     return v;
   }
 
+  /** Read an SSH string (uint32 length, then the bytes). */
   string(): Buffer {
     const n = this.uint32();
     this.#need(n);

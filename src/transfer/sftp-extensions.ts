@@ -3,16 +3,27 @@ import { PacketReader } from './sftp-codec.js';
 
 /** statvfs@openssh.com's answer: struct statvfs, every field 64 bits. */
 export interface SftpStatvfs {
+  /** File system block size (f_bsize). */
   bsize: bigint;
+  /** Fundamental block size (f_frsize). */
   frsize: bigint;
+  /** Size in f_frsize units. */
   blocks: bigint;
+  /** Free blocks. */
   bfree: bigint;
+  /** Free blocks for unprivileged users. */
   bavail: bigint;
+  /** Inodes. */
   files: bigint;
+  /** Free inodes. */
   ffree: bigint;
+  /** Free inodes for unprivileged users. */
   favail: bigint;
+  /** File system id. */
   fsid: bigint;
+  /** Mount flags (1 read-only, 2 nosuid). */
   flag: bigint;
+  /** Longest file name. */
   namemax: bigint;
 }
 
@@ -30,6 +41,7 @@ const STATVFS_FIELDS = [
   'namemax',
 ] as const;
 
+/** The file system statistics of the file system holding `path` (statvfs@openssh.com, as `df`). */
 export async function statvfs(client: SftpClient, path: SftpPath): Promise<SftpStatvfs> {
   const r = await client.extendedReply('statvfs@openssh.com', path, (w) => w.string(path));
   return Object.fromEntries(STATVFS_FIELDS.map((k) => [k, r.uint64()])) as unknown as SftpStatvfs;

@@ -8,6 +8,7 @@ export type ChunkSink = (data: Buffer, offset: number) => Promise<void>;
 
 /** What a copy reports as it goes: bytes done so far (for the progress meter). */
 export interface TransferHooks {
+  /** Called with the bytes of each request as it completes. */
   onProgress?: (bytes: number) => void;
   /** -l: every request's bytes are booked here before it is sent. */
   limiter?: RateLimiter;

@@ -23,7 +23,18 @@ describe('the built package in plain Node', () => {
 
   it('loads every CLI command', () => {
     const help = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-    for (const cmd of ['ssh', 'scp', 'sftp', 'config', 'btrfs', 'hashsum', 'verify', 'push'])
+    for (const cmd of [
+      'ssh',
+      'scp',
+      'sftp',
+      'config',
+      'btrfs',
+      'hashsum',
+      'verify',
+      'push',
+      'doctor',
+      'completion',
+    ])
       expect(help).toContain(cmd);
   });
 });
