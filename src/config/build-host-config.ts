@@ -6,8 +6,8 @@ import type { HostConfig, StrictHostKeyChecking } from './host-config.js';
 import type { OptionStore } from './option-store.js';
 import { poolKeyOf } from './plain.js';
 import { formatHop, parseProxyJump } from './proxy-jump.js';
-import { sshConfigError } from './ssh-error.js';
 import type { NormalizedResolveOptions } from './resolve-options.js';
+import { sshConfigError } from './ssh-error.js';
 import { clientTokens, expandPath, expandPercent, type TokenContext } from './tokens.js';
 
 /** Keywords whose value `none` is no value (readconf.c fill_default_options, CLEAR_ON_NONE). */
@@ -62,7 +62,12 @@ function printedJump(raw: string, hops: readonly string[]): string {
 function assertNoJumpLoop(jumpRaw: string | undefined, ctx: TokenContext): void {
   if (jumpRaw === undefined || jumpRaw.toLowerCase() === 'none') return;
   const last = parseProxyJump(jumpRaw.replace(/["']/g, ''), 'ProxyJump').at(-1);
-  if (last && last.host === ctx.host && (last.port ?? 22) === ctx.port && (last.user ?? ctx.user) === ctx.user) {
+  if (
+    last &&
+    last.host === ctx.host &&
+    (last.port ?? 22) === ctx.port &&
+    (last.user ?? ctx.user) === ctx.user
+  ) {
     throw sshConfigError(`jumphost loop via ${last.host}`, { logged: true });
   }
 }

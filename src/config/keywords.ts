@@ -270,11 +270,14 @@ export function applyDirective(
       }
       if (OTHER_ACCUMULATING.has(kw)) {
         if (kw === 'certificatefile') {
-          if ((line.args[0] ?? '') === '') throw new ConfigError(`${where(line.file, line.line)}: Missing argument.`);
+          if ((line.args[0] ?? '') === '')
+            throw new ConfigError(`${where(line.file, line.line)}: Missing argument.`);
           // ssh adds the first file, then refuses the rest of the line.
           if (active) store.append(kw, [line.args[0]!]);
           if (line.args.length > 1) {
-            throw new ConfigError(`${where(line.file, line.line)}: keyword ${kw} extra arguments at end of line`);
+            throw new ConfigError(
+              `${where(line.file, line.line)}: keyword ${kw} extra arguments at end of line`,
+            );
           }
           return;
         }

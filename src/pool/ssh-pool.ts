@@ -217,7 +217,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
 
   /** A leased SFTP session; `close()` (or `await using`) releases its channel slot. */
   async sftp(dest: Destination, options: { signal?: AbortSignal } = {}): Promise<LeasedSftp> {
-    const { lease, release, destination, hostPool } = await this.#lease(dest, options.signal, (conn) => conn.sftp());
+    const { lease, release, destination } = await this.#lease(dest, options.signal, (conn) => conn.sftp());
     const sftp = lease.value;
     // The session may end on its own (server, dead connection): that frees the slot too.
     let gone = false;

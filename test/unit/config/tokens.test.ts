@@ -33,7 +33,9 @@ describe('tokens', () => {
   });
 
   it('rejects unknown and trailing tokens', () => {
-    expect(() => expandPercent('%x', { h: 'a' }, 'HostName')).toThrow(/^vdollar_percent_expand: unknown key %x\npercent_expand: failed$/);
+    expect(() => expandPercent('%x', { h: 'a' }, 'HostName')).toThrow(
+      /^vdollar_percent_expand: unknown key %x\npercent_expand: failed$/,
+    );
     expect(() => expandPercent('a%', { h: 'a' }, 'HostName')).toThrow(ConfigError);
   });
 
