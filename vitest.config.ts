@@ -28,6 +28,19 @@ export default defineConfig({
           testTimeout: 20_000,
         },
       },
+      {
+        test: {
+          name: 'embedded',
+          // The embedded SSH server (test/helpers/embedded/): runs everywhere, Docker or not.
+          include: ['test/embedded/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          pool: 'forks' as const,
+          maxWorkers: 1,
+        },
+      },
       ...(docker
         ? [
             {

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { shellInvocation } from '../../helpers/embedded/local-shell.js';
+import { modeString } from '../../helpers/embedded/sftp-longname.js';
+import { toLocal, toRemote } from '../../helpers/embedded/sftp-server.js';
+
+describe('embedded server: pure parts', () => {
+  it('writes ls -l mode strings as sftp-server does', () => {
+    expect(modeString(0o100644)).toBe('-rw-r--r--');
+    expect(modeString(0o040755)).toBe('drwxr-xr-x');
+    expect(modeString(0o120777)).toBe('lrwxrwxrwx');
+    expect(modeString(0o104755)).toBe('-rwsr-xr-x');
+    expect(modeString(0o102644)).toBe('-rw-r-Sr--');
+    expect(modeString(0o041777)).toBe('drwxrwxrwt');
+    expect(modeString(0o041776)).toBe('drwxrwxrwT');
+  });
+
+  it('maps wire paths to local ones relative to home, and Windows drives as OpenSSH for Windows', () => {
+    expect(toLocal('a/b', '/home/u', 'linux')).toBe('/home/u/a/b');
+    expect(toLocal('/etc/x', '/home/u', 'linux')).toBe('/etc/x');
+    expect(toLocal('.', '/home/u', 'linux')).toBe('/home/u');
+    expect(toLocal('/C:/Users/u/f', 'D:\\h', 'win32')).toBe('C:\\Users\\u\\f');
+    expect(toLocal('/C:', 'D:\\h', 'win32')).toBe('C:\\');
+    expect(toLocal('sub/f', 'D:\\h', 'win32')).toBe('D:\\h\\sub\\f');
+    expect(toRemote('C:\\Users\\u', 'win32')).toBe('/C:/Users/u');
+    expect(toRemote('/home/u', 'linux')).toBe('/home/u');
+  });
+
+  it('runs commands by sh -c on POSIX and cmd.exe /d /s /c verbatim on Windows', () => {
+    expect(shellInvocation('echo hi', 'linux')).toEqual({
+      file: '/bin/sh',
+      args: ['-c', 'echo hi'],
+      options: {},
+    });
+    const win = shellInvocation('echo "a b" & ver', 'win32');
+    expect(win.args).toEqual(['/d', '/s', '/c', '"echo "a b" & ver"']);
+    expect(win.options).toEqual({ windowsVerbatimArguments: true });
+    expect(shellInvocation(undefined, 'linux').args).toEqual(['-i']);
+  });
+});
