@@ -1,0 +1,14 @@
+import path from 'node:path';
+
+/** What ships: the built package (npm run demo builds it first), typed from the sources. */
+export type Sshmux = typeof import('../../src/index.js');
+
+export async function loadBuiltPackage(): Promise<Sshmux> {
+  return (await import(path.join(import.meta.dirname, '../../dist/index.js'))) as Sshmux;
+}
+
+export const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+export const ms = (t0: number): string => `${(performance.now() - t0).toFixed(0)} ms`;
