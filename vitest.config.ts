@@ -31,9 +31,10 @@ export default defineConfig({
       {
         test: {
           name: 'embedded',
-          // The embedded SSH server (test/helpers/embedded/): runs everywhere, Docker or not.
+          // The embedded SSH server (test/helpers/embedded/): runs everywhere, Docker or not;
+          // after the container suite, never beside it (2 cores: the soak must not be starved).
           include: ['test/embedded/**/*.test.ts'],
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -9,7 +9,7 @@ import { freshEd25519 } from '../helpers/embedded/keys.js';
 
 /** OpenSSH's own client against the embedded server: a second, independent implementation. */
 function openssh(
-  file: 'ssh' | 'sftp',
+  file: 'ssh' | 'sftp' | 'scp',
   s: StartedEmbeddedSshd,
   args: string[],
   input = '',
@@ -199,6 +199,20 @@ describe.skipIf(unsupported !== undefined)('the embedded SSH server', () => {
     // SFTP v3's rename never replaces an existing name (the `-` let the batch go on).
     expect(r.stderr).toMatch(/remote rename ".*\/link" to ".*\/moved\.txt": Failure/);
     expect(() => statSync(path.join(dir, 'extra'))).toThrow();
+  });
+
+  it('ends an SFTP session as sshd does, with exit status 0, so OpenSSH scp succeeds both ways', async () => {
+    const src = path.join(s.tmpDir, 'scp-src.txt');
+    writeFileSync(src, 'by scp\n');
+    const up = await openssh('scp', s, [src, 'backup@127.0.0.1:scp-copy.txt']);
+    expect(up).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(path.join(s.home, 'scp-copy.txt'), 'utf8')).toBe('by scp\n');
+    const down = await openssh('scp', s, [
+      'backup@127.0.0.1:scp-copy.txt',
+      path.join(s.tmpDir, 'scp-back.txt'),
+    ]);
+    expect(down).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(path.join(s.tmpDir, 'scp-back.txt'), 'utf8')).toBe('by scp\n');
   });
 
   it('answers SFTP errors with the status sftp-server sends', async () => {

@@ -12,7 +12,8 @@ export interface ShellInvocation {
  * `-c`; /bin/sh keeps the test bodies' shell syntax the same on every POSIX machine), and on
  * Windows `cmd.exe /d /s /c "command"`, as OpenSSH for Windows does with its default shell —
  * verbatim, because cmd.exe parses its own command line and Node's quoting would corrupt it.
- * Without a command: an interactive shell (no pty; the embedded server does not allocate one).
+ * Without a command: the shell reading its commands from the channel, as sshd starts a login
+ * shell for a session without a pty (no `-i`: nothing prompts on stderr).
  */
 export function shellInvocation(command: string | undefined, platform = process.platform): ShellInvocation {
   if (platform === 'win32') {
@@ -22,7 +23,7 @@ export function shellInvocation(command: string | undefined, platform = process.
       : { file: cmd, args: ['/d', '/s', '/c', `"${command}"`], options: { windowsVerbatimArguments: true } };
   }
   return command === undefined
-    ? { file: '/bin/sh', args: ['-i'], options: {} }
+    ? { file: '/bin/sh', args: [], options: {} }
     : { file: '/bin/sh', args: ['-c', command], options: {} };
 }
 

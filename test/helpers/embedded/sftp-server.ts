@@ -1,10 +1,10 @@
-import type { Stats } from 'node:fs';
+import { constants as fsc, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import ssh2, { type Attributes, type FileEntry, type SFTPWrapper } from 'ssh2';
 import { longName } from './sftp-longname.js';
 
-const { STATUS_CODE, flagsToString } = ssh2.utils.sftp;
+const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp;
 /** OpenSSH's sftp-server answers at most this much per READ. */
 const MAX_READ = 256 * 1024;
 /** Names per READDIR answer (sftp-server.c sends 100). */
@@ -47,9 +47,7 @@ export function serveSftp(sftp: SFTPWrapper, home: string): void {
 
   sftp.on('OPEN', (reqid, filename, flags, attrs) =>
     answer(reqid, async () => {
-      const mode = flagsToString(flags);
-      if (!mode) throw Object.assign(new Error('Bad open flags'), { code: 'EINVAL' });
-      const file = await fs.open(local(filename), mode, attrs.mode ?? 0o666);
+      const file = await fs.open(local(filename), openFlags(flags), attrs.mode ?? 0o666);
       sftp.handle(reqid, open({ kind: 'file', file }));
     }),
   );
@@ -191,8 +189,16 @@ export function serveSftp(sftp: SFTPWrapper, home: string): void {
       ok(reqid);
     }),
   );
-  // sftp-server exits when its stdin ends, and sshd then closes the channel: clients wait for that.
-  sftp.on('end', () => sftp.end());
+  // sftp-server exits 0 when its stdin ends, and sshd reports that and closes the channel:
+  // clients wait for the close, and scp fails on a missing exit status (ssh's -1).
+  sftp.on('end', () => {
+    const ch = sftp as unknown as {
+      outgoing: { id: number; state: string };
+      _protocol: { exitStatus(id: number, status: number): void };
+    };
+    if (ch.outgoing.state === 'open') ch._protocol.exitStatus(ch.outgoing.id, 0);
+    sftp.end();
+  });
   // The channel went away: close what the client left open.
   sftp.on('close', () => {
     for (const h of handles.values()) if (h.kind === 'file') h.file.close().catch(() => {});
@@ -215,6 +221,18 @@ export function toRemote(p: string, platform = process.platform): string {
   if (platform !== 'win32') return p;
   const slashed = p.replaceAll('\\', '/');
   return /^[A-Za-z]:/.test(slashed) ? `/${slashed}` : slashed;
+}
+
+/** SSH2_FXF_* as open(2) flags, bit by bit as sftp-server.c's flags_from_portable(). */
+export function openFlags(pflags: number): number {
+  const read = (pflags & OPEN_MODE.READ) !== 0;
+  const write = (pflags & OPEN_MODE.WRITE) !== 0;
+  let flags = read && write ? fsc.O_RDWR : write ? fsc.O_WRONLY : fsc.O_RDONLY;
+  if (pflags & OPEN_MODE.APPEND) flags |= fsc.O_APPEND;
+  if (pflags & OPEN_MODE.CREAT) flags |= fsc.O_CREAT;
+  if (pflags & OPEN_MODE.TRUNC) flags |= fsc.O_TRUNC;
+  if (pflags & OPEN_MODE.EXCL) flags |= fsc.O_EXCL;
+  return flags;
 }
 
 function toAttrs(st: Stats): Attributes {

@@ -1,7 +1,9 @@
+import { constants } from 'node:fs';
+import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { shellInvocation } from '../../helpers/embedded/local-shell.js';
 import { modeString } from '../../helpers/embedded/sftp-longname.js';
-import { toLocal, toRemote } from '../../helpers/embedded/sftp-server.js';
+import { openFlags, toLocal, toRemote } from '../../helpers/embedded/sftp-server.js';
 
 describe('embedded server: pure parts', () => {
   it('writes ls -l mode strings as sftp-server does', () => {
@@ -25,6 +27,17 @@ describe('embedded server: pure parts', () => {
     expect(toRemote('/home/u', 'linux')).toBe('/home/u');
   });
 
+  it('maps SFTP open flags to open(2) flags bit by bit, including combinations ssh2 has no name for', () => {
+    const M = ssh2.utils.sftp.OPEN_MODE;
+    expect(openFlags(M.READ)).toBe(constants.O_RDONLY);
+    expect(openFlags(M.WRITE | M.CREAT)).toBe(constants.O_WRONLY | constants.O_CREAT);
+    expect(openFlags(M.READ | M.WRITE)).toBe(constants.O_RDWR);
+    expect(openFlags(M.WRITE | M.CREAT | M.TRUNC | M.EXCL)).toBe(
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_EXCL,
+    );
+    expect(openFlags(M.WRITE | M.APPEND)).toBe(constants.O_WRONLY | constants.O_APPEND);
+  });
+
   it('runs commands by sh -c on POSIX and cmd.exe /d /s /c verbatim on Windows', () => {
     expect(shellInvocation('echo hi', 'linux')).toEqual({
       file: '/bin/sh',
@@ -34,6 +47,6 @@ describe('embedded server: pure parts', () => {
     const win = shellInvocation('echo "a b" & ver', 'win32');
     expect(win.args).toEqual(['/d', '/s', '/c', '"echo "a b" & ver"']);
     expect(win.options).toEqual({ windowsVerbatimArguments: true });
-    expect(shellInvocation(undefined, 'linux').args).toEqual(['-i']);
+    expect(shellInvocation(undefined, 'linux').args).toEqual([]);
   });
 });
