@@ -7,6 +7,10 @@ export async function loadBuiltPackage(): Promise<Sshmux> {
   return (await import(path.join(import.meta.dirname, '../../dist/index.js'))) as Sshmux;
 }
 
+// A reader that stops early (`npm run demo | head`) must not kill the demo before it has
+// stopped its server and its daemon: later lines are dropped instead.
+process.stdout.on('error', () => {});
+
 export const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };

@@ -147,14 +147,17 @@ export class StartedEmbeddedSshd implements AsyncDisposable {
     user = 'backup',
     file = path.join(this.tmpDir, `ssh_config.${alias}`),
   ): string {
+    // Quoted, with forward slashes on Windows: a temp dir under "C:\Users\Jane Doe" must survive
+    // ssh_config's word splitting and backslash escapes.
+    const file_ = (p: string): string => `"${process.platform === 'win32' ? p.replaceAll('\\', '/') : p}"`;
     const lines = [
       `Host ${alias}`,
       `  HostName ${this.host}`,
       `  Port ${this.port}`,
       `  User ${user}`,
-      `  IdentityFile ${this.keyPath}`,
+      `  IdentityFile ${file_(this.keyPath)}`,
       '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${this.knownHostsFile}`,
+      `  UserKnownHostsFile ${file_(this.knownHostsFile)}`,
       '  StrictHostKeyChecking yes',
       '  BatchMode yes',
       '',
