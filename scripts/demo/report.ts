@@ -1,10 +1,12 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** What ships: the built package (npm run demo builds it first), typed from the sources. */
 export type Sshmux = typeof import('../../src/index.js');
 
 export async function loadBuiltPackage(): Promise<Sshmux> {
-  return (await import(path.join(import.meta.dirname, '../../dist/index.js'))) as Sshmux;
+  // A file URL: on Windows `import('C:\\…')` is refused as an unknown URL scheme `c:`.
+  return (await import(pathToFileURL(path.join(import.meta.dirname, '../../dist/index.js')).href)) as Sshmux;
 }
 
 // A reader that stops early (`npm run demo | head`) must not kill the demo before it has
