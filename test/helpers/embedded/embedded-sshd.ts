@@ -8,49 +8,12 @@ import type { HostConfig, PlainHostOptions } from '../../../src/config/host-conf
 import { plainHostConfig } from '../../../src/config/plain.js';
 import type { SshPoolOptions } from '../../../src/pool/options.js';
 import { SshPool } from '../../../src/pool/ssh-pool.js';
+import { type EmbeddedSshdOptions, resolveOptions } from './embedded-options.js';
+
+export type { EmbeddedSshdOptions } from './embedded-options.js';
+
 import { freshEd25519 } from './keys.js';
 import { serveSession } from './session-handler.js';
-
-/** Options of {@link startEmbeddedSshd}. */
-export interface EmbeddedSshdOptions {
-  /** Session channels one connection may have open at once (sshd's MaxSessions). @default 4 */
-  maxSessions?: number;
-  /** Environment names a client may set (sshd's AcceptEnv; `*` and `?` as in sshd). @default the container's: GIT_PROTOCOL LANG LC_* */
-  acceptEnv?: readonly string[];
-  /** Login names accepted with the run's key; every session runs as the local user. @default backup, root and the local user */
-  users?: readonly string[];
-}
-
-interface Resolved {
-  maxSessions: number;
-  acceptEnv: readonly RegExp[];
-  users: ReadonlySet<string>;
-}
-
-function resolveOptions(o: EmbeddedSshdOptions): Readonly<Resolved> {
-  const maxSessions = o.maxSessions ?? 4;
-  if (!Number.isInteger(maxSessions) || maxSessions < 1) {
-    throw new TypeError(`Expected \`maxSessions\` to be an integer from 1 and up, got \`${maxSessions}\``);
-  }
-  const glob = (p: string): RegExp =>
-    new RegExp(
-      `^${p
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replaceAll('*', '.*')
-        .replaceAll('?', '.')}$`,
-    );
-  let local = '';
-  try {
-    local = os.userInfo().username;
-  } catch {
-    // No passwd entry (containers with random uids): the default names still work.
-  }
-  return Object.freeze({
-    maxSessions,
-    acceptEnv: (o.acceptEnv ?? ['GIT_PROTOCOL', 'LANG', 'LC_*']).map(glob),
-    users: new Set(o.users ?? ['backup', 'root', ...(local ? [local] : [])]),
-  });
-}
 
 /**
  * An SSH server in this process: ssh2's `Server` on 127.0.0.1 with a fresh ed25519 host key

@@ -1,11 +1,30 @@
 import { constants } from 'node:fs';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
+import { resolveOptions } from '../../helpers/embedded/embedded-options.js';
 import { shellInvocation } from '../../helpers/embedded/local-shell.js';
 import { modeString } from '../../helpers/embedded/sftp-longname.js';
 import { openFlags, toLocal, toRemote } from '../../helpers/embedded/sftp-server.js';
 
 describe('embedded server: pure parts', () => {
+  it('validates its options once: MaxSessions from 1, AcceptEnv patterns as sshd matches them', () => {
+    expect(() => resolveOptions({ maxSessions: 0 })).toThrow(
+      /`maxSessions` to be an integer from 1 and up, got `0`/,
+    );
+    expect(() => resolveOptions({ maxSessions: 1.5 })).toThrow(/maxSessions/);
+    const o = resolveOptions({});
+    expect(Object.isFrozen(o)).toBe(true);
+    expect(o.maxSessions).toBe(4);
+    const accepts = (name: string) => o.acceptEnv.some((re) => re.test(name));
+    expect(['LANG', 'LC_ALL', 'LC_', 'GIT_PROTOCOL'].every(accepts)).toBe(true);
+    expect(['LANGUAGE', 'PATH', 'XLC_ALL', 'GIT_PROTOCOLX'].some(accepts)).toBe(false);
+    const q = resolveOptions({ acceptEnv: ['A?C', 'X.*'] });
+    expect(q.acceptEnv.some((re) => re.test('ABC'))).toBe(true);
+    expect(q.acceptEnv.some((re) => re.test('XYZ'))).toBe(false);
+    expect(q.acceptEnv.some((re) => re.test('X.anything'))).toBe(true);
+    expect(resolveOptions({ users: ['git'] }).users).toEqual(new Set(['git']));
+  });
+
   it('writes ls -l mode strings as sftp-server does', () => {
     expect(modeString(0o100644)).toBe('-rw-r--r--');
     expect(modeString(0o040755)).toBe('drwxr-xr-x');
