@@ -148,6 +148,16 @@ describe.skipIf(unsupported !== undefined)('the embedded SSH server', () => {
     expect(running('sleep 985')).toBe(false);
   });
 
+  it('runs a shell reading the channel when no command is given, and refuses a pty as a server without one', async () => {
+    const shell = await openssh('ssh', s, ['-T', 'backup@127.0.0.1'], 'echo from-shell; pwd; exit 5\n');
+    expect(shell).toMatchObject({ code: 5, stdout: `from-shell\n${s.home}\n`, stderr: '' });
+    // The refusal is an answer, never a hang: ssh -tt (a forced tty) then gives up, as it
+    // does with any server that cannot allocate one (clientloop.c: fatal when forced).
+    const pty = await openssh('ssh', s, ['-tt', 'backup@127.0.0.1', 'echo no-tty'], '');
+    expect(pty.stderr).toMatch(/PTY allocation request failed on channel 0/);
+    expect(pty.code).toBe(255);
+  });
+
   it('enforces MaxSessions per connection, so the pool learns it and spills with few logins', async () => {
     const before = await s.countLogins('backup');
     const refused = s.refusedSessions;
