@@ -29,6 +29,20 @@ export default defineConfig({
           testTimeout: 20_000,
         },
       },
+      {
+        test: {
+          name: 'embedded',
+          // The embedded SSH server (test/helpers/embedded/): runs everywhere, Docker or not;
+          // after the container suite, never beside it (2 cores: the soak must not be starved).
+          include: ['test/embedded/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          pool: 'forks' as const,
+          maxWorkers: 1,
+        },
+      },
       ...(docker
         ? [
             {
