@@ -4,6 +4,7 @@ import { registerConfigCommand } from './config.js';
 import type { CliContext } from './context.js';
 import { registerHashsumCommand } from './hashsum.js';
 import { registerPushCommand } from './push.js';
+import { registerRunCommand } from './run-many.js';
 import { registerVerifyCommand } from './verify.js';
 
 /** One entry per command file in src/cli/: each adds its subcommand to the program. */
@@ -13,6 +14,7 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerVerifyCommand,
   registerPushCommand,
   registerConfigCommand,
+  registerRunCommand,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
