@@ -105,7 +105,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
   exec(
     dest: Destination,
     command: readonly string[] | string,
-    options?: ExecOptions & { encoding: 'utf8' },
+    options: ExecOptions & { encoding: 'utf8' },
   ): Promise<ExecResult<string>>;
   exec(
     dest: Destination,
