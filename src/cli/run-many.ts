@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
+import { AbortedError, ConfigError } from '../errors.js';
 import { cliPool, type SshFlags, withSshFlags } from './cli-pool.js';
 import type { CliContext } from './context.js';
 import { collectHosts } from './run-hosts.js';
@@ -71,8 +71,14 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       const out = new LinePrefixer((b) => ctx.stdout.write(b));
       const err = new LinePrefixer((b) => ctx.stderr.write(b));
       const pool = cliPool(ctx, flags);
+      // Ctrl-C or a TERM ends the run, not the process: unfinished hosts are killed and reported.
+      const ac = new AbortController();
+      const onSignal = (): void => ac.abort(new AbortedError('sshmux run: interrupted'));
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
         const run = pool.execMany(hosts, argv, {
+          signal: ac.signal,
           ...(timeout !== undefined && { timeout: timeout * 1000 }),
           ...(concurrency !== undefined && { concurrency }),
           ...(connectConcurrency !== undefined && { connectConcurrency }),
@@ -99,6 +105,8 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
         else ctx.stderr.write(summaryTable(summary));
         process.exitCode = summary.ok === summary.total ? 0 : 1;
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         await pool.close();
       }
     });

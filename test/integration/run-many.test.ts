@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHostConfig } from '../../src/config/resolve.js';
 import type { SshPool } from '../../src/pool/ssh-pool.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { startJumpTopology } from './jump-topology.js';
 
@@ -286,6 +287,38 @@ describe('sshmux run (CLI)', () => {
     const out = r.stdout.toString();
     for (const a of aliases.slice(0, 3))
       expect(out).toMatch(new RegExp(`=== ${a} \\(exit 0, [\\d.]+s\\) ===\\na\\nb\\n`));
+  });
+
+  it('Ctrl-C ends the run: running hosts killed, every unfinished host reported aborted, exit 1', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '-F',
+        config,
+        ...hostFlags(['host01', 'host02', 'host04']),
+        '--',
+        'sh',
+        '-c',
+        'echo started; exec sleep 38',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.split('started').length === 4) child.kill('SIGINT');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(err).toContain('3 hosts: 0 ok, 0 failed, 0 errors, 3 aborted');
+    expect(code).toBe(1);
+    for (let i = 0; i < 100 && (await sshd.processes('sleep 38')).length > 0; i++) await sleep(50);
+    expect(await sshd.processes('sleep 38')).toEqual([]);
   });
 
   it('refuses what it cannot do, with exit 2', async () => {
