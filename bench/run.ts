@@ -23,6 +23,7 @@ import { connectScenario } from './scenarios/connect.js';
 import { gitCloneScenario } from './scenarios/git-clone.js';
 import { manifestScenario } from './scenarios/manifest.js';
 import { rssScenario } from './scenarios/rss.js';
+import { runManyScenario } from './scenarios/run-many.js';
 import { throughputScenario } from './scenarios/throughput.js';
 import { warmLatencyScenario } from './scenarios/warm-latency.js';
 
@@ -68,6 +69,7 @@ const SCENARIOS: [string, Scenario][] = [
   ['latency', warmLatencyScenario],
   ['cli', cliLatencyScenario],
   ['burst', burstScenario],
+  ['many', runManyScenario],
   ['throughput', throughputScenario],
   ['rss', rssScenario],
   ['btrfs', btrfsScenario],

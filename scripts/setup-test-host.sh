@@ -13,7 +13,7 @@ need_root
 
 BASE_IMAGE=${SSHMUX_BASE_IMAGE:-debian:bookworm-slim}
 DOCKERD_LOG=${SSHMUX_DOCKERD_LOG:-/var/log/sshmux-dockerd.log}
-PKGS=(docker.io btrfs-progs debootstrap git openssh-client zstd util-linux ca-certificates rsync tmux openssh-sftp-server ansible-core zsh fish)
+PKGS=(docker.io btrfs-progs debootstrap git openssh-client zstd util-linux ca-certificates rsync tmux openssh-sftp-server ansible-core zsh fish pssh)
 
 missing=()
 for p in "${PKGS[@]}"; do

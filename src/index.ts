@@ -93,6 +93,8 @@ export { type EndpointEnvironment, type MuxEndpoint, selectEndpoint } from './mu
 export { type DaemonRunner, MuxDaemon, type MuxDaemonOptions } from './mux/mux-daemon.js';
 export { PROTOCOL_VERSION as MUX_PROTOCOL_VERSION } from './mux/protocol.js';
 export type { ChannelOrigin, ChannelTarget } from './pool/channel-target.js';
+export { ExecManyRun } from './pool/exec-many.js';
+export type { ExecManyOptions, ExecManySummary, HostResult, HostStatus } from './pool/exec-many-options.js';
 export type { LeasedChannel } from './pool/forward-channel.js';
 export type { HeldConnection } from './pool/held-connection.js';
 export type {

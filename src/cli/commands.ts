@@ -6,6 +6,7 @@ import type { CliContext } from './context.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerHashsumCommand } from './hashsum.js';
 import { registerPushCommand } from './push.js';
+import { registerRunCommand } from './run-many.js';
 import { registerVerifyCommand } from './verify.js';
 
 /** One entry per command file in src/cli/: each adds its subcommand to the program. */
@@ -17,6 +18,7 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerConfigCommand,
   registerDoctorCommand,
   registerCompletionCommand,
+  registerRunCommand,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {

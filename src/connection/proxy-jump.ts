@@ -11,6 +11,9 @@ import {
   tcpSocket,
 } from './connection.js';
 import { type ProxyCommandOptions, proxyCommandSocket } from './proxy-command.js';
+import { type HopLease, SharedHops } from './shared-hops.js';
+
+type RefSocket = Duplex & { ref?: () => void; unref?: () => void };
 
 /** Resolves one ProxyJump hop (`[user@]host[:port]` or an alias) to its own configuration. */
 export type HopResolver = (hop: string, target: HostConfig) => Promise<HostConfig>;
@@ -32,6 +35,12 @@ export interface ProxyJumpOptions {
    * with the host being reached through the hop.
    */
   onBanner?: (message: string, host: HostConfig) => void;
+  /**
+   * Share each hop among all connections this factory opens through it (one login on the
+   * bastion, not one per target); a hop closes when the last connection through it does.
+   * `false` gives every connection hops of its own, as separate ssh processes have. @default true
+   */
+  shareHops?: boolean;
 }
 
 /** Split `[user@]host[:port]` (host may be `[v6]`), as ssh -J accepts it. */
@@ -77,57 +86,70 @@ export const defaultHopResolver: HopResolver = async (hop, target) => {
  * or hops, as ssh 9.2 lets only the first hop use them), every next one (and the target) over a
  * `direct-tcpip` channel of the previous. Hops come from `host.jumpHosts` (resolved through
  * ssh_config) or, for configs built without it, from `resolve`. Each hop is verified and
- * authenticated with its own config; the hops close when the returned stream closes, i.e. when
- * the final connection closes. Without either it is plain TCP.
+ * authenticated with its own config; hops are shared by the connections behind them (`shareHops`)
+ * and close when the last stream through them closes, i.e. when the final connection closes. Without either it is plain TCP.
  */
 export function proxyJumpSocketFactory(options: ProxyJumpOptions): SocketFactory {
   const resolve = options.resolve ?? defaultHopResolver;
   const log = options.logger ?? silentLogger();
+  const shareHops = options.shareHops ?? true;
+  const shared = new SharedHops();
   const route = async (host: HostConfig, signal: AbortSignal): Promise<Duplex> => {
     if (host.proxyCommand !== undefined) return proxyCommandSocket(host, signal, options.proxyCommand);
     const hopConfigs =
       host.jumpHosts ?? (await Promise.all(host.proxyJump.map((spec) => resolve(spec, host))));
     if (hopConfigs.length === 0) return tcpSocket(host, signal);
-    const hops: Connection[] = [];
-    const closeAll = (): void => {
-      for (const c of hops.reverse()) c.close();
+    const hops = shareHops ? shared : new SharedHops();
+    const leases: HopLease[] = [];
+    const releaseAll = (): void => {
+      for (const l of leases.reverse()) l.release();
     };
-    let firstSocket: Duplex | undefined;
     try {
       let previous: Connection | undefined;
+      let key = '';
       for (const [i, resolved] of hopConfigs.entries()) {
         const name = host.proxyJump[i] ?? resolved.originalHost;
         // Only the first hop has an address of its own; CheckHostIP means nothing behind a jump.
         const hopConfig = i === 0 ? resolved : Object.freeze({ ...resolved, checkHostIp: false });
         const via = previous;
-        const conn = new Connection(hopConfig, {
-          hostKeyVerifier: options.hostKeyVerifier,
-          authProvider: options.authProvider,
-          logger: log.child({ hop: name }),
-          ...(options.onBanner && { onBanner: (m: string) => options.onBanner?.(m, host) }),
-          socketFactory: via
-            ? async () => via.forwardOut(hopConfig.hostname, hopConfig.port)
-            : async (h, s) => {
-                firstSocket = await route(h, s);
-                return firstSocket;
-              },
-        });
-        hops.push(conn);
-        await conn.connect(signal);
-        log.debug({ hop: name, host: `${hopConfig.hostname}:${hopConfig.port}` }, 'jump hop connected');
-        previous = conn;
+        key += `${JSON.stringify(hopConfig.poolKey)}>`;
+        const open = async (): Promise<{ conn: Connection; socket: RefSocket | undefined }> => {
+          let firstSocket: RefSocket | undefined;
+          const conn = new Connection(hopConfig, {
+            hostKeyVerifier: options.hostKeyVerifier,
+            authProvider: options.authProvider,
+            logger: log.child({ hop: name }),
+            ...(options.onBanner && { onBanner: (m: string) => options.onBanner?.(m, host) }),
+            socketFactory: via
+              ? async () => via.forwardOut(hopConfig.hostname, hopConfig.port)
+              : async (h, s) => {
+                  firstSocket = await route(h, s);
+                  return firstSocket;
+                },
+          });
+          try {
+            // A shared hop outlives the caller that opened it: only its own timeouts bound it.
+            await conn.connect(shareHops ? undefined : signal);
+          } catch (err) {
+            conn.close();
+            throw err;
+          }
+          log.debug({ hop: name, host: `${hopConfig.hostname}:${hopConfig.port}` }, 'jump hop connected');
+          return { conn, socket: firstSocket };
+        };
+        const lease = await hops.acquire(key, open, signal);
+        leases.push(lease);
+        previous = lease.conn;
       }
       const last = previous as Connection;
+      const first = leases[0] as HopLease;
       const channel = await last.forwardOut(host.hostname, host.port);
-      channel.once('close', closeAll);
-      // Connection (un)refs its socket by activity; forward that to the real transport of hop 1.
-      const sock = firstSocket as (Duplex & { ref?: () => void; unref?: () => void }) | undefined;
-      return Object.assign(channel, {
-        ref: () => sock?.ref?.(),
-        unref: () => sock?.unref?.(),
-      });
+      channel.once('close', releaseAll);
+      // Connection (un)refs its socket by activity; the first hop's transport is ref'ed while
+      // any connection through it is busy.
+      return Object.assign(channel, { ref: () => first.ref(), unref: () => first.unref() });
     } catch (err) {
-      closeAll();
+      releaseAll();
       throw err;
     }
   };

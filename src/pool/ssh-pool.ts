@@ -7,6 +7,8 @@ import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError 
 import { shellCommand } from '../quote.js';
 import { type ChannelOrigin, type ChannelTarget, channelTarget } from './channel-target.js';
 import { collectOutput, DEFAULT_MAX_BUFFER } from './collect-output.js';
+import { ExecManyRun } from './exec-many.js';
+import type { ExecManyOptions } from './exec-many-options.js';
 import { type LeasedChannel, leaseChannel, openForward } from './forward-channel.js';
 import { GlobalLimit } from './global-limit.js';
 import { type HeldConnection, heldConnection } from './held-connection.js';
@@ -104,7 +106,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
   exec(
     dest: Destination,
     command: readonly string[] | string,
-    options?: ExecOptions & { encoding: 'utf8' },
+    options: ExecOptions & { encoding: 'utf8' },
   ): Promise<ExecResult<string>>;
   exec(
     dest: Destination,
@@ -144,6 +146,37 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       );
     }
     return result;
+  }
+
+  /**
+   * Run one command on many hosts: at most `concurrency` at once, connection attempts bounded
+   * (`connectConcurrency`) and staggered so no server's or bastion's MaxStartups is reached.
+   * `for await (const r of run)` yields each host's result as it ends; `run.summary()` all of them.
+   */
+  execMany(
+    hosts: readonly Destination[],
+    command: readonly string[] | string,
+    options: ExecManyOptions & { encoding: 'utf8' },
+  ): ExecManyRun<string>;
+  execMany(
+    hosts: readonly Destination[],
+    command: readonly string[] | string,
+    options?: ExecManyOptions & { encoding?: 'buffer' },
+  ): ExecManyRun<Buffer>;
+  execMany(
+    hosts: readonly Destination[],
+    command: readonly string[] | string,
+    options?: ExecManyOptions,
+  ): ExecManyRun;
+  execMany(
+    hosts: readonly Destination[],
+    command: readonly string[] | string,
+    options: ExecManyOptions = {},
+  ): ExecManyRun {
+    return new ExecManyRun(hosts, command, options, {
+      check: (dest, signal) => this.check(dest, signal ? { signal } : {}),
+      spawn: (dest, cmd, opts) => this.#spawn(dest, cmd, opts, true),
+    });
   }
 
   /** Start a command; its streams honour backpressure and `exited` settles when the channel closes. */
