@@ -143,3 +143,6 @@ export {
 } from './transfer/sftp-client.js';
 export { type SftpStatvfs, statvfs } from './transfer/sftp-extensions.js';
 export { downloadTo, type TransferHooks, uploadFrom } from './transfer/sftp-transfer.js';
+// transfer: upload and download of files and trees over pooled SFTP sessions.
+export { download, type TransferResult, upload } from './transfer/transfer.js';
+export type { SymlinkPolicy, TransferOptions, TransferProgress } from './transfer/transfer-options.js';
