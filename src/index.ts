@@ -102,6 +102,8 @@ export type {
   RunOptions,
 } from './pool/types.js';
 export { type RetryPolicy, withRetry } from './pool/with-retry.js';
+export type { PullOptions, PullProgress } from './pull/options.js';
+export { type PullResult, pull } from './pull/pull.js';
 export type { PushOptions, PushProgress } from './push/options.js';
 export { type PushResult, push } from './push/push.js';
 export { quoteArg, shellCommand } from './quote.js';

@@ -3,6 +3,7 @@ import { registerBtrfsCommand } from './btrfs.js';
 import { registerConfigCommand } from './config.js';
 import type { CliContext } from './context.js';
 import { registerHashsumCommand } from './hashsum.js';
+import { registerPullCommand } from './pull.js';
 import { registerPushCommand } from './push.js';
 import { registerVerifyCommand } from './verify.js';
 
@@ -12,6 +13,7 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerBtrfsCommand,
   registerVerifyCommand,
   registerPushCommand,
+  registerPullCommand,
   registerConfigCommand,
 ];
 

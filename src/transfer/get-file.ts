@@ -35,7 +35,7 @@ async function resumableBytes(ctx: XferContext, remote: Buffer, temp: Buffer, si
  * Download one remote regular file to `local`: the bytes go to a temporary sibling that is
  * renamed over `local` once complete (so `local` is never half-written), with the remote mode
  * and times when preserving. `local` may be a path of any bytes; a directory there is an error.
- * Resolves to the bytes transferred (a resumed prefix excluded).
+ * Resolves to the bytes transferred and where this call began (`start` > 0: a leftover was continued).
  */
 export async function getFile(
   ctx: XferContext,
@@ -43,7 +43,7 @@ export async function getFile(
   local: Buffer,
   known?: SftpAttrs,
   temp = ctx.resume ? partialSibling(local) : tempSibling(local),
-): Promise<number> {
+): Promise<{ bytes: number; start: number }> {
   const attrs = known ?? (await ctx.client.stat(remote));
   if (attrs.mode !== undefined && !isRegular(attrs)) {
     throw new LocalError(`${printablePath(remote)}: not a regular file`);
@@ -95,7 +95,7 @@ export async function getFile(
     });
     ctx.localTemps.delete(key(temp));
     ok = true;
-    return done;
+    return { bytes: done, start };
   } catch (err) {
     if (ctx.signal.aborted) throw new AbortedError('Download aborted', { cause: ctx.signal.reason });
     throw err;

@@ -38,7 +38,7 @@ async function copyFiles(
   s: XferSession,
   files: TreeEntry[],
   concurrency: number,
-  one: (f: TreeEntry) => Promise<number>,
+  one: (f: TreeEntry) => Promise<unknown>,
 ): Promise<void> {
   const queue = [...files];
   let failure: unknown;
