@@ -9,7 +9,10 @@ export interface TransferProgress {
   bytesTotal: number;
   filesDone: number;
   filesTotal: number;
-  /** The file just finished (bytes as a latin1 string: one char per byte), when this report is for one. */
+  /**
+   * The file just finished, when this report is for one: its path relative to the tree (its
+   * name for a single file), bytes as a latin1 string (one char per byte).
+   */
   path?: string;
 }
 

@@ -5,7 +5,7 @@ import { getFile } from './get-file.js';
 import { putFile } from './put-file.js';
 import { isDirectory, isSymlink } from './sftp-attrs.js';
 import { type SftpPath, Status } from './sftp-client.js';
-import { appendPath } from './sftp-paths.js';
+import { appendPath, baseName } from './sftp-paths.js';
 import { printablePath } from './sftp-status.js';
 import { normalizeTransferOptions, type TransferOptions } from './transfer-options.js';
 import { type TreeEntry, type WalkedTree, walkLocal, walkRemote } from './tree-walk.js';
@@ -124,7 +124,7 @@ export async function download(
       s.counters.bytesTotal = Number(top.size ?? 0n);
       await getFile(s.ctx, remote, local, top);
       s.counters.filesDone = 1;
-      s.report(Buffer.alloc(0));
+      s.report(baseName(remote));
       return resultOf(s, 1, 0, 0, []);
     }
     const tree = await walkRemote(client, remote, top, opts.symlinks, s.ctx.signal);
@@ -190,7 +190,7 @@ export async function upload(
       s.counters.bytesTotal = top.size;
       await putFile(s.ctx, local, remote);
       s.counters.filesDone = 1;
-      s.report(Buffer.alloc(0));
+      s.report(baseName(local));
       return resultOf(s, 1, 0, 0, []);
     }
     const tree = await walkLocal(local, opts.symlinks, s.ctx.signal);

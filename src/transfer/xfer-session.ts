@@ -96,7 +96,7 @@ export class XferSession {
     dest: Destination,
     opts: ResolvedTransferOptions,
   ): Promise<XferSession> {
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) throw new AbortedError('Transfer aborted', { cause: opts.signal.reason });
     const inner = new AbortController();
     const onAbort = () => inner.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });

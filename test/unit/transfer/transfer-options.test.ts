@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.js';
+import { AbortedError, ConfigError } from '../../../src/errors.js';
+import type { RemoteRunner } from '../../../src/pool/types.js';
+import { download, upload } from '../../../src/transfer/transfer.js';
 import { normalizeTransferOptions } from '../../../src/transfer/transfer-options.js';
 import { partialSibling, splitPath } from '../../../src/transfer/xfer-context.js';
 
@@ -60,5 +62,29 @@ describe('splitPath', () => {
     expect(s('a/b/c')).toEqual(['a/b', 'c']);
     expect(s('c')).toEqual(['.', 'c']);
     expect(s('/c')).toEqual(['/', 'c']);
+  });
+});
+
+describe('upload and download before any I/O', () => {
+  const untouchable = new Proxy({} as RemoteRunner, {
+    get: () => () => {
+      throw new Error('the runner must not be used');
+    },
+  });
+
+  it('an already aborted signal rejects with AbortedError without opening a session', async () => {
+    const signal = AbortSignal.abort();
+    await expect(download(untouchable, 'h', 'a', '/tmp/never', { signal })).rejects.toBeInstanceOf(
+      AbortedError,
+    );
+    await expect(upload(untouchable, 'h', '.', 'a', { signal })).rejects.toBeInstanceOf(AbortedError);
+  });
+
+  it('a bad option or path is a ConfigError before any I/O', async () => {
+    await expect(download(untouchable, 'h', 'a', 'b', { resume: 'yes' as never })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
+    await expect(download(untouchable, 'h', '', 'b')).rejects.toThrow(/`remotePath`/);
+    await expect(upload(untouchable, 'h', 42 as never, 'b')).rejects.toThrow(/`localPath`/);
   });
 });
