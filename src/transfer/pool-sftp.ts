@@ -38,7 +38,7 @@ export async function openPoolSftp(
   try {
     client = await SftpClient.start(proc.stdout, proc.stdin, clientOptions);
   } catch (err) {
-    proc.hangUp();
+    drop(proc);
     await exited;
     if (signal?.aborted) throw new AbortedError('SFTP session aborted', { cause: signal.reason });
     throw err;
@@ -49,12 +49,23 @@ export async function openPoolSftp(
     close() {
       closing ??= (async () => {
         client.end();
+        // Whatever is still on its way is not wanted, and the channel only closes once it is read.
+        proc.stdout.resume();
         await exited;
       })();
       return closing;
     },
     destroy() {
-      proc.hangUp();
+      drop(proc);
     },
   };
+}
+
+/**
+ * Close the channel now. ssh2 emits 'close' only after the channel's data has been read to its
+ * end, so what is left is discarded (`resume` is a no-op while the client's reader still iterates).
+ */
+function drop(proc: RemoteProcess): void {
+  proc.hangUp();
+  proc.stdout.resume();
 }
