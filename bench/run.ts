@@ -63,7 +63,7 @@ const QUICK: Sizes = {
   clones: 5,
   rssBytes: 1 * GiB,
   rssCheckpoint: 256 * MiB,
-  downloadBytes: 128 * MiB,
+  downloadBytes: 64 * MiB,
 };
 
 const SCENARIOS: [string, Scenario][] = [
