@@ -31,7 +31,8 @@ export interface TransferOptions {
   resume?: boolean;
   /**
    * Symbolic links inside a tree: recreated as links with the same target (`preserve`, as
-   * `rsync -a`), copied as what they point to (`follow`, as `scp -r`), or left out (`skip`).
+   * `rsync -a`), copied as what they point to (`follow`, as `scp -r`; a link that points nowhere
+   * is left out and listed in `skipped`), or left out (`skip`).
    * A link named as the source itself is always followed. @default 'preserve'
    */
   symlinks?: SymlinkPolicy;

@@ -1,7 +1,7 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
-import { LocalError, RemoteError } from '../errors.js';
+import { LocalError, RemoteError, SftpStatusError } from '../errors.js';
 import { isDirectory, isRegular, isSymlink, type SftpAttrs } from './sftp-attrs.js';
-import type { SftpClient } from './sftp-client.js';
+import { type SftpClient, Status } from './sftp-client.js';
 import { appendPath } from './sftp-paths.js';
 import { printablePath } from './sftp-status.js';
 import type { SymlinkPolicy } from './transfer-options.js';
@@ -20,7 +20,7 @@ export interface TreeEntry {
 export interface WalkedTree {
   /** Pre-order: a directory comes before what is inside it. */
   readonly entries: TreeEntry[];
-  /** Sockets, devices, FIFOs (and links with `skip`): not copied. */
+  /** Sockets, devices, FIFOs, links with `skip`, links that point nowhere with `follow`: not copied. */
   readonly skipped: Buffer[];
 }
 
@@ -78,7 +78,15 @@ export async function walkRemote(
           entries.push(entryOf(sub, a, 'symlink', await client.readlink(path)));
           continue;
         }
-        a = await client.stat(path);
+        const followed = await client.stat(path).catch((err: unknown) => {
+          if (err instanceof SftpStatusError && err.status === Status.NoSuchFile) return undefined;
+          throw err;
+        });
+        if (followed === undefined) {
+          skipped.push(sub); // a link that points nowhere
+          continue;
+        }
+        a = followed;
       }
       if (isDirectory(a)) {
         entries.push(entryOf(sub, a, 'dir'));
@@ -136,9 +144,15 @@ export async function walkLocal(
           entries.push(entryOf(sub, localAttrs(st), 'symlink', await readlink(path, { encoding: 'buffer' })));
           continue;
         }
-        st = await stat(path).catch((err) => {
+        const followed = await stat(path).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return undefined;
           throw fail('follow', path, err);
         });
+        if (followed === undefined) {
+          skipped.push(sub); // a link that points nowhere
+          continue;
+        }
+        st = followed;
       }
       if (st.isDirectory()) {
         entries.push(entryOf(sub, localAttrs(st), 'dir'));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,27 @@ describe('upload and download against a real sshd', () => {
     }
     expect(localSha(back).equals(localSha(src))).toBe(true);
     expect(localListing(back)).toEqual(localListing(src));
+  });
+
+  it("symlinks: 'follow' copies what a link points to, 'skip' leaves links out; both list what they left", async () => {
+    const pool = sshd.pool();
+    try {
+      const followed = path.join(scratch, 'followed');
+      const f = await download(pool, sshd.hostConfig(), REMOTE, followed, { symlinks: 'follow' });
+      // `link` points nowhere ('target with space' does not exist); `link-to-file` is a file.
+      expect(f.skipped.map(String)).toEqual(['link']);
+      expect(f.symlinks).toBe(0);
+      expect(lstatSync(path.join(followed, 'link-to-file')).isFile()).toBe(true);
+      expect(readFileSync(path.join(followed, 'link-to-file'), 'utf8')).toBe('nested\n');
+      const skipped = path.join(scratch, 'skipped');
+      const s = await upload(pool, sshd.hostConfig(), src, 'links skipped', { symlinks: 'skip' });
+      expect(s.skipped.map(String).sort()).toEqual(['link', 'link-to-file']);
+      await download(pool, sshd.hostConfig(), 'links skipped', skipped);
+      expect(existsSync(path.join(skipped, 'link-to-file'))).toBe(false);
+      expect(existsSync(path.join(skipped, 'sub dir/-nested/file'))).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('an aborted download leaves nothing at the final name, and `resume` continues it', async () => {
