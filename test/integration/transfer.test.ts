@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../src/errors.js';
 import { download, upload } from '../../src/transfer/transfer.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { containerBytes } from './manifest-env.js';
 import { eventually } from './pool-helpers.js';
 import {
@@ -135,6 +136,39 @@ describe('upload and download against a real sshd', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('a download cut by the network keeps its partial file with `resume`, and the next run continues it', async () => {
+    await using proxy = await TcpProxy.start({ targetPort: sshd.port });
+    const viaProxy = sshd.hostConfig('backup', { port: proxy.port });
+    const target = path.join(scratch, 'big cut');
+    const first = sshd.pool();
+    let cut = false;
+    const err = await download(first, viaProxy, `${REMOTE}/${BIG}`, target, {
+      resume: true,
+      rateLimit: 8 << 20,
+      onProgress: (p) => {
+        if (!cut && p.bytesDone >= 6 << 20) {
+          cut = true;
+          proxy.cutAll();
+        }
+      },
+    }).catch((e: unknown) => e);
+    await first.destroy();
+    expect(err).toMatchObject({ kind: 'network' });
+    expect(existsSync(target)).toBe(false);
+    const partial = statSync(path.join(scratch, '.big cut.sshmux-partial')).size;
+    expect(partial).toBeGreaterThan(0);
+    const second = sshd.pool();
+    try {
+      const r = await download(second, sshd.hostConfig(), `${REMOTE}/${BIG}`, target, { resume: true });
+      console.log(`download after a cut: second run transferred ${r.bytesTransferred} of ${BIG_SIZE} bytes`);
+      expect(r.bytesResumed).toBe(partial);
+      expect(r.bytesTransferred).toBe(BIG_SIZE - partial);
+    } finally {
+      await second.close();
+    }
+    expect(sha(target)).toBe(sha(path.join(src, BIG)));
   });
 
   it('a leftover whose bytes differ from the source is started over, not continued', async () => {
