@@ -20,6 +20,7 @@ import { btrfsScenario } from './scenarios/btrfs.js';
 import { burstScenario } from './scenarios/burst.js';
 import { cliLatencyScenario } from './scenarios/cli-latency.js';
 import { connectScenario } from './scenarios/connect.js';
+import { downloadScenario } from './scenarios/download.js';
 import { gitCloneScenario } from './scenarios/git-clone.js';
 import { manifestScenario } from './scenarios/manifest.js';
 import { rssScenario } from './scenarios/rss.js';
@@ -45,6 +46,7 @@ const FULL: Sizes = {
   clones: 30,
   rssBytes: 4 * GiB,
   rssCheckpoint: 1 * GiB,
+  downloadBytes: 1 * GiB,
 };
 
 const QUICK: Sizes = {
@@ -62,6 +64,7 @@ const QUICK: Sizes = {
   clones: 5,
   rssBytes: 1 * GiB,
   rssCheckpoint: 256 * MiB,
+  downloadBytes: 64 * MiB,
 };
 
 const SCENARIOS: [string, Scenario][] = [
@@ -71,6 +74,7 @@ const SCENARIOS: [string, Scenario][] = [
   ['burst', burstScenario],
   ['many', runManyScenario],
   ['throughput', throughputScenario],
+  ['download', downloadScenario],
   ['rss', rssScenario],
   ['btrfs', btrfsScenario],
   ['manifest', manifestScenario],

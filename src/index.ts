@@ -124,6 +124,8 @@ export type {
   SessionKind,
 } from './pool/types.js';
 export { type RetryPolicy, withRetry } from './pool/with-retry.js';
+export type { PullOptions, PullProgress } from './pull/options.js';
+export { type PullResult, pull } from './pull/pull.js';
 export type { PushOptions, PushProgress } from './push/options.js';
 export { type PushResult, push } from './push/push.js';
 export type { RateLimiter } from './push/rate-limiter.js';
@@ -171,3 +173,6 @@ export type { PacketReader, PacketWriter } from './transfer/sftp-codec.js';
 export { type SftpStatvfs, statvfs } from './transfer/sftp-extensions.js';
 export type { ChunkSink } from './transfer/sftp-transfer.js';
 export { downloadTo, type TransferHooks, uploadFrom } from './transfer/sftp-transfer.js';
+// transfer: upload and download of files and trees over pooled SFTP sessions.
+export { download, type TransferResult, upload } from './transfer/transfer.js';
+export type { SymlinkPolicy, TransferOptions, TransferProgress } from './transfer/transfer-options.js';

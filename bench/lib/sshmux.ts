@@ -38,6 +38,13 @@ export interface SshmuxModule {
     runner: RemoteRunner,
     tree: string | { dest: Destination; path: string },
   ) => Promise<Map<string, unknown>>;
+  download?: (
+    runner: RemoteRunner,
+    dest: Destination,
+    remotePath: string,
+    localPath: string,
+    options?: { signal?: AbortSignal },
+  ) => Promise<{ bytesTransferred: number }>;
   sendSnapshot?: (
     runner: RemoteRunner,
     options: { source: string; target: string; parent?: string | null; signal?: AbortSignal },

@@ -58,6 +58,8 @@ export interface Sizes {
   clones: number;
   rssBytes: number;
   rssCheckpoint: number;
+  /** One file for the download row (`download` vs `sftp -b` get). */
+  downloadBytes: number;
 }
 
 export interface Ctx {

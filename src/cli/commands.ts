@@ -5,6 +5,7 @@ import { registerConfigCommand } from './config.js';
 import type { CliContext } from './context.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerHashsumCommand } from './hashsum.js';
+import { registerPullCommand } from './pull.js';
 import { registerPushCommand } from './push.js';
 import { registerRunCommand } from './run-many.js';
 import { registerVerifyCommand } from './verify.js';
@@ -15,6 +16,7 @@ const registrations: ((program: Command, ctx: CliContext) => void)[] = [
   registerBtrfsCommand,
   registerVerifyCommand,
   registerPushCommand,
+  registerPullCommand,
   registerConfigCommand,
   registerDoctorCommand,
   registerCompletionCommand,

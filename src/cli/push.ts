@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { jsonPath } from '../manifest/format.js';
-import type { PushProgress } from '../push/options.js';
 import { push } from '../push/push.js';
 import { parseRate } from '../push/rate-limiter.js';
 import { cliPool, type SshFlags, withSshFlags } from './cli-pool.js';
 import type { CliContext } from './context.js';
+import { progressPrinter } from './tree-progress.js';
 import { writeOut } from './write-out.js';
 
 interface PushFlags extends SshFlags {
@@ -15,32 +15,6 @@ interface PushFlags extends SshFlags {
   verify?: boolean;
   json?: boolean;
   concurrency?: string;
-}
-
-function mib(n: number): string {
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/** Progress on stderr: rewritten in place on a terminal, a line every 2 s otherwise. */
-function progressPrinter(ctx: CliContext): { update: (p: PushProgress) => void; done: () => void } {
-  const tty = (ctx.stderr as NodeJS.WriteStream).isTTY === true;
-  const every = tty ? 200 : 2000;
-  let last = 0;
-  let shown: PushProgress | undefined;
-  const line = (p: PushProgress) =>
-    `push: ${p.filesDone}/${p.filesTotal} files, ${mib(p.bytesDone)}/${mib(p.bytesTotal)}`;
-  return {
-    update(p) {
-      shown = p;
-      const now = Date.now();
-      if (now - last < every) return;
-      last = now;
-      ctx.stderr.write(tty ? `\r${line(p)}\x1b[K` : `${line(p)}\n`);
-    },
-    done() {
-      if (shown) ctx.stderr.write(tty ? `\r${line(shown)}\x1b[K\n` : `${line(shown)}\n`);
-    },
-  };
 }
 
 /** `sshmux push LOCAL dest:PATH [--checksum] [--delete] [--limit-rate R] [--verify] [--json]`. */
@@ -62,7 +36,7 @@ export function registerPushCommand(program: Command, ctx: CliContext): void {
           `Expected --concurrency to be an integer from 1 and up, got \`${flags.concurrency}\``,
         );
       }
-      const progress = progressPrinter(ctx);
+      const progress = progressPrinter(ctx, 'push');
       const pool = cliPool(ctx, flags);
       const ac = new AbortController();
       const onSigint = () => ac.abort();

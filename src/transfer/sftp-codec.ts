@@ -141,15 +141,37 @@ export class PacketReader {
 /** sftp-common.h SFTP_MAX_MSG_LENGTH. */
 export const MAX_MESSAGE = 256 * 1024;
 
-/** Split a byte stream into SFTP packet bodies. */
+/**
+ * Split a byte stream into SFTP packet bodies. A packet spread over many chunks (a 255 KiB
+ * READ answer arrives in SSH-window-sized pieces) is joined once, when complete, not once per piece.
+ */
 export async function* packetReader(input: Readable): AsyncGenerator<Buffer> {
   let buf: Buffer = Buffer.alloc(0);
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let want = 0;
   for await (const chunk of input) {
-    buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
+    if (want > 0) {
+      pending.push(chunk as Buffer);
+      pendingBytes += (chunk as Buffer).length;
+      if (pendingBytes < want) continue;
+      buf = Buffer.concat(pending, pendingBytes);
+      pending.length = 0;
+      pendingBytes = 0;
+      want = 0;
+    } else {
+      buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
+    }
     while (buf.length >= 4) {
       const n = buf.readUInt32BE(0);
       if (n > MAX_MESSAGE + 1024) throw new RemoteError(`SFTP packet of ${n} bytes is too long`);
-      if (buf.length < 4 + n) break;
+      if (buf.length < 4 + n) {
+        want = 4 + n;
+        pending.push(buf);
+        pendingBytes = buf.length;
+        buf = Buffer.alloc(0);
+        break;
+      }
       yield buf.subarray(4, 4 + n);
       buf = buf.subarray(4 + n);
     }

@@ -12,6 +12,8 @@ export interface TransferHooks {
   onProgress?: (bytes: number) => void;
   /** -l: every request's bytes are booked here before it is sent. */
   limiter?: RateLimiter;
+  /** Byte offset to begin at (a resumed transfer): the bytes before it are taken as already there. @default 0 */
+  start?: number;
 }
 
 async function pace(limiter: RateLimiter | undefined, bytes: number): Promise<void> {
@@ -23,7 +25,8 @@ async function pace(limiter: RateLimiter | undefined, bytes: number): Promise<vo
  * Read a remote file into a local one with `client.requests` READs in flight, as sftp-client.c
  * does: requests go out at increasing offsets, short answers are asked again for the rest, and
  * the copy ends at the first end-of-file. Returns the bytes written.
- * Chunks may arrive out of order: the sink writes each at its offset.
+ * Chunks may arrive out of order: the sink writes each at its offset. Progress counts the
+ * bytes of this call only (a `start` prefix is not included).
  */
 export async function downloadTo(
   client: SftpClient,
@@ -37,7 +40,7 @@ export async function downloadTo(
       ? local
       : async (data, offset) => void (await local.write(data, 0, data.length, offset));
   const length = client.readLength;
-  let next = 0;
+  let next = hooks.start ?? 0;
   let eofAt = Number.POSITIVE_INFINITY;
   let done = 0;
   let failure: unknown;
@@ -79,7 +82,10 @@ export async function downloadTo(
   return done;
 }
 
-/** Write a local file to a remote handle with `client.requests` WRITEs in flight. Returns the bytes sent. */
+/**
+ * Write a local file to a remote handle with `client.requests` WRITEs in flight. Returns the
+ * offset reached (the file's size); progress counts the bytes of this call only.
+ */
 export async function uploadFrom(
   client: SftpClient,
   handle: Buffer,
@@ -88,7 +94,7 @@ export async function uploadFrom(
   hooks: TransferHooks = {},
 ): Promise<number> {
   const length = client.writeLength;
-  let offset = 0;
+  let offset = hooks.start ?? 0;
   let acknowledged = 0;
   let failure: unknown;
   const inFlight = new Set<Promise<void>>();
