@@ -16,6 +16,15 @@ function exitOf(
   });
 }
 
+/** SIGTERM to the stage's whole process group (a digest stage's tee and sha256sum too). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    child.kill('SIGTERM');
+  }
+}
+
 /** This machine: commands are child processes, never a shell. */
 export class LocalHost implements BtrfsHost {
   readonly label = 'local';
@@ -41,7 +50,10 @@ export class LocalHost implements BtrfsHost {
   async spawn(stages: readonly (readonly string[])[]): Promise<HostProcess> {
     const tail = new StderrTail();
     const children = stages.map((argv) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      // Each stage in a session of its own: the terminal's SIGTSTP/SIGCONT/SIGWINCH/SIGINT go to
+      // the foreground process group, and a btrfs send interrupted by one can exit 0 with a
+      // corrupt stream (btrfs-progs#1063). This process alone decides when a stage ends.
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       child.stderr!.on('data', (d: Buffer) => tail.add(d));
       return child;
     });
@@ -59,7 +71,7 @@ export class LocalHost implements BtrfsHost {
       exited,
       stderr: () => tail.toString(),
       kill: () => {
-        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+        for (const c of children) if (c.exitCode === null && c.signalCode === null) killGroup(c);
       },
     };
   }

@@ -4,6 +4,7 @@ import { AbortedError, type ErrorKind, isSshmuxError, TimeoutError, translateErr
 import type { BtrfsHost, HostProcess } from './host.js';
 import { type ProgressEvent, ProgressMeter } from './progress-meter.js';
 import { RateLimitStream } from './rate-limit.js';
+import { parseDigest, stripDigest } from './stream-digest.js';
 import type { TransferSide } from './transfer-error.js';
 
 /** Everything one stream needs: who sends, who receives, how, and the limits. */
@@ -58,8 +59,17 @@ function side(
     role,
     exitCode: ok ? ok.code : null,
     signal: ok ? ok.signal : null,
-    stderr: `${proc?.stderr() ?? ''}${failed}`,
+    stderr: `${stripDigest(proc?.stderr() ?? '')}${failed}`,
   };
+}
+
+/** A transfer whose both ends exited 0: the byte count and the digests the ends' digest stages printed. */
+export interface TransferDone {
+  bytes: number;
+  /** SHA-256 the sending host printed of what btrfs send wrote (null when its stage printed none). */
+  sendDigest: string | null;
+  /** SHA-256 the receiving host printed of what btrfs receive read. */
+  receiveDigest: string | null;
 }
 
 /**
@@ -67,7 +77,7 @@ function side(
  * stall watchdog and abort. Resolves with the byte count when both ends exited 0; otherwise kills both and
  * throws a TransferFailure describing both ends.
  */
-export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }> {
+export async function runTransfer(plan: TransferPlan): Promise<TransferDone> {
   const ac = new AbortController();
   const onAbort = () => ac.abort(new AbortedError('btrfs transfer aborted', { cause: plan.signal?.reason }));
   if (plan.signal?.aborted) onAbort();
@@ -185,5 +195,9 @@ export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }
     const e = translateError(streamError);
     fail(e.kind, `stream failed: ${e.message}`, e);
   }
-  return { bytes };
+  return {
+    bytes,
+    sendDigest: parseDigest(sender!.stderr()),
+    receiveDigest: parseDigest(receiver!.stderr()),
+  };
 }

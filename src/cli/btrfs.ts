@@ -80,7 +80,7 @@ function progressReporter(
 function summary(verb: string, r: ReplicateResult, target: string): string {
   if (r.status === 'already-there') return `${r.name}: already there (${target}); nothing sent\n`;
   const mode = r.parent === null ? 'full' : `incremental from ${r.parent}`;
-  return `${verb} ${r.name} to ${target} (${mode}): ${formatBytes(r.bytes)} in ${formatDuration(r.durationMs)}, verified\n  ${r.reason}\n`;
+  return `${verb} ${r.name} to ${target} (${mode}): ${formatBytes(r.bytes)} in ${formatDuration(r.durationMs)}, verified\n  ${r.reason}\n  verified: ${r.verification}\n`;
 }
 
 function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Replicate): Command {
