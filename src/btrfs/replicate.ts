@@ -9,7 +9,8 @@ import { correlate, selectParent } from './parent.js';
 import { type HostCapabilities, probeHost } from './probe.js';
 import { RemoteHost } from './remote-host.js';
 import { digestStage, digestToken } from './stream-digest.js';
-import { parseDuTotal, type SubvolumeInfo, streamUuid } from './subvolume-show.js';
+import { estimateSendSize } from './stream-size.js';
+import { type SubvolumeInfo, streamUuid } from './subvolume-show.js';
 import { runTransfer, TransferFailure } from './transfer.js';
 import { BtrfsTransferError } from './transfer-error.js';
 import {
@@ -54,23 +55,6 @@ export interface ReplicateResult {
 function remoteEnd(pool: RemoteRunner, spec: string): End {
   const { dest, path } = parseRemotePath(spec);
   return { host: new RemoteHost(pool, dest), path };
-}
-
-async function estimateSize(
-  host: BtrfsHost,
-  caps: HostCapabilities,
-  p: string,
-  opts: ResolvedReplicateOptions,
-): Promise<number | null> {
-  try {
-    const r = await host.run([...caps.btrfs, 'filesystem', 'du', '-s', '--raw', p], {
-      signal: AbortSignal.timeout(10_000),
-    });
-    return r.code === 0 ? parseDuTotal(r.stdout) : null;
-  } catch (err) {
-    opts.logger.debug({ err }, 'btrfs: no size estimate');
-    return null;
-  }
 }
 
 async function replicate(
@@ -168,10 +152,6 @@ async function replicate(
   for (const clone of opts.clones) await requireSnapshot(sender.host, sCaps, clone, 'clone source');
   log.info({ parent: parent?.path ?? null }, reason);
 
-  const total =
-    opts.estimateSize && parent === null && opts.compress === null
-      ? await estimateSize(sender.host, sCaps, sender.path, opts)
-      : null;
   const zstd = (caps: HostCapabilities, args: string[]) =>
     opts.compress ? [[caps.zstdPath!, '-q', ...args]] : [];
   const sendArgv = [
@@ -182,6 +162,16 @@ async function replicate(
     ...opts.clones.flatMap((c) => ['-c', c]),
     sender.path,
   ];
+  // Sized by a metadata-only `btrfs send --no-data` beside the real one (compressed byte counts
+  // are not comparable with it); stopped when the transfer ends.
+  const sizing = new AbortController();
+  const total =
+    opts.estimateSize && opts.compress === null
+      ? estimateSendSize(sender.host, sendArgv, sizing.signal).catch((err: unknown) => {
+          log.debug({ err }, 'btrfs: no size estimate');
+          return null;
+        })
+      : null;
   const token = digestToken();
   const receiveArgv = [...rCaps.btrfs, 'receive', '-q', '-e', receiver.path];
   const proof: Omit<ProofInput, 'sendDigest' | 'receiveDigest'> = {
@@ -219,10 +209,12 @@ async function replicate(
       stallTimeout: opts.stallTimeout,
       signal: opts.signal,
     });
+    sizing.abort();
     const p = await proveTransfer({ ...proof, sendDigest: t.sendDigest, receiveDigest: t.receiveDigest });
     log.info({ bytes: t.bytes, sha256: p.sha256 }, 'received and verified');
     return done(t.bytes, p, '');
   } catch (err) {
+    sizing.abort();
     const kind = err instanceof TransferFailure ? err.kind : ((err as { kind?: string }).kind ?? 'local');
     // A connection that died after both ends exited 0 lost only their statuses: what they left
     // behind (the subvolume, both digest records) proves the transfer over a new connection.

@@ -16,7 +16,8 @@ export interface TransferPlan {
   rateLimit: number | null;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   progressInterval: number;
-  total: number | null;
+  /** The estimated stream size, or its promise (the estimate may come after the first bytes). */
+  total: number | null | Promise<number | null>;
   stallTimeout: number;
   signal: AbortSignal | undefined;
 }
@@ -87,8 +88,11 @@ export async function runTransfer(plan: TransferPlan): Promise<TransferDone> {
   const meter = new ProgressMeter({
     ...(plan.onProgress && { onProgress: plan.onProgress }),
     intervalMs: plan.progressInterval,
-    total: plan.total,
   });
+  Promise.resolve(plan.total).then(
+    (t) => meter.setTotal(t),
+    () => undefined,
+  );
   const killAll = () => {
     sender?.kill();
     receiver?.kill();

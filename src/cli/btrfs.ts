@@ -44,9 +44,16 @@ function progressReporter(
   });
   if (err.isTTY) {
     let bar: cliProgress.SingleBar | undefined;
+    let sized = false;
     return {
       onProgress: (e) => {
+        // The size estimate can arrive after the first bytes: the bar then gains its total and ETA.
+        if (bar && !sized && e.total !== null) {
+          bar.stop();
+          bar = undefined;
+        }
         if (!bar) {
+          sized = e.total !== null;
           const format =
             e.total === null
               ? 'btrfs {done_h} | {rate_h} | {elapsed_h}'
