@@ -8,7 +8,7 @@ import { type ReplicateOptions, type ResolvedReplicateOptions, resolveReplicateO
 import { correlate, selectParent } from './parent.js';
 import { type HostCapabilities, probeHost } from './probe.js';
 import { RemoteHost } from './remote-host.js';
-import { digestStage, digestToken } from './stream-digest.js';
+import { digestToken, receiveStage, sendStage } from './stream-digest.js';
 import { estimateSendSize } from './stream-size.js';
 import { type SubvolumeInfo, streamUuid } from './subvolume-show.js';
 import { runTransfer, TransferFailure } from './transfer.js';
@@ -173,7 +173,6 @@ async function replicate(
         })
       : null;
   const token = digestToken();
-  const receiveArgv = [...rCaps.btrfs, 'receive', '-q', '-e', receiver.path];
   const proof: Omit<ProofInput, 'sendDigest' | 'receiveDigest'> = {
     sender,
     receiver,
@@ -199,9 +198,9 @@ async function replicate(
   try {
     const t = await runTransfer({
       sender: sender.host,
-      senderStages: [digestStage('send', token, sendArgv), ...zstd(sCaps, ['-c'])],
+      senderStages: [sendStage(token, sendArgv), ...zstd(sCaps, ['-c'])],
       receiver: receiver.host,
-      receiverStages: [...zstd(rCaps, ['-d', '-c']), digestStage('receive', token, receiveArgv)],
+      receiverStages: [...zstd(rCaps, ['-d', '-c']), receiveStage(token, receiver.path, name, rCaps.btrfs)],
       rateLimit: opts.rateLimit,
       onProgress: opts.onProgress,
       progressInterval: opts.progressInterval,

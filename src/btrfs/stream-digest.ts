@@ -7,27 +7,39 @@ export type DigestRole = 'send' | 'receive';
 const MARK = '@@sshmux-sha256';
 
 /**
- * `sh -c DIGEST_SCRIPT sh ROLE TOKEN argv...`: runs argv with `tee` into a fifo read by
- * `sha256sum`, on the host where the bytes are produced (send: argv's stdout) or consumed
- * (receive: argv's stdin), so the digest covers exactly the bytes btrfs wrote or read — not
- * what zstd, SSH or this process made of them. Exits with argv's status (POSIX sh has no
- * pipefail, hence the status file). When argv exits 0 the digest is printed on stderr after a
- * marker and kept in /tmp/sshmux-btrfs-TOKEN.ROLE.sha256, so that a run whose connection died
- * after both ends finished can still read it back and prove the transfer (readDigestRecord).
+ * `sh -c DIGEST_SCRIPT sh send TOKEN argv...` runs argv (btrfs send) and
+ * `sh -c DIGEST_SCRIPT sh receive TOKEN DIR NAME btrfs...` runs `btrfs... receive -q -e DIR`, each
+ * with `tee` into a fifo read by `sha256sum`, on the host where the bytes are produced or
+ * consumed, so the digest covers exactly the bytes btrfs wrote or read — not what zstd, SSH or
+ * this process made of them. Exits with btrfs' status (POSIX sh has no pipefail, hence the
+ * status file). When btrfs exits 0 the digest is printed on stderr after a marker and kept in
+ * /tmp/sshmux-btrfs-TOKEN.ROLE.sha256, so that a run whose connection died after both ends
+ * finished can still read it back and prove the transfer (takeDigestRecord).
+ *
+ * A receive that fails — the stream cut short because the client was SIGKILLed or its
+ * connection died, or the stage was stopped — removes, right there and without the client, the
+ * subvolume it made: DIR/NAME when it was absent before and still has no Received UUID (btrfs
+ * sets that only at the end of a complete stream). So a rerun is not blocked by a partial.
  */
 export const DIGEST_SCRIPT = [
   'r=$1; k=$2; shift 2',
+  'if [ "$r" = receive ]; then dir=$1; n=$2; shift 2; t="$dir/$n"; fresh=1; { [ -e "$t" ] || [ -L "$t" ]; } && fresh=; fi',
+  // The partial this receive made, if any: absent before, a directory now, no Received UUID.
+  'partial() { [ "$r" = receive ] && [ -n "$fresh" ] && [ -d "$t" ] && [ ! -L "$t" ] && ' +
+    '"$@" subvolume show "$t" 2>/dev/null | grep -Eq "^[[:space:]]*Received UUID:[[:space:]]+-[[:space:]]*$" && ' +
+    '"$@" subvolume delete "$t" >/dev/null 2>&1; return 0; }',
   'd=$(mktemp -d /tmp/sshmux-btrfs.XXXXXX) || exit 125',
-  'trap \'rm -rf "$d"\' EXIT',
+  `trap '[ -n "$ok" ] || partial "$@"; rm -rf "$d"' EXIT`,
   "trap 'exit 143' HUP INT TERM",
   'mkfifo "$d/f" || exit 125',
   'sha256sum <"$d/f" >"$d/h" &',
   'p=$!',
-  'if [ "$r" = send ]; then { "$@"; echo $? >"$d/rc"; } | tee "$d/f"; t=$?; rc=$(cat "$d/rc" 2>/dev/null); [ -n "$rc" ] || rc=1; [ "$rc" = 0 ] && rc=$t',
-  'else tee "$d/f" | "$@"; rc=$?; fi',
+  'if [ "$r" = send ]; then { "$@"; echo $? >"$d/rc"; } | tee "$d/f"; ts=$?; rc=$(cat "$d/rc" 2>/dev/null); [ -n "$rc" ] || rc=1; [ "$rc" = 0 ] && rc=$ts',
+  'else tee "$d/f" | "$@" receive -q -e "$dir"; rc=$?; fi',
   'wait $p',
   '[ "$rc" = 0 ] || exit "$rc"',
   'read h x <"$d/h" || exit 125',
+  'ok=1',
   `printf '%s\\n' "$h" >"/tmp/sshmux-btrfs-$k.$r.sha256"`,
   `printf '${MARK} %s\\n' "$h" >&2`,
 ].join('\n');
@@ -37,9 +49,17 @@ export function digestToken(): string {
   return randomBytes(12).toString('hex');
 }
 
-/** The stage that runs `argv` and digests its output (send) or input (receive). */
-export function digestStage(role: DigestRole, token: string, argv: readonly string[]): string[] {
-  return ['sh', '-c', DIGEST_SCRIPT, 'sh', role, token, ...argv];
+/** The stage that runs `btrfs send` (its argv) and digests what it writes. */
+export function sendStage(token: string, sendArgv: readonly string[]): string[] {
+  return ['sh', '-c', DIGEST_SCRIPT, 'sh', 'send', token, ...sendArgv];
+}
+
+/**
+ * The stage that runs `btrfs receive -q -e DIR` (`btrfs`: its argv prefix, e.g. `sudo -n
+ * /usr/bin/btrfs`), digests what it reads, and removes its partial NAME if it fails.
+ */
+export function receiveStage(token: string, dir: string, name: string, btrfs: readonly string[]): string[] {
+  return ['sh', '-c', DIGEST_SCRIPT, 'sh', 'receive', token, dir, name, ...btrfs];
 }
 
 /** The digest a digest stage printed on stderr, or null (it failed, or its stderr was lost). */

@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SshmuxError, type SshPool, sendSnapshot } from '../../src/index.js';
-import { CLI, ROOT } from '../helpers/cli.js';
+import { CLI, ROOT, runCli } from '../helpers/cli.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { CONTAINER_BTRFS, type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
@@ -93,7 +93,7 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
     sh('btrfs', ['subvolume', 'create', vol]);
     mkdirSync(snaps);
     await sshd.sh(
-      `mkdir -p ${CONTAINER_BTRFS}/ok ${CONTAINER_BTRFS}/hostile ${CONTAINER_BTRFS}/cut ${CONTAINER_BTRFS}/sig`,
+      `mkdir -p ${CONTAINER_BTRFS}/ok ${CONTAINER_BTRFS}/hostile ${CONTAINER_BTRFS}/cut ${CONTAINER_BTRFS}/sig ${CONTAINER_BTRFS}/killed`,
     );
   });
 
@@ -222,5 +222,68 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
     } finally {
       t.kill();
     }
+  });
+
+  it('a client killed with SIGKILL mid-send leaves no partial subvolume and no process: the rerun just works', async () => {
+    const snap = snapshot('killed', 24);
+    const config = sshd.writeSshConfig('nas');
+    const args = [
+      'btrfs',
+      'send',
+      '-F',
+      config,
+      '--limit-rate',
+      '8M',
+      '--json',
+      snap,
+      `nas:${CONTAINER_BTRFS}/killed`,
+    ];
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SSH_AUTH_SOCK: '' },
+    });
+    let seen = '';
+    let errors = '';
+    child.stderr.on('data', (d: Buffer) => {
+      errors += d.toString();
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        seen += d.toString();
+        const m = [...seen.matchAll(/"bytes":(\d+)/g)].at(-1);
+        if (m && Number(m[1]) > 10 * MiB) resolve();
+      });
+      child.once('exit', () => reject(new Error(`the client ended before it was killed: ${seen}${errors}`)));
+    });
+    const running = await sshd.processes('btrfs receive');
+    expect(running.join('\n')).toMatch(/btrfs receive -q -e \/mnt\/btrfs\/killed/);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    // Nobody left to clean up but the receiving stage itself: its partial and every process go.
+    await until(
+      'no btrfs receive on the server',
+      () => sshd.processes('btrfs receive'),
+      (p) => p.length === 0,
+    );
+    await until(
+      'no partial subvolume',
+      () => sshd.sh(`ls -A ${CONTAINER_BTRFS}/killed`),
+      (ls) => ls === '',
+    );
+    await until(
+      'no local btrfs send',
+      () => pidsOf('btrfs', 'send', snap),
+      (p) => p.length === 0,
+    );
+    const again = await runCli(['btrfs', 'send', '-F', config, snap, `nas:${CONTAINER_BTRFS}/killed`], {
+      env: { SSH_AUTH_SOCK: '' },
+    });
+    expect(again.stderr).not.toMatch(/error|exists|refusing/i);
+    expect(again.code).toBe(0);
+    expect(again.stdout.toString()).toMatch(/sent killed .*\(full\).*verified/);
+    expect(await records()).toBe('00');
   });
 });
