@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import { LocalError } from '../errors.js';
-import { type BtrfsHost, type HostProcess, type HostRun, StderrTail } from './host.js';
+import { type BtrfsHost, type HostProcess, type HostRun, type SpawnOptions, StderrTail } from './host.js';
+import { StreamHash } from './stream-digest.js';
 
 function exitOf(
   child: ChildProcess,
@@ -47,7 +48,7 @@ export class LocalHost implements BtrfsHost {
     return { code, signal, stdout, stderr: tail.toString() };
   }
 
-  async spawn(stages: readonly (readonly string[])[]): Promise<HostProcess> {
+  async spawn(stages: readonly (readonly string[])[], options: SpawnOptions = {}): Promise<HostProcess> {
     const tail = new StderrTail();
     const children = stages.map((argv) => {
       // Each stage in a session of its own: the terminal's SIGTSTP/SIGCONT/SIGWINCH/SIGINT go to
@@ -62,6 +63,16 @@ export class LocalHost implements BtrfsHost {
     for (let i = 0; i + 1 < children.length; i++) {
       pipeline(children[i]!.stdout!, children[i + 1]!.stdin!).catch(() => undefined);
     }
+    // The bytes btrfs send wrote (first stage's stdout) or btrfs receive read (the stdout of the
+    // stage before it), hashed here with OpenSSL: no tee, no 8 KiB copies through another process.
+    // A single receiving stage's input is what the caller writes: it digests that itself.
+    const watched =
+      options.digest === 'output'
+        ? children[0]!.stdout!
+        : options.digest === 'input' && children.length > 1
+          ? children.at(-2)!.stdout!
+          : undefined;
+    const hash = watched && new StreamHash().watch(watched);
     const exited = Promise.all(exits).then(
       (all) => all.find((e) => e.code !== 0) ?? { code: 0, signal: null },
     );
@@ -70,6 +81,7 @@ export class LocalHost implements BtrfsHost {
       stdout: children.at(-1)!.stdout!,
       exited,
       stderr: () => tail.toString(),
+      ...(hash && { digest: () => hash.hex }),
       kill: () => {
         for (const c of children) if (c.exitCode === null && c.signalCode === null) killGroup(c);
       },

@@ -173,6 +173,8 @@ async function replicate(
         })
       : null;
   const token = digestToken();
+  const sLocal = sender.host.destination === undefined;
+  const rLocal = receiver.host.destination === undefined;
   const proof: Omit<ProofInput, 'sendDigest' | 'receiveDigest'> = {
     sender,
     receiver,
@@ -198,9 +200,15 @@ async function replicate(
   try {
     const t = await runTransfer({
       sender: sender.host,
-      senderStages: [sendStage(token, sendArgv), ...zstd(sCaps, ['-c'])],
+      // A local end is digested by this process (OpenSSL, no tee), a remote one by its stage.
+      senderStages: [sLocal ? sendArgv : sendStage(token, sendArgv), ...zstd(sCaps, ['-c'])],
       receiver: receiver.host,
-      receiverStages: [...zstd(rCaps, ['-d', '-c']), receiveStage(token, receiver.path, name, rCaps.btrfs)],
+      receiverStages: [
+        ...zstd(rCaps, ['-d', '-c']),
+        receiveStage(rLocal ? '' : token, receiver.path, name, rCaps.btrfs),
+      ],
+      ...(sLocal && { senderDigest: 'output' as const }),
+      ...(rLocal && { receiverDigest: 'input' as const, digestPipe: opts.compress === null }),
       rateLimit: opts.rateLimit,
       onProgress: opts.onProgress,
       progressInterval: opts.progressInterval,
@@ -218,7 +226,7 @@ async function replicate(
     // A connection that died after both ends exited 0 lost only their statuses: what they left
     // behind (the subvolume, both digest records) proves the transfer over a new connection.
     if (err instanceof TransferFailure && (kind === 'network' || kind === 'channel')) {
-      const p = await proveWithRetry({ ...proof, sendDigest: null, receiveDigest: null }).catch(() => null);
+      const p = await proveWithRetry({ ...proof, ...err.digests }).catch(() => null);
       if (p) {
         log.warn({ err }, 'connection lost after both ends finished; transfer proven complete');
         return done(

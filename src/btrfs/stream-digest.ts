@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { BtrfsHost } from './host.js';
 
 /** Which end of the stream a digest stage sits at: after `btrfs send`, or before `btrfs receive`. */
@@ -28,9 +29,11 @@ export const DIGEST_SCRIPT = [
   'partial() { [ "$r" = receive ] && [ -n "$fresh" ] && [ -d "$t" ] && [ ! -L "$t" ] && ' +
     '"$@" subvolume show "$t" 2>/dev/null | grep -Eq "^[[:space:]]*Received UUID:[[:space:]]+-[[:space:]]*$" && ' +
     '"$@" subvolume delete "$t" >/dev/null 2>&1; return 0; }',
-  'd=$(mktemp -d /tmp/sshmux-btrfs.XXXXXX) || exit 125',
-  `trap '[ -n "$ok" ] || partial "$@"; rm -rf "$d"' EXIT`,
+  `trap '[ -n "$ok" ] || partial "$@"; [ -z "$d" ] || rm -rf "$d"' EXIT`,
   "trap 'exit 143' HUP INT TERM",
+  // No token: a local receive, digested by this process; only the partial cleanup is wanted.
+  'if [ -z "$k" ]; then "$@" receive -q -e "$dir"; rc=$?; [ "$rc" = 0 ] && ok=1; exit "$rc"; fi',
+  'd=$(mktemp -d /tmp/sshmux-btrfs.XXXXXX) || exit 125',
   'mkfifo "$d/f" || exit 125',
   'sha256sum <"$d/f" >"$d/h" &',
   'p=$!',
@@ -56,7 +59,8 @@ export function sendStage(token: string, sendArgv: readonly string[]): string[] 
 
 /**
  * The stage that runs `btrfs receive -q -e DIR` (`btrfs`: its argv prefix, e.g. `sudo -n
- * /usr/bin/btrfs`), digests what it reads, and removes its partial NAME if it fails.
+ * /usr/bin/btrfs`), digests what it reads (unless `token` is empty: a local receive, which this
+ * process digests), and removes its partial NAME if it fails.
  */
 export function receiveStage(token: string, dir: string, name: string, btrfs: readonly string[]): string[] {
   return ['sh', '-c', DIGEST_SCRIPT, 'sh', 'receive', token, dir, name, ...btrfs];
@@ -96,4 +100,23 @@ export async function takeDigestRecord(
   ]);
   const m = /^([0-9a-f]{64})$/m.exec(r.stdout);
   return m ? m[1]! : null;
+}
+
+/** SHA-256 of what a stream emits, read at any time (later bytes are then ignored). */
+export class StreamHash {
+  readonly #hash = createHash('sha256');
+  #hex: string | undefined;
+
+  /** Hash every chunk `source` emits from now on, beside whoever else reads it. */
+  watch(source: Readable): this {
+    source.on('data', (d: Buffer) => {
+      if (this.#hex === undefined) this.#hash.update(d);
+    });
+    return this;
+  }
+
+  get hex(): string {
+    this.#hex ??= this.#hash.digest('hex');
+    return this.#hex;
+  }
 }

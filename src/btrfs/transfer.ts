@@ -4,7 +4,7 @@ import { AbortedError, type ErrorKind, isSshmuxError, TimeoutError, translateErr
 import type { BtrfsHost, HostProcess } from './host.js';
 import { type ProgressEvent, ProgressMeter } from './progress-meter.js';
 import { RateLimitStream } from './rate-limit.js';
-import { parseDigest, stripDigest } from './stream-digest.js';
+import { parseDigest, StreamHash, stripDigest } from './stream-digest.js';
 import type { TransferSide } from './transfer-error.js';
 
 /** Everything one stream needs: who sends, who receives, how, and the limits. */
@@ -13,6 +13,11 @@ export interface TransferPlan {
   senderStages: readonly (readonly string[])[];
   receiver: BtrfsHost;
   receiverStages: readonly (readonly string[])[];
+  /** Which bytes each end's local pipeline digests in this process (remote ends digest in their stages). */
+  senderDigest?: 'output';
+  receiverDigest?: 'input';
+  /** Digest the bytes piped into the receiver here: a local receiver whose only stage is btrfs receive. */
+  digestPipe?: boolean;
   rateLimit: number | null;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   progressInterval: number;
@@ -31,9 +36,17 @@ export class TransferFailure extends Error {
     readonly receiver: TransferSide,
     readonly bytes: number,
     override readonly cause: unknown,
+    /** The digests known despite the failure (a local end's, or what a remote end printed). */
+    readonly digests: Digests,
   ) {
     super(summary);
   }
+}
+
+/** The SHA-256 of the stream at each end, null where none is known. */
+export interface Digests {
+  sendDigest: string | null;
+  receiveDigest: string | null;
 }
 
 type Exit = { ok: true; code: number | null; signal: string | null } | { ok: false; error: unknown };
@@ -65,12 +78,8 @@ function side(
 }
 
 /** A transfer whose both ends exited 0: the byte count and the digests the ends' digest stages printed. */
-export interface TransferDone {
+export interface TransferDone extends Digests {
   bytes: number;
-  /** SHA-256 the sending host printed of what btrfs send wrote (null when its stage printed none). */
-  sendDigest: string | null;
-  /** SHA-256 the receiving host printed of what btrfs receive read. */
-  receiveDigest: string | null;
 }
 
 /**
@@ -108,13 +117,25 @@ export async function runTransfer(plan: TransferPlan): Promise<TransferDone> {
   );
   watchdog.unref();
   let streamError: unknown;
+  const pipeHash = plan.digestPipe ? new StreamHash() : undefined;
+  const digests = (): Digests => ({
+    sendDigest: sender?.digest?.() ?? parseDigest(sender?.stderr() ?? ''),
+    receiveDigest: pipeHash ? pipeHash.hex : (receiver?.digest?.() ?? parseDigest(receiver?.stderr() ?? '')),
+  });
   try {
     if (ac.signal.aborted) throw ac.signal.reason;
-    receiver = await plan.receiver.spawn(plan.receiverStages, { signal: ac.signal });
+    receiver = await plan.receiver.spawn(plan.receiverStages, {
+      signal: ac.signal,
+      ...(plan.receiverDigest && { digest: plan.receiverDigest }),
+    });
     // A channel closes only once its stdout was read to the end: drain the receiver's (it says
     // nothing with -q) and give the sender's stdin an EOF, it reads none.
     receiver.stdout.resume();
-    sender = await plan.sender.spawn(plan.senderStages, { signal: ac.signal });
+    sender = await plan.sender.spawn(plan.senderStages, {
+      signal: ac.signal,
+      ...(plan.senderDigest && { digest: plan.senderDigest }),
+    });
+    pipeHash?.watch(sender.stdout);
     sender.stdin.end();
     // The meter watches the sender's stdout instead of being a pipeline stage: a pass-through
     // Transform cost ~0.5 CPU s/GiB (bench/README.md). The rate limiter is a stage only when set.
@@ -168,7 +189,7 @@ export async function runTransfer(plan: TransferPlan): Promise<TransferDone> {
   const rSide = side(plan.receiver, 'receive', receiver, rExit);
   const bytes = meter.bytes;
   const fail = (kind: ErrorKind, summary: string, cause: unknown): never => {
-    throw new TransferFailure(kind, summary, sSide, rSide, bytes, cause);
+    throw new TransferFailure(kind, summary, sSide, rSide, bytes, cause, digests());
   };
   if (ac.signal.aborted) {
     const reason = ac.signal.reason as Error;
@@ -199,9 +220,5 @@ export async function runTransfer(plan: TransferPlan): Promise<TransferDone> {
     const e = translateError(streamError);
     fail(e.kind, `stream failed: ${e.message}`, e);
   }
-  return {
-    bytes,
-    sendDigest: parseDigest(sender!.stderr()),
-    receiveDigest: parseDigest(receiver!.stderr()),
-  };
+  return { bytes, ...digests() };
 }
