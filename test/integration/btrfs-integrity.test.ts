@@ -93,7 +93,7 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
     sh('btrfs', ['subvolume', 'create', vol]);
     mkdirSync(snaps);
     await sshd.sh(
-      `mkdir -p ${CONTAINER_BTRFS}/ok ${CONTAINER_BTRFS}/hostile ${CONTAINER_BTRFS}/cut ${CONTAINER_BTRFS}/sig ${CONTAINER_BTRFS}/killed`,
+      `mkdir -p ${CONTAINER_BTRFS}/ok ${CONTAINER_BTRFS}/hostile ${CONTAINER_BTRFS}/cut ${CONTAINER_BTRFS}/sig ${CONTAINER_BTRFS}/sigint ${CONTAINER_BTRFS}/killed`,
     );
   });
 
@@ -219,6 +219,22 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
       expect(t.screen()).toMatch(/EXIT=0/);
       expect(t.screen().replace(/\n/g, '')).toContain(`stream SHA-256 ${streamSha(snap)} on both ends`);
       expect(pidsOf('btrfs', 'send', snap)).toEqual([]);
+
+      // Ctrl-C is sshmux's to act on: it aborts, and ends the sender and the partial itself.
+      t.clear();
+      t.type(
+        `${process.execPath} ${CLI} btrfs send -F ${config} --limit-rate 10M ${snap} nas:${CONTAINER_BTRFS}/sigint; echo EXIT=$?`,
+      );
+      await t.waitFor(/ETA 0:0\d/);
+      t.keys('C-c');
+      await t.waitFor(/EXIT=\d+/, 30_000);
+      expect(t.screen()).toMatch(/EXIT=2/);
+      expect(pidsOf('btrfs', 'send', snap)).toEqual([]);
+      await until(
+        'no partial subvolume',
+        () => sshd.sh(`ls -A ${CONTAINER_BTRFS}/sigint`),
+        (ls) => ls === '',
+      );
     } finally {
       t.kill();
     }
