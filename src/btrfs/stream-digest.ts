@@ -29,11 +29,17 @@ export const DIGEST_SCRIPT = [
   'partial() { [ "$r" = receive ] && [ -n "$fresh" ] && [ -d "$t" ] && [ ! -L "$t" ] && ' +
     '"$@" subvolume show "$t" 2>/dev/null | grep -Eq "^[[:space:]]*Received UUID:[[:space:]]+-[[:space:]]*$" && ' +
     '"$@" subvolume delete "$t" >/dev/null 2>&1; return 0; }',
-  `trap '[ -n "$ok" ] || partial "$@"; [ -z "$d" ] || rm -rf "$d"' EXIT`,
+  // Scratch first: a stopped job gets KILL 2 s after TERM, maybe before the partial is gone.
+  `trap '[ -z "$d" ] || rm -rf "$d"; [ -n "$ok" ] || partial "$@"' EXIT`,
   "trap 'exit 143' HUP INT TERM",
   // No token: a local receive, digested by this process; only the partial cleanup is wanted.
   'if [ -z "$k" ]; then "$@" receive -q -e "$dir"; rc=$?; [ "$rc" = 0 ] && ok=1; exit "$rc"; fi',
-  'd=$(mktemp -d /tmp/sshmux-btrfs.XXXXXX) || exit 125',
+  // What stages killed outright (KILL) left: scratch of dead stages (the PID is in the name), and
+  // records no run came back for within a day.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+  'for o in /tmp/sshmux-btrfs.*.*; do [ -O "$o" ] || continue; q=${o#/tmp/sshmux-btrfs.}; q=${q%%.*}; kill -0 "$q" 2>/dev/null || rm -rf "$o"; done',
+  'find /tmp -maxdepth 1 -name "sshmux-btrfs-*.sha256" -user "$(id -u)" -mmin +1440 -exec rm -f {} + 2>/dev/null',
+  'd=$(mktemp -d "/tmp/sshmux-btrfs.$$.XXXXXX") || exit 125',
   'mkfifo "$d/f" || exit 125',
   'sha256sum <"$d/f" >"$d/h" &',
   'p=$!',

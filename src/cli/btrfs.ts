@@ -120,6 +120,8 @@ function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Repli
           rateLimit: flags.limitRate ?? null,
           stallTimeout: stall * 1000,
           onProgress: reporter.onProgress,
+          // The size estimate is a second (metadata-only) send: only when someone sees the ETA.
+          estimateSize: flags.progress !== false || flags.json === true,
           progressInterval: flags.json ? 1_000 : 250,
           signal: ac.signal,
           logger: ctx.logger,

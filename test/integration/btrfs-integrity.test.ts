@@ -74,9 +74,9 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
   let pool: SshPool;
   let snaps: string;
   let vol: string;
+  /** Digest records and scratch directories left in /tmp: `remote | local`, by name. */
   const records = async () =>
-    (await sshd.sh('ls /tmp | grep -c "^sshmux-btrfs" || true')).trim() +
-    sh('sh', ['-c', 'ls /tmp | grep -c "^sshmux-btrfs" || true']).trim();
+    `${(await sshd.sh('ls /tmp | grep "^sshmux-btrfs" || true')).trim()}|${sh('sh', ['-c', 'ls /tmp | grep "^sshmux-btrfs" || true']).trim()}`;
 
   function snapshot(name: string, mib: number): string {
     writeFileSync(path.join(vol, `${name}.bin`), randomBytes(mib * MiB));
@@ -108,7 +108,7 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
     expect(r.status).toBe('sent');
     expect(r.sha256).toBe(streamSha(snap));
     expect(r.verification).toContain(`stream SHA-256 ${r.sha256} on both ends`);
-    expect(await records()).toBe('00');
+    expect(await records()).toBe('|');
   });
 
   it('fails a stream altered on the receiving side that btrfs receive accepted, and removes what it made', async () => {
@@ -134,7 +134,7 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
         /cleanup: removed \S+hostile\/victim, received from a stream that failed verification/,
       );
       expect(await sshd.sh(`ls -A ${CONTAINER_BTRFS}/hostile`)).toBe('');
-      expect(await records()).toBe('00');
+      expect(await records()).toBe('|');
     } finally {
       await sshd.sh('rm -f /usr/local/bin/zstd /usr/local/lib/btrfs-flip.py /tmp/sshmux-flipped');
     }
@@ -170,7 +170,7 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
       );
       expect(r.sha256).toBe(streamSha(snap));
       expect(r.received.readonly).toBe(true);
-      expect(await records()).toBe('00');
+      expect(await records()).toBe('|');
     } finally {
       await cutPool.close();
     }
@@ -300,6 +300,6 @@ describe('btrfs stream integrity: end-to-end SHA-256, isolated sender, cut after
     expect(again.stderr).not.toMatch(/error|exists|refusing/i);
     expect(again.code).toBe(0);
     expect(again.stdout.toString()).toMatch(/sent killed .*\(full\).*verified/);
-    expect(await records()).toBe('00');
+    expect(await records()).toBe('|');
   });
 });

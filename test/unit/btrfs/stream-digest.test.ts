@@ -76,6 +76,17 @@ describe('digest stage (real sh, tee, sha256sum)', () => {
       const sendBad = run(sendStage(send, ['sh', '-c', 'cat >/dev/null; echo oops >&2; exit 4']), data);
       expect(sendBad).toMatchObject({ code: 4, stderr: 'oops\n' });
       expect(existsSync(digestRecordPath(send, 'send'))).toBe(false);
+      // The scratch of a stage killed outright (its PID gone) is swept by the next stage.
+      const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+      mkdirSync(`/tmp/sshmux-btrfs.${dead}.abcdef`);
+      const live = `/tmp/sshmux-btrfs.${process.pid}.abcdef`;
+      mkdirSync(live);
+      const sweep = digestToken();
+      run(sendStage(sweep, ['true']));
+      rmSync(digestRecordPath(sweep, 'send'));
+      expect(existsSync(`/tmp/sshmux-btrfs.${dead}.abcdef`)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      rmSync(live, { recursive: true });
       // Its scratch directory is gone either way.
       expect(
         execFileSync('sh', ['-c', 'ls /tmp | grep -c "^sshmux-btrfs\\." || true']).toString().trim(),
