@@ -20,6 +20,17 @@ export interface HostProcess {
   stderr(): string;
   /** Stop the pipeline (its channel or child processes). */
   kill(): void;
+  /**
+   * SHA-256 of what the first stage wrote (`digest: 'output'`) or the last stage read
+   * (`digest: 'input'`), when this process sees those bytes itself: local pipelines only.
+   */
+  digest?: () => string;
+}
+
+/** How to spawn a pipeline: abort, and which bytes this process should digest (local hosts). */
+export interface SpawnOptions {
+  signal?: AbortSignal;
+  digest?: 'output' | 'input';
 }
 
 /** Where a btrfs command runs: this machine or an SSH destination. Preflight and transfer see only this. */
@@ -29,7 +40,7 @@ export interface BtrfsHost {
   /** The SSH destination, undefined for the local machine. */
   readonly destination: string | undefined;
   run(argv: readonly string[], options?: { signal?: AbortSignal }): Promise<HostRun>;
-  spawn(stages: readonly (readonly string[])[], options?: { signal?: AbortSignal }): Promise<HostProcess>;
+  spawn(stages: readonly (readonly string[])[], options?: SpawnOptions): Promise<HostProcess>;
 }
 
 const TAIL = 16 * 1024;

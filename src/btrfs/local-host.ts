@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import { LocalError } from '../errors.js';
-import { type BtrfsHost, type HostProcess, type HostRun, StderrTail } from './host.js';
+import { type BtrfsHost, type HostProcess, type HostRun, type SpawnOptions, StderrTail } from './host.js';
+import { StreamHash } from './stream-digest.js';
 
 function exitOf(
   child: ChildProcess,
@@ -14,6 +15,15 @@ function exitOf(
     });
     child.once('close', (code, signal) => resolve({ code, signal: signal?.replace(/^SIG/, '') ?? null }));
   });
+}
+
+/** SIGTERM to the stage's whole process group (a digest stage's tee and sha256sum too). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    child.kill('SIGTERM');
+  }
 }
 
 /** This machine: commands are child processes, never a shell. */
@@ -38,10 +48,13 @@ export class LocalHost implements BtrfsHost {
     return { code, signal, stdout, stderr: tail.toString() };
   }
 
-  async spawn(stages: readonly (readonly string[])[]): Promise<HostProcess> {
+  async spawn(stages: readonly (readonly string[])[], options: SpawnOptions = {}): Promise<HostProcess> {
     const tail = new StderrTail();
     const children = stages.map((argv) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      // Each stage in a session of its own: the terminal's SIGTSTP/SIGCONT/SIGWINCH/SIGINT go to
+      // the foreground process group, and a btrfs send interrupted by one can exit 0 with a
+      // corrupt stream (btrfs-progs#1063). This process alone decides when a stage ends.
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       child.stderr!.on('data', (d: Buffer) => tail.add(d));
       return child;
     });
@@ -50,6 +63,16 @@ export class LocalHost implements BtrfsHost {
     for (let i = 0; i + 1 < children.length; i++) {
       pipeline(children[i]!.stdout!, children[i + 1]!.stdin!).catch(() => undefined);
     }
+    // The bytes btrfs send wrote (first stage's stdout) or btrfs receive read (the stdout of the
+    // stage before it), hashed here with OpenSSL: no tee, no 8 KiB copies through another process.
+    // A single receiving stage's input is what the caller writes: it digests that itself.
+    const watched =
+      options.digest === 'output'
+        ? children[0]!.stdout!
+        : options.digest === 'input' && children.length > 1
+          ? children.at(-2)!.stdout!
+          : undefined;
+    const hash = watched && new StreamHash().watch(watched);
     const exited = Promise.all(exits).then(
       (all) => all.find((e) => e.code !== 0) ?? { code: 0, signal: null },
     );
@@ -58,8 +81,9 @@ export class LocalHost implements BtrfsHost {
       stdout: children.at(-1)!.stdout!,
       exited,
       stderr: () => tail.toString(),
+      ...(hash && { digest: () => hash.hex }),
       kill: () => {
-        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+        for (const c of children) if (c.exitCode === null && c.signalCode === null) killGroup(c);
       },
     };
   }

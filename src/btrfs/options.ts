@@ -30,7 +30,11 @@ export interface ReplicateOptions {
   signal?: AbortSignal;
   /** Milliseconds without a byte moving before the transfer fails with `kind: timeout`. @default 300000 */
   stallTimeout?: number;
-  /** Estimate the stream size for the ETA (`btrfs filesystem du`, full sends only). @default true when onProgress is given */
+  /**
+   * Estimate the stream size for the ETA with a metadata-only `btrfs send --no-data` beside the
+   * real send (full and incremental; not with `compress`, whose byte counts are compressed).
+   * @default true when onProgress is given
+   */
   estimateSize?: boolean;
   /** @default silent */
   logger?: Logger;

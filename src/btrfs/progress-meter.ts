@@ -29,6 +29,8 @@ export interface ProgressMeterOptions {
 const WINDOW_MS = 5_000;
 /** Least milliseconds between two rate samples: a sample per 64 KiB chunk was 16k arrays per GiB. */
 const SAMPLE_MS = 50;
+const MIN_RATE_SPAN_MS = 500;
+const FILL_MS = 300;
 
 /**
  * Counts bytes, reports progress and remembers when data last moved (for stall detection).
@@ -38,10 +40,12 @@ const SAMPLE_MS = 50;
 export class ProgressMeter extends Transform {
   readonly #onProgress: ((event: ProgressEvent) => void) | undefined;
   readonly #intervalMs: number;
-  readonly #total: number | null;
+  #total: number | null;
   readonly #now: () => number;
   readonly #start: number;
   #bytes = 0;
+  /** When the first byte came: rates count from there, not from the start (spawn, connection). */
+  #firstByte: number | null = null;
   #lastReport = Number.NEGATIVE_INFINITY;
   #lastActivity: number;
   /** [time, bytes] samples over the last WINDOW_MS for the rate. */
@@ -58,6 +62,11 @@ export class ProgressMeter extends Transform {
     this.#start = this.#now();
     this.#lastActivity = this.#start;
     this.#samples.push([this.#start, 0]);
+  }
+
+  /** Set the estimated size once it is known (an estimate may finish after the stream started). */
+  setTotal(total: number | null): void {
+    this.#total = total;
   }
 
   get bytes(): number {
@@ -89,12 +98,23 @@ export class ProgressMeter extends Transform {
 
   /** False when the progress callback threw (the error is in #listenerError). */
   #count(n: number): boolean {
-    this.#bytes += n;
     const t = this.#now();
+    this.#bytes += n;
+    if (this.#firstByte === null) {
+      // The first chunk's own travel time is unknown: the rate counts the bytes after it.
+      this.#firstByte = t;
+      this.#samples = [[t, this.#bytes]];
+    }
     this.#lastActivity = t;
     if (t - this.#samples.at(-1)![0] >= SAMPLE_MS) {
       this.#samples.push([t, this.#bytes]);
-      while (this.#samples.length > 2 && this.#samples[1]![0] < t - WINDOW_MS) this.#samples.shift();
+      // The first instants fill pipe and socket buffers faster than the link drains: once enough
+      // has flowed, the rate leaves them out.
+      const from = Math.max(
+        t - WINDOW_MS,
+        t - this.#firstByte! >= 2 * FILL_MS + MIN_RATE_SPAN_MS ? this.#firstByte! + FILL_MS : 0,
+      );
+      while (this.#samples.length > 2 && this.#samples[1]![0] <= from) this.#samples.shift();
     }
     if (t - this.#lastReport >= this.#intervalMs) return this.#report(false);
     return true;
@@ -113,7 +133,13 @@ export class ProgressMeter extends Transform {
     const span = t - t0;
     const rate = span > 0 ? ((this.#bytes - b0) * 1000) / span : 0;
     const total = this.#total === null ? null : Math.max(this.#total, this.#bytes);
-    const etaMs = done ? 0 : total !== null && rate > 0 ? ((total - this.#bytes) * 1000) / rate : null;
+    // A rate over less than MIN_RATE_SPAN_MS is mostly pipe buffers filling: no ETA from it.
+    const flowing = this.#firstByte !== null && t - this.#firstByte >= MIN_RATE_SPAN_MS;
+    const etaMs = done
+      ? 0
+      : total !== null && rate > 0 && flowing
+        ? ((total - this.#bytes) * 1000) / rate
+        : null;
     return { bytes: this.#bytes, elapsedMs, rate, total, etaMs, done };
   }
 

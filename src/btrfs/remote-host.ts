@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { RemoteRunner } from '../pool/types.js';
 import { shellCommand } from '../quote.js';
-import { type BtrfsHost, type HostProcess, type HostRun, StderrTail } from './host.js';
+import { type BtrfsHost, type HostProcess, type HostRun, type SpawnOptions, StderrTail } from './host.js';
 
 /**
  * The remote command line for a pipeline of argv stages. One stage is `exec`ed so that the
@@ -40,10 +40,7 @@ export class RemoteHost implements BtrfsHost {
     return { code: r.exitCode, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
-  async spawn(
-    stages: readonly (readonly string[])[],
-    options: { signal?: AbortSignal } = {},
-  ): Promise<HostProcess> {
+  async spawn(stages: readonly (readonly string[])[], options: SpawnOptions = {}): Promise<HostProcess> {
     const proc = await this.#pool.spawn(this.destination, remotePipeline(stages), {
       track: true,
       ...(options.signal && { signal: options.signal }),

@@ -1,24 +1,28 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRemotePath } from '../config/remote-path.js';
-import { ConfigError, VerifyError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { RemoteRunner } from '../pool/types.js';
 import type { BtrfsHost } from './host.js';
-import {
-  hostError,
-  requireReceiveDir,
-  requireSnapshot,
-  showSubvolume,
-  splitPath,
-  subvolumesIn,
-} from './inspect.js';
+import { hostError, requireReceiveDir, requireSnapshot, splitPath, subvolumesIn } from './inspect.js';
 import { LocalHost } from './local-host.js';
 import { type ReplicateOptions, type ResolvedReplicateOptions, resolveReplicateOptions } from './options.js';
 import { correlate, selectParent } from './parent.js';
 import { type HostCapabilities, probeHost } from './probe.js';
 import { RemoteHost } from './remote-host.js';
-import { parseDuTotal, type SubvolumeInfo, streamUuid } from './subvolume-show.js';
+import { digestToken, receiveStage, sendStage } from './stream-digest.js';
+import { estimateSendSize } from './stream-size.js';
+import { type SubvolumeInfo, streamUuid } from './subvolume-show.js';
 import { runTransfer, TransferFailure } from './transfer.js';
 import { BtrfsTransferError } from './transfer-error.js';
+import {
+  cleanupPartial,
+  discardDigestRecords,
+  type End,
+  type Proof,
+  type ProofInput,
+  proveTransfer,
+  proveWithRetry,
+  where,
+} from './verify.js';
 
 /** What a replication did. */
 export interface ReplicateResult {
@@ -40,65 +44,18 @@ export interface ReplicateResult {
   sourceUuid: string;
   /** The verified destination subvolume. */
   received: SubvolumeInfo;
-}
-
-interface End {
-  host: BtrfsHost;
-  path: string;
+  /**
+   * SHA-256 of the stream as btrfs send wrote it, equal to that of what btrfs receive read
+   * (null for `already-there`).
+   */
+  sha256: string | null;
+  /** What was checked to call the transfer done, in words. */
+  verification: string;
 }
 
 function remoteEnd(pool: RemoteRunner, spec: string): End {
   const { dest, path } = parseRemotePath(spec);
   return { host: new RemoteHost(pool, dest), path };
-}
-
-const where = (host: BtrfsHost, p: string) =>
-  host.destination === undefined ? p : `${host.destination}:${p}`;
-
-async function estimateSize(
-  host: BtrfsHost,
-  caps: HostCapabilities,
-  p: string,
-  opts: ResolvedReplicateOptions,
-): Promise<number | null> {
-  try {
-    const r = await host.run([...caps.btrfs, 'filesystem', 'du', '-s', '--raw', p], {
-      signal: AbortSignal.timeout(10_000),
-    });
-    return r.code === 0 ? parseDuTotal(r.stdout) : null;
-  } catch (err) {
-    opts.logger.debug({ err }, 'btrfs: no size estimate');
-    return null;
-  }
-}
-
-/** Delete the partial subvolume only when this transfer made it: absent before, no Received UUID now. */
-async function cleanupPartial(
-  receiver: End,
-  caps: HostCapabilities,
-  name: string,
-  kind: string,
-): Promise<string> {
-  const target = `${receiver.path.replace(/\/+$/, '')}/${name}`;
-  // After a dropped connection the remote receive may still be draining its pipe for a moment.
-  if (kind === 'network' || kind === 'channel') await sleep(1_000);
-  let lastError = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const info = await showSubvolume(receiver.host, caps, target);
-      if (info === 'missing') return `nothing to remove at ${where(receiver.host, target)}`;
-      if (info === 'other') return `left ${where(receiver.host, target)}: not a subvolume`;
-      if (info.receivedUuid !== null)
-        return `left ${where(receiver.host, target)}: it carries a Received UUID`;
-      const r = await receiver.host.run([...caps.btrfs, 'subvolume', 'delete', target]);
-      if (r.code === 0) return `removed partial subvolume ${where(receiver.host, target)}`;
-      lastError = r.stderr.trim();
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await sleep(1_000 * (attempt + 1));
-  }
-  return `could not remove partial subvolume ${where(receiver.host, target)}: ${lastError}`;
 }
 
 async function replicate(
@@ -161,6 +118,8 @@ async function replicate(
         durationMs: performance.now() - started,
         sourceUuid: id,
         received: same,
+        sha256: null,
+        verification: `read-only, Received UUID ${id}`,
       };
     }
     throw hostError(
@@ -194,10 +153,6 @@ async function replicate(
   for (const clone of opts.clones) await requireSnapshot(sender.host, sCaps, clone, 'clone source');
   log.info({ parent: parent?.path ?? null }, reason);
 
-  const total =
-    opts.estimateSize && parent === null && opts.compress === null
-      ? await estimateSize(sender.host, sCaps, sender.path, opts)
-      : null;
   const zstd = (caps: HostCapabilities, args: string[]) =>
     opts.compress ? [[caps.zstdPath!, '-q', ...args]] : [];
   const sendArgv = [
@@ -208,12 +163,53 @@ async function replicate(
     ...opts.clones.flatMap((c) => ['-c', c]),
     sender.path,
   ];
+  // Sized by a metadata-only `btrfs send --no-data` beside the real one (compressed byte counts
+  // are not comparable with it); stopped when the transfer ends.
+  const sizing = new AbortController();
+  const total =
+    opts.estimateSize && opts.compress === null
+      ? estimateSendSize(sender.host, sendArgv, sizing.signal).catch((err: unknown) => {
+          log.debug({ err }, 'btrfs: no size estimate');
+          return null;
+        })
+      : null;
+  const token = digestToken();
+  const sLocal = sender.host.destination === undefined;
+  const rLocal = receiver.host.destination === undefined;
+  const proof: Omit<ProofInput, 'sendDigest' | 'receiveDigest'> = {
+    sender,
+    receiver,
+    caps: rCaps,
+    target,
+    uuid: id,
+    incremental: parent !== null,
+    token,
+  };
+  const done = (bytes: number, p: Proof, note: string): ReplicateResult => ({
+    status: 'sent',
+    name,
+    path: target,
+    parent: parent?.path ?? null,
+    reason,
+    bytes,
+    durationMs: performance.now() - started,
+    sourceUuid: id,
+    received: p.received,
+    sha256: p.sha256,
+    verification: `read-only, Received UUID ${id}, stream SHA-256 ${p.sha256} on both ends${note}`,
+  });
   try {
-    const { bytes } = await runTransfer({
+    const t = await runTransfer({
       sender: sender.host,
-      senderStages: [sendArgv, ...zstd(sCaps, ['-c'])],
+      // A local end is digested by this process (OpenSSL, no tee), a remote one by its stage.
+      senderStages: [sLocal ? sendArgv : sendStage(token, sendArgv), ...zstd(sCaps, ['-c'])],
       receiver: receiver.host,
-      receiverStages: [...zstd(rCaps, ['-d', '-c']), [...rCaps.btrfs, 'receive', '-q', '-e', receiver.path]],
+      receiverStages: [
+        ...zstd(rCaps, ['-d', '-c']),
+        receiveStage(rLocal ? '' : token, receiver.path, name, rCaps.btrfs),
+      ],
+      ...(sLocal && { senderDigest: 'output' as const }),
+      ...(rLocal && { receiverDigest: 'input' as const, digestPipe: opts.compress === null }),
       rateLimit: opts.rateLimit,
       onProgress: opts.onProgress,
       progressInterval: opts.progressInterval,
@@ -221,22 +217,28 @@ async function replicate(
       stallTimeout: opts.stallTimeout,
       signal: opts.signal,
     });
-    const received = await verifyReceived(receiver, rCaps, target, id, parent !== null);
-    log.info({ bytes }, 'received and verified');
-    return {
-      status: 'sent',
-      name,
-      path: target,
-      parent: parent?.path ?? null,
-      reason,
-      bytes,
-      durationMs: performance.now() - started,
-      sourceUuid: id,
-      received,
-    };
+    sizing.abort();
+    const p = await proveTransfer({ ...proof, sendDigest: t.sendDigest, receiveDigest: t.receiveDigest });
+    log.info({ bytes: t.bytes, sha256: p.sha256 }, 'received and verified');
+    return done(t.bytes, p, '');
   } catch (err) {
+    sizing.abort();
     const kind = err instanceof TransferFailure ? err.kind : ((err as { kind?: string }).kind ?? 'local');
-    const cleanup = await cleanupPartial(receiver, rCaps, name, kind);
+    // A connection that died after both ends exited 0 lost only their statuses: what they left
+    // behind (the subvolume, both digest records) proves the transfer over a new connection.
+    if (err instanceof TransferFailure && (kind === 'network' || kind === 'channel')) {
+      const p = await proveWithRetry({ ...proof, ...err.digests }).catch(() => null);
+      if (p) {
+        log.warn({ err }, 'connection lost after both ends finished; transfer proven complete');
+        return done(
+          err.bytes,
+          p,
+          ` (the connection dropped after both ends exited 0: ${err.summary}; checked again over a new one)`,
+        );
+      }
+    }
+    const cleanup = await cleanupPartial(receiver, rCaps, target, id, kind);
+    await discardDigestRecords(sender, receiver, token);
     log.warn({ cleanup }, 'btrfs transfer failed');
     if (err instanceof TransferFailure) {
       throw new BtrfsTransferError(
@@ -249,30 +251,6 @@ async function replicate(
     if (err instanceof Error) err.message += `\n  cleanup: ${cleanup}`;
     throw err;
   }
-}
-
-async function verifyReceived(
-  receiver: End,
-  caps: HostCapabilities,
-  target: string,
-  uuid: string,
-  incremental: boolean,
-): Promise<SubvolumeInfo> {
-  const info = await showSubvolume(receiver.host, caps, target);
-  const at = where(receiver.host, target);
-  const destination = receiver.host.destination;
-  if (info === 'missing' || info === 'other') {
-    throw new VerifyError(`btrfs receive exited 0 but ${at} is not a subvolume`, { destination });
-  }
-  const problems = [
-    info.readonly ? '' : 'it is not read-only',
-    info.receivedUuid === uuid ? '' : `its Received UUID is ${info.receivedUuid ?? '-'}, expected ${uuid}`,
-    !incremental || info.parentUuid !== null ? '' : 'it has no Parent UUID although the send was incremental',
-  ].filter(Boolean);
-  if (problems.length > 0) {
-    throw new VerifyError(`verification of ${at} failed: ${problems.join('; ')}`, { destination });
-  }
-  return info;
 }
 
 /** Send a local read-only snapshot to `dest:DIR` (incremental when a parent correlates), verified. */

@@ -4,6 +4,7 @@ import { AbortedError, type ErrorKind, isSshmuxError, TimeoutError, translateErr
 import type { BtrfsHost, HostProcess } from './host.js';
 import { type ProgressEvent, ProgressMeter } from './progress-meter.js';
 import { RateLimitStream } from './rate-limit.js';
+import { parseDigest, StreamHash, stripDigest } from './stream-digest.js';
 import type { TransferSide } from './transfer-error.js';
 
 /** Everything one stream needs: who sends, who receives, how, and the limits. */
@@ -12,10 +13,16 @@ export interface TransferPlan {
   senderStages: readonly (readonly string[])[];
   receiver: BtrfsHost;
   receiverStages: readonly (readonly string[])[];
+  /** Which bytes each end's local pipeline digests in this process (remote ends digest in their stages). */
+  senderDigest?: 'output';
+  receiverDigest?: 'input';
+  /** Digest the bytes piped into the receiver here: a local receiver whose only stage is btrfs receive. */
+  digestPipe?: boolean;
   rateLimit: number | null;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   progressInterval: number;
-  total: number | null;
+  /** The estimated stream size, or its promise (the estimate may come after the first bytes). */
+  total: number | null | Promise<number | null>;
   stallTimeout: number;
   signal: AbortSignal | undefined;
 }
@@ -29,9 +36,17 @@ export class TransferFailure extends Error {
     readonly receiver: TransferSide,
     readonly bytes: number,
     override readonly cause: unknown,
+    /** The digests known despite the failure (a local end's, or what a remote end printed). */
+    readonly digests: Digests,
   ) {
     super(summary);
   }
+}
+
+/** The SHA-256 of the stream at each end, null where none is known. */
+export interface Digests {
+  sendDigest: string | null;
+  receiveDigest: string | null;
 }
 
 type Exit = { ok: true; code: number | null; signal: string | null } | { ok: false; error: unknown };
@@ -58,8 +73,13 @@ function side(
     role,
     exitCode: ok ? ok.code : null,
     signal: ok ? ok.signal : null,
-    stderr: `${proc?.stderr() ?? ''}${failed}`,
+    stderr: `${stripDigest(proc?.stderr() ?? '')}${failed}`,
   };
+}
+
+/** A transfer whose both ends exited 0: the byte count and the digests the ends' digest stages printed. */
+export interface TransferDone extends Digests {
+  bytes: number;
 }
 
 /**
@@ -67,7 +87,7 @@ function side(
  * stall watchdog and abort. Resolves with the byte count when both ends exited 0; otherwise kills both and
  * throws a TransferFailure describing both ends.
  */
-export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }> {
+export async function runTransfer(plan: TransferPlan): Promise<TransferDone> {
   const ac = new AbortController();
   const onAbort = () => ac.abort(new AbortedError('btrfs transfer aborted', { cause: plan.signal?.reason }));
   if (plan.signal?.aborted) onAbort();
@@ -77,8 +97,11 @@ export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }
   const meter = new ProgressMeter({
     ...(plan.onProgress && { onProgress: plan.onProgress }),
     intervalMs: plan.progressInterval,
-    total: plan.total,
   });
+  Promise.resolve(plan.total).then(
+    (t) => meter.setTotal(t),
+    () => undefined,
+  );
   const killAll = () => {
     sender?.kill();
     receiver?.kill();
@@ -94,13 +117,25 @@ export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }
   );
   watchdog.unref();
   let streamError: unknown;
+  const pipeHash = plan.digestPipe ? new StreamHash() : undefined;
+  const digests = (): Digests => ({
+    sendDigest: sender?.digest?.() ?? parseDigest(sender?.stderr() ?? ''),
+    receiveDigest: pipeHash ? pipeHash.hex : (receiver?.digest?.() ?? parseDigest(receiver?.stderr() ?? '')),
+  });
   try {
     if (ac.signal.aborted) throw ac.signal.reason;
-    receiver = await plan.receiver.spawn(plan.receiverStages, { signal: ac.signal });
+    receiver = await plan.receiver.spawn(plan.receiverStages, {
+      signal: ac.signal,
+      ...(plan.receiverDigest && { digest: plan.receiverDigest }),
+    });
     // A channel closes only once its stdout was read to the end: drain the receiver's (it says
     // nothing with -q) and give the sender's stdin an EOF, it reads none.
     receiver.stdout.resume();
-    sender = await plan.sender.spawn(plan.senderStages, { signal: ac.signal });
+    sender = await plan.sender.spawn(plan.senderStages, {
+      signal: ac.signal,
+      ...(plan.senderDigest && { digest: plan.senderDigest }),
+    });
+    pipeHash?.watch(sender.stdout);
     sender.stdin.end();
     // The meter watches the sender's stdout instead of being a pipeline stage: a pass-through
     // Transform cost ~0.5 CPU s/GiB (bench/README.md). The rate limiter is a stage only when set.
@@ -154,7 +189,7 @@ export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }
   const rSide = side(plan.receiver, 'receive', receiver, rExit);
   const bytes = meter.bytes;
   const fail = (kind: ErrorKind, summary: string, cause: unknown): never => {
-    throw new TransferFailure(kind, summary, sSide, rSide, bytes, cause);
+    throw new TransferFailure(kind, summary, sSide, rSide, bytes, cause, digests());
   };
   if (ac.signal.aborted) {
     const reason = ac.signal.reason as Error;
@@ -185,5 +220,5 @@ export async function runTransfer(plan: TransferPlan): Promise<{ bytes: number }
     const e = translateError(streamError);
     fail(e.kind, `stream failed: ${e.message}`, e);
   }
-  return { bytes };
+  return { bytes, ...digests() };
 }

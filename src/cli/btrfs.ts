@@ -44,9 +44,16 @@ function progressReporter(
   });
   if (err.isTTY) {
     let bar: cliProgress.SingleBar | undefined;
+    let sized = false;
     return {
       onProgress: (e) => {
+        // The size estimate can arrive after the first bytes: the bar then gains its total and ETA.
+        if (bar && !sized && e.total !== null) {
+          bar.stop();
+          bar = undefined;
+        }
         if (!bar) {
+          sized = e.total !== null;
           const format =
             e.total === null
               ? 'btrfs {done_h} | {rate_h} | {elapsed_h}'
@@ -80,7 +87,7 @@ function progressReporter(
 function summary(verb: string, r: ReplicateResult, target: string): string {
   if (r.status === 'already-there') return `${r.name}: already there (${target}); nothing sent\n`;
   const mode = r.parent === null ? 'full' : `incremental from ${r.parent}`;
-  return `${verb} ${r.name} to ${target} (${mode}): ${formatBytes(r.bytes)} in ${formatDuration(r.durationMs)}, verified\n  ${r.reason}\n`;
+  return `${verb} ${r.name} to ${target} (${mode}): ${formatBytes(r.bytes)} in ${formatDuration(r.durationMs)}, verified\n  ${r.reason}\n  verified: ${r.verification}\n`;
 }
 
 function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Replicate): Command {
@@ -113,6 +120,8 @@ function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Repli
           rateLimit: flags.limitRate ?? null,
           stallTimeout: stall * 1000,
           onProgress: reporter.onProgress,
+          // The size estimate is a second (metadata-only) send: only when someone sees the ETA.
+          estimateSize: flags.progress !== false || flags.json === true,
           progressInterval: flags.json ? 1_000 : 250,
           signal: ac.signal,
           logger: ctx.logger,

@@ -80,6 +80,7 @@ export class FaultProxy implements AsyncDisposable {
   readonly #links = new Set<Link>();
   #rates: FaultRates;
   #refuseUntil = 0;
+  #holdDown = false;
   #closed: Promise<void> | undefined;
   readonly counts: FaultCounts = { accepted: 0, refused: 0, cut: 0, stalled: 0, slowed: 0 };
 
@@ -158,8 +159,17 @@ export class FaultProxy implements AsyncDisposable {
     return link.plan.kind;
   }
 
+  /**
+   * Stop delivering server → client bytes on every connection (the client's still flow), until
+   * the connections are cut: replies already sent never arrive, as when a link dies silently.
+   */
+  holdFromServer(): void {
+    this.#holdDown = true;
+  }
+
   /** Reset every forwarded connection now. */
   cutAll(): void {
+    this.#holdDown = false;
     for (const l of [...this.#links]) this.#kill(l, true);
   }
 
@@ -262,6 +272,7 @@ export class FaultProxy implements AsyncDisposable {
       this.counts.stalled++;
     }
     if (link.stallUntil > Date.now()) await sleep(link.stallUntil - Date.now());
+    while (this.#holdDown && to === link.client && !link.dead) await sleep(20);
     if (link.dead) return;
     link.bytes += chunk.length;
     if (plan.kind !== 'slow') {

@@ -322,7 +322,8 @@ describe('btrfs replication over pooled exec channels', () => {
       const e = err as BtrfsTransferError;
       expect(e.kind).toBe('network');
       expect(e.bytes).toBeLessThan(150 * MiB);
-      expect(e.cleanup).toMatch(/removed partial subvolume/);
+      // The receiving stage removes its partial itself; the client finds it gone, or removes it.
+      expect(e.cleanup).toMatch(/removed partial subvolume|nothing to remove at/);
       expect(e.message).toMatch(/send \(local\)/);
       expect(e.message).toMatch(/receive \(cut\)/);
       // No orphan `sudo btrfs receive` on the server, and no partial subvolume left behind.
