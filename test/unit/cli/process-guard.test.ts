@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withoutInspectFlags } from '../../../src/cli/process-guard.js';
+import { itPosix } from '../../helpers/posix-only.js';
 
 const GUARD = path.resolve(import.meta.dirname, '../../../src/cli/process-guard.ts');
 
@@ -32,7 +33,7 @@ describe('guardProcess', () => {
     );
   }
 
-  it.runIf(process.platform !== 'win32')(
+  itPosix('POSIX signals (SIGUSR1)')(
     'SIGUSR1 ends the process by SIGUSR1 after the death hooks, with no inspector',
     () => {
       const r = run(

@@ -79,7 +79,8 @@ export function runSsh(staged, testCase) {
 }
 
 export function sshVersion() {
-  if (!existsSync(SSH)) return undefined;
+  // Under Wine the Linux /usr/bin/ssh is visible (as Z:\usr\bin\ssh) but cannot run.
+  if (process.platform === 'win32' || !existsSync(SSH)) return undefined;
   return spawnSync(SSH, ['-V'], { encoding: 'utf8' }).stderr.split(/[ ,]/)[0];
 }
 
