@@ -92,6 +92,8 @@ function word(text, from, to) {
 /** Replace what depends on the machine: staged dir, home, local user and host names, %C hashes. */
 export function normalize(text, staged, local) {
   let out = text.replaceAll(staged.dir, '@DIR@').replaceAll(staged.home, '@TMPHOME@');
+  // Under Windows node the staged directory is a drive path: `@DIR@\config` is `@DIR@/config`.
+  if (process.platform === 'win32') out = out.replaceAll('@DIR@\\', '@DIR@/');
   out = out.replace(/(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/g, '@SHA1@');
   out = word(out, local.home, '@HOME@');
   out = word(out, local.hostname, '@LOCALHOST@');
