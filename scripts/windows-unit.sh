@@ -17,7 +17,12 @@ export WINEDEBUG=-all
 log() { echo "windows-unit: $*" >&2; }
 
 if [ -z "${SSHMUX_WIN_NODE_EXE:-}" ] || [ -z "${SSHMUX_WIN_WINEPREFIX:-}" ]; then
-  eval "$(bash "$repo/scripts/setup-windows.sh" | grep '^SSHMUX_WIN_')"
+  setup=$(bash "$repo/scripts/setup-windows.sh")
+  eval "$(grep '^SSHMUX_WIN_' <<<"$setup")"
+fi
+if [ ! -f "${SSHMUX_WIN_NODE_EXE:-}" ] || [ ! -d "${SSHMUX_WIN_WINEPREFIX:-}" ]; then
+  log "no node.exe or Wine prefix: run scripts/setup-windows.sh as root"
+  exit 1
 fi
 export WINEPREFIX=$SSHMUX_WIN_WINEPREFIX
 

@@ -9,6 +9,7 @@ import { WINDOWS_AGENT_PIPE } from '../../../src/security/agent-path.js';
 import { type AuthHandler, createAuthProvider } from '../../../src/security/auth.js';
 import { onWindows } from '../../helpers/posix-only.js';
 import { startAgentServer } from './agent-server.js';
+import { ssh2KeyPair } from './keygen.js';
 
 // ssh2 is CommonJS; Node's ESM loader does not expose `createAgent` by name.
 const { createAgent, utils } = ssh2;
@@ -19,9 +20,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-platform-agent-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const endpoint = (name: string) =>
   onWindows ? `\\\\.\\pipe\\${name}-${randomBytes(4).toString('hex')}` : path.join(dir, name);
-const key = utils.parseKey(
-  utils.generateKeyPairSync('ed25519', { comment: 'agent-key' }).private,
-) as ParsedKey;
+const key = utils.parseKey(ssh2KeyPair('ed25519', { comment: 'agent-key' }).private) as ParsedKey;
 
 // No identity files, and agent keys not limited to them.
 const bare = () => ({ ...plainHostConfig({ host: 'h', identityFiles: [] }), identitiesOnly: false });
