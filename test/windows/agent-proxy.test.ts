@@ -79,6 +79,29 @@ describe('sshmux ssh under Windows node.exe', () => {
     }
   });
 
+  it("with nothing set finds the agent at Win32-OpenSSH's \\\\.\\pipe\\openssh-ssh-agent", async () => {
+    const agentDir = mkdtempSync(path.join(dir, 'default-agent-'));
+    const agent = startWineNode([
+      winPath(path.join(HERE, 'agent-pipe-server.mjs')),
+      '\\\\.\\pipe\\openssh-ssh-agent',
+      winPath(sshd.keyPath),
+      winPath(agentDir),
+    ]);
+    try {
+      for (let i = 0; i < 300 && !existsSync(path.join(agentDir, 'ready')); i++) await sleep(100);
+      expect(existsSync(path.join(agentDir, 'ready')), 'the agent under Wine is listening').toBe(true);
+      // Wine passes the Linux environment through: an empty SSH_AUTH_SOCK is no agent named.
+      const r = await sshmux(config('default-agent.conf', []), { SSH_AUTH_SOCK: '' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('via backup\n');
+      expect(r.code).toBe(0);
+      expect(readFileSync(path.join(agentDir, 'requests'), 'utf8').split('\n')).toEqual(['11', '13', '']);
+    } finally {
+      writeFileSync(path.join(agentDir, 'stop'), '');
+      await agent.done;
+    }
+  });
+
   it('fails as ssh does (Permission denied) when the agent pipe is not there, offering nothing else', async () => {
     const pipe = `\\\\.\\pipe\\sshmux-tier-no-agent-${randomBytes(4).toString('hex')}`;
     const r = await sshmux(config('no-agent.conf', [`IdentityAgent ${pipe.replaceAll('\\', '\\\\')}`]));
