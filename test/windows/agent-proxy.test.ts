@@ -110,6 +110,28 @@ describe('sshmux ssh under Windows node.exe', () => {
     expect(r.stderr).toMatch(/Permission denied \(publickey/);
   });
 
+  it('evaluates Match exec through cmd.exe, as Win32-OpenSSH does (sshmux ssh -G)', async () => {
+    const file = path.join(dir, 'match-exec.conf');
+    writeFileSync(
+      file,
+      [
+        'Host target',
+        `  HostName ${sshd.host}`,
+        'Match exec "if %h==127.0.0.1 (exit 0) else (exit 1)"',
+        '  User matched',
+        'Match exec "if %h==other.example (exit 0) else (exit 1)"',
+        '  Port 2999',
+        '',
+      ].join('\n'),
+    );
+    const r = await startWineNode([CLI, 'ssh', '-G', '-F', winPath(file), 'target']).done;
+    // ssh -G's own notice for a file stdin, and nothing about the Match lines.
+    expect(r.stderr).toBe('Pseudo-terminal will not be allocated because stdin is not a terminal.\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\nuser matched\n');
+    expect(r.stdout).toContain('\nport 22\n');
+  });
+
   it('connects through a ProxyCommand that is a node.exe program relaying to the port', async () => {
     const relay = winPath(path.join(HERE, 'tcp-relay.mjs'));
     const r = await sshmux(
