@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { ConfigError } from '../errors.js';
 import type { ConfigLine } from './config-lexer.js';
 import { where } from './config-lexer.js';
+import { runMatchExec } from './match-exec.js';
 import type { OptionStore } from './option-store.js';
 import { matchPatternList } from './pattern.js';
-import { sshConfigError } from './ssh-error.js';
 import { connectionHash, expandPercent, type TokenContext } from './tokens.js';
 
 /** What `Match` criteria look at. */
@@ -21,6 +20,8 @@ export interface MatchEnvironment {
   readonly localHostname: string;
   readonly uid: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Decides how `Match exec` runs its command (a shell on POSIX, %ComSpec% on Windows). */
+  readonly platform: NodeJS.Platform;
 }
 
 export interface MatchResult {
@@ -62,31 +63,6 @@ export function matchWords(rest: string): string[] {
     out.push(word);
   }
   return out;
-}
-
-/**
- * readconf.c's execute_in_shell(): `$SHELL -c command` (else /bin/sh), stdin and stdout on
- * /dev/null, stderr passed through; the exit status, or undefined when killed by a signal.
- */
-function runShell(
-  command: string,
-  env: Readonly<Record<string, string | undefined>>,
-  at: string,
-): Promise<number | undefined> {
-  const shell = env.SHELL === undefined || env.SHELL === '' ? '/bin/sh' : env.SHELL;
-  return new Promise((resolve, reject) => {
-    const child = spawn(shell, ['-c', command], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...env } });
-    child.on('error', (err) =>
-      reject(
-        sshConfigError(`Shell "${shell}" is not executable: ${err.message}`, { logged: true, cause: err }),
-      ),
-    );
-    child.on('exit', (code) => resolve(code ?? undefined));
-  }).then((code) => {
-    if (code === undefined)
-      throw sshConfigError(`${at}: match exec '${command.slice(0, 100)}' error`, { logged: true });
-    return code as number;
-  });
 }
 
 /** A Match line that cannot be evaluated: readconf.c reports the reason, then "Bad Match condition". */
@@ -169,7 +145,7 @@ export async function evaluateMatch(
       if (mustRun && !m.allowMatchExec) {
         throw new ConfigError(`${at}: Match exec is disabled; allow it to run \`${command}\``);
       }
-      r = mustRun ? (await runShell(command, m.env, at)) === 0 : false;
+      r = mustRun ? (await runMatchExec(command, m.platform, m.env, at)) === 0 : false;
     }
     if (r === negate) result = false;
   }

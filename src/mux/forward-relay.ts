@@ -72,10 +72,18 @@ export class ForwardRelay {
     const runner = hooks.runner as Listening;
     let listener: RemoteListener | undefined;
     let ended = false;
+    // EOF and the connection's close both end the listener: cancel it on the server once only
+    // (which of the two comes first is up to the platform's pipes).
+    let closing: Promise<void> | undefined;
+    const closeListener = (): Promise<void> => {
+      if (listener === undefined) return Promise.resolve();
+      closing ??= listener.close();
+      return closing;
+    };
     hooks.sessionStarted();
     conn.onClose(() => {
       this.dropOffers(conn);
-      void listener?.close();
+      void closeListener();
       if (!ended) {
         ended = true;
         hooks.sessionEnded();
@@ -86,7 +94,7 @@ export class ForwardRelay {
         this.refuse(conn, String(f.body.id));
       } else if (f.type === FrameType.Eof) {
         // The client is done: cancel on the server first, then say so by closing.
-        void (listener?.close() ?? Promise.resolve()).then(() => conn.end());
+        void closeListener().then(() => conn.end());
       } else {
         conn.destroy();
       }
@@ -108,7 +116,7 @@ export class ForwardRelay {
       conn.end(errorFrame(err));
       return;
     }
-    if (conn.closed) await listener.close();
+    if (conn.closed) await closeListener();
     else conn.send({ type: FrameType.Listening, body: { port: listener.port } });
   }
 

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { quoteArg, shellCommand } from '../../src/quote.js';
+import { itPosix } from '../helpers/posix-only.js';
 
 const HOSTILE = [
   'plain',
@@ -35,7 +36,7 @@ function roundTrip(shell: string, args: string[]): string[] {
 
 describe('shellCommand', () => {
   for (const shell of ['/bin/sh', '/bin/bash']) {
-    it(`passes hostile arguments through ${shell} as data only`, () => {
+    itPosix(shell)(`passes hostile arguments through ${shell} as data only`, () => {
       expect(roundTrip(shell, HOSTILE)).toEqual(HOSTILE);
     });
   }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PROBE_SCRIPT, parseProbe } from '../../../src/btrfs/probe.js';
 import { remotePipeline } from '../../../src/btrfs/remote-host.js';
+import { itPosix } from '../../helpers/posix-only.js';
 
 /** Run a remote command line the way sshd does: through the login shell with -c. */
 function viaShell(command: string, input = ''): { code: number | null; stdout: string } {
@@ -10,12 +11,12 @@ function viaShell(command: string, input = ''): { code: number | null; stdout: s
 }
 
 describe('remotePipeline', () => {
-  it('execs a single stage with its arguments quoted', () => {
+  itPosix('sh')('execs a single stage with its arguments quoted', () => {
     expect(remotePipeline([['btrfs', 'receive', '/mnt/my dir']])).toBe("exec btrfs receive '/mnt/my dir'");
     expect(viaShell(remotePipeline([['printf', '%s|', "it's", '$HOME']])).stdout).toBe("it's|$HOME|");
   });
 
-  it('pipes two stages and exits with the first failing stage (no pipefail in POSIX sh)', () => {
+  itPosix('sh')('pipes two stages and exits with the first failing stage (no pipefail in POSIX sh)', () => {
     const ok = viaShell(remotePipeline([['cat'], ['tr', 'a-z', 'A-Z']]), 'hello');
     expect(ok).toEqual({ code: 0, stdout: 'HELLO' });
     // The producer fails but the consumer succeeds: the pipeline must still fail.
@@ -36,7 +37,7 @@ describe('remotePipeline', () => {
 });
 
 describe('probe', () => {
-  it('finds programs on this machine and parses the answer', () => {
+  itPosix('sh')('finds programs on this machine and parses the answer', () => {
     const r = spawnSync('sh', ['-c', PROBE_SCRIPT], { encoding: 'utf8' });
     const p = parseProbe(r.stdout);
     expect(p.uid).toBe(process.getuid?.() ?? -1);

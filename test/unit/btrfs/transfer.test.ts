@@ -3,6 +3,7 @@ import type { BtrfsHost, HostRun } from '../../../src/btrfs/host.js';
 import { LocalHost } from '../../../src/btrfs/local-host.js';
 import { probeHost } from '../../../src/btrfs/probe.js';
 import { runTransfer, TransferFailure, type TransferPlan } from '../../../src/btrfs/transfer.js';
+import { describePosix } from '../../helpers/posix-only.js';
 
 const local = new LocalHost();
 
@@ -31,7 +32,7 @@ async function failure(p: Promise<unknown>): Promise<TransferFailure> {
   return err as TransferFailure;
 }
 
-describe('runTransfer (local child processes standing in for btrfs send/receive)', () => {
+describePosix('sh')('runTransfer (local child processes standing in for btrfs send/receive)', () => {
   it('streams everything with backpressure and counts the bytes', async () => {
     const { bytes } = await runTransfer(
       plan('head -c 5000000 /dev/urandom', 'wc -c > /dev/null', { rateLimit: 100 * 1024 * 1024 }),

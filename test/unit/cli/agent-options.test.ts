@@ -4,14 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forwardedAgent } from '../../../src/cli/agent-options.js';
+import { onWindows } from '../../helpers/posix-only.js';
 
 let dir: string;
 let live: string;
 let server: net.Server;
 
+// An agent endpoint where the platform has them: a socket file, on Windows a named pipe.
+const endpoint = (name: string) =>
+  onWindows ? `\\\\.\\pipe\\${path.basename(dir)}-${name}` : path.join(dir, name);
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-agent-unit-'));
-  live = path.join(dir, 'agent.sock');
+  live = endpoint('agent.sock');
   server = net.createServer((s) => s.end());
   await new Promise<void>((r) => server.listen(live, r));
 });
@@ -40,9 +45,7 @@ describe("forwardedAgent (ssh.c's ForwardAgent and check_agent_present)", () => 
     expect(await forwardedAgent(host('$OTHER'), { SSH_AUTH_SOCK: live, OTHER: other }, 'linux')).toBe(other);
     expect(await forwardedAgent(host('$OTHER'), { SSH_AUTH_SOCK: live }, 'linux')).toBeUndefined();
     expect(await forwardedAgent(host(other), {}, 'linux')).toBeUndefined();
-    expect(
-      await forwardedAgent(host('yes'), { SSH_AUTH_SOCK: path.join(dir, 'dead') }, 'linux'),
-    ).toBeUndefined();
+    expect(await forwardedAgent(host('yes'), { SSH_AUTH_SOCK: endpoint('dead') }, 'linux')).toBeUndefined();
   });
 
   it('IdentityAgent stands in for $SSH_AUTH_SOCK (none: no agent at all)', async () => {

@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { withoutInspectFlags } from '../../../src/cli/process-guard.js';
+import { itPosix } from '../../helpers/posix-only.js';
 
-const GUARD = path.resolve(import.meta.dirname, '../../../src/cli/process-guard.ts');
+// A file URL: a Windows path (`C:\…`) in an import specifier reads as a URL scheme.
+const GUARD = pathToFileURL(path.resolve(import.meta.dirname, '../../../src/cli/process-guard.ts')).href;
 
 describe('withoutInspectFlags', () => {
   it('drops every inspector flag NODE_OPTIONS can carry and keeps the rest', () => {
@@ -32,7 +35,7 @@ describe('guardProcess', () => {
     );
   }
 
-  it.runIf(process.platform !== 'win32')(
+  itPosix('POSIX signals (SIGUSR1)')(
     'SIGUSR1 ends the process by SIGUSR1 after the death hooks, with no inspector',
     () => {
       const r = run(

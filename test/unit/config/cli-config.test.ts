@@ -8,6 +8,7 @@ import { registerConfigCommand } from '../../../src/cli/config.js';
 import type { CliContext } from '../../../src/cli/context.js';
 import { ConfigError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/logger.js';
+import { onWindows } from '../../helpers/posix-only.js';
 
 async function run(args: string[]): Promise<string> {
   const stdout = new PassThrough();
@@ -68,7 +69,8 @@ describe('sshmux config', () => {
 
   it('runs Match exec like ssh -G does, unless --no-match-exec', async () => {
     const execFile = path.join(dir, 'exec-config');
-    writeFileSync(execFile, 'Match exec "test %h = web"\n  User ran\n', { mode: 0o644 });
+    const check = onWindows ? 'if %h==web (exit 0) else (exit 1)' : 'test %h = web';
+    writeFileSync(execFile, `Match exec "${check}"\n  User ran\n`, { mode: 0o644 });
     expect(await run(['-F', execFile, 'web'])).toContain('\nuser ran\n');
     expect(await run(['-F', execFile, 'other'])).not.toContain('\nuser ran\n');
     await expect(run(['-F', execFile, '--no-match-exec', 'web'])).rejects.toThrow(/Match exec is disabled/);

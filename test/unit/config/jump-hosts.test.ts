@@ -8,6 +8,7 @@ import { runsProxyCommand } from '../../../src/config/jump-hosts.js';
 import { type ResolveOptions, resolveHostConfig } from '../../../src/config/resolve.js';
 import { formatSshG } from '../../../src/config/ssh-g.js';
 import { ConfigError } from '../../../src/errors.js';
+import { itPosix } from '../../helpers/posix-only.js';
 
 /**
  * ProxyJump hops resolved through ssh_config, checked against the real `ssh -G` run with the
@@ -89,45 +90,51 @@ function hops(h: HostConfig): HostConfig[] {
 }
 
 describe('ProxyJump hops resolved through the configuration', () => {
-  it("gives each hop its own config as `ssh -G hop` prints it; none of the target's -o/-i/-4 reach it", async () => {
-    const t = await resolveHostConfig('t', {
-      ...opts(),
-      overrides: [
-        ['ProxyJump', 'a'],
-        ['User', 'zz'],
-      ],
-      identityFiles: [cfg],
-      addressFamily: 'inet6',
-    });
-    const [a] = hops(t);
-    expect(hops(t)).toHaveLength(1);
-    expect(pick(formatSshG(a!))).toEqual(opensshG(['a']));
-    expect(a!.hostname).toBe('10.0.0.1');
-    expect(a!.user).toBe('ua');
-    expect(a!.port).toBe(2201);
-    expect(a!.identityFiles).toEqual([`${dir}/key_a`]);
-    expect(a!.userKnownHostsFiles).toEqual([`${dir}/kh_a`]);
-    expect(a!.strictHostKeyChecking).toBe('accept-new');
-  });
+  itPosix('OpenSSH ssh -G')(
+    "gives each hop its own config as `ssh -G hop` prints it; none of the target's -o/-i/-4 reach it",
+    async () => {
+      const t = await resolveHostConfig('t', {
+        ...opts(),
+        overrides: [
+          ['ProxyJump', 'a'],
+          ['User', 'zz'],
+        ],
+        identityFiles: [cfg],
+        addressFamily: 'inet6',
+      });
+      const [a] = hops(t);
+      expect(hops(t)).toHaveLength(1);
+      expect(pick(formatSshG(a!))).toEqual(opensshG(['a']));
+      expect(a!.hostname).toBe('10.0.0.1');
+      expect(a!.user).toBe('ua');
+      expect(a!.port).toBe(2201);
+      expect(a!.identityFiles).toEqual([`${dir}/key_a`]);
+      expect(a!.userKnownHostsFiles).toEqual([`${dir}/kh_a`]);
+      expect(a!.strictHostKeyChecking).toBe('accept-new');
+    },
+  );
 
-  it('takes user@ and :port of a hop spec as -l and -p', async () => {
+  itPosix('OpenSSH ssh -G')('takes user@ and :port of a hop spec as -l and -p', async () => {
     const t = await resolveHostConfig('t', { ...opts(), overrides: [['ProxyJump', 'uu@a:2299']] });
     const [a] = hops(t);
     expect(pick(formatSshG(a!))).toEqual(opensshG(['-l', 'uu', '-p', '2299', 'a']));
     expect([a!.user, a!.port]).toEqual(['uu', 2299]);
   });
 
-  it('lets only the first hop use its own ProxyJump/ProxyCommand; later hops get -J earlier hops', async () => {
-    const t = await resolveHostConfig('t', opts());
-    const [b, c] = hops(t);
-    expect(pick(formatSshG(b!))).toEqual(opensshG(['b']));
-    expect(pick(formatSshG(c!))).toEqual(opensshG(['-J', 'b', 'c']));
-    // b's own ProxyJump a is its route; c's ProxyCommand is overridden by `-J b`.
-    expect(hops(b!).map((h) => h.hostname)).toEqual(['10.0.0.1']);
-    expect(c!.proxyCommand).toBeUndefined();
-    expect(hops(c!)).toEqual([]);
-    expect(runsProxyCommand(t)).toBe(false);
-  });
+  itPosix('OpenSSH ssh -G')(
+    'lets only the first hop use its own ProxyJump/ProxyCommand; later hops get -J earlier hops',
+    async () => {
+      const t = await resolveHostConfig('t', opts());
+      const [b, c] = hops(t);
+      expect(pick(formatSshG(b!))).toEqual(opensshG(['b']));
+      expect(pick(formatSshG(c!))).toEqual(opensshG(['-J', 'b', 'c']));
+      // b's own ProxyJump a is its route; c's ProxyCommand is overridden by `-J b`.
+      expect(hops(b!).map((h) => h.hostname)).toEqual(['10.0.0.1']);
+      expect(c!.proxyCommand).toBeUndefined();
+      expect(hops(c!)).toEqual([]);
+      expect(runsProxyCommand(t)).toBe(false);
+    },
+  );
 
   it("uses a first hop's ProxyCommand", async () => {
     const t = await resolveHostConfig('x', { ...opts(), overrides: [['ProxyJump', 'c']] });
@@ -154,13 +161,16 @@ describe('ProxyJump hops resolved through the configuration', () => {
     expect((err as Error).message).toMatch(/^ProxyJump loop: loop2 -> loop1 -> loop2/);
   });
 
-  it('is not done for -G, which never looks at a hop (ssh -G prints a looping config fine)', async () => {
-    const t = await resolveHostConfig('loop1', { ...opts(), resolveJumpHosts: false });
-    expect(t.jumpHosts).toBeUndefined();
-    expect(pick(formatSshG(t))).toEqual(opensshG(['loop1']));
-  });
+  itPosix('OpenSSH ssh -G')(
+    'is not done for -G, which never looks at a hop (ssh -G prints a looping config fine)',
+    async () => {
+      const t = await resolveHostConfig('loop1', { ...opts(), resolveJumpHosts: false });
+      expect(t.jumpHosts).toBeUndefined();
+      expect(pick(formatSshG(t))).toEqual(opensshG(['loop1']));
+    },
+  );
 
-  it("keeps ssh's own check: the last hop is the target itself", async () => {
+  itPosix('OpenSSH ssh -G')("keeps ssh's own check: the last hop is the target itself", async () => {
     const err = await resolveHostConfig('self', {
       ...opts(),
       overrides: [['ProxyJump', 'self.example']],

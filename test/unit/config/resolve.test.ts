@@ -7,6 +7,7 @@ import { plainHostConfig } from '../../../src/config/plain.js';
 import { resolveHostConfig } from '../../../src/config/resolve.js';
 import { formatSshG } from '../../../src/config/ssh-g.js';
 import { ConfigError } from '../../../src/errors.js';
+import { onWindows } from '../../helpers/posix-only.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -67,11 +68,14 @@ describe('resolveHostConfig', () => {
     });
     const hc = await resolveHostConfig('h', { ...base, homeDir: home });
     expect(hc.user).toBe('included');
-    expect(hc.identityFiles[0]).toBe(path.join(home, '.ssh/id_rsa'));
+    // The same file; on Windows written as Win32-OpenSSH writes it, `C:\\Users\\me/.ssh/id_rsa`.
+    expect(path.resolve(hc.identityFiles[0]!)).toBe(path.join(home, '.ssh/id_rsa'));
   });
 
-  it('refuses Match exec unless allowed, and runs it via /bin/sh when allowed', async () => {
-    const dir = tree({ config: 'Match exec "test %h = h"\n  User ran\n' });
+  it("refuses Match exec unless allowed, and runs it through the platform's shell when allowed", async () => {
+    // sh on POSIX; %ComSpec% (cmd.exe) on Windows, as Win32-OpenSSH's system() does.
+    const check = onWindows ? 'if %h==h (exit 0) else (exit 1)' : 'test %h = h';
+    const dir = tree({ config: `Match exec "${check}"\n  User ran\n` });
     const configFile = path.join(dir, 'config');
     await expect(resolveHostConfig('h', { ...base, configFile })).rejects.toThrow(/Match exec is disabled/);
     expect((await resolveHostConfig('h', { ...base, configFile, allowMatchExec: true })).user).toBe('ran');

@@ -79,7 +79,8 @@ export function runSsh(staged, testCase) {
 }
 
 export function sshVersion() {
-  if (!existsSync(SSH)) return undefined;
+  // Under Wine the Linux /usr/bin/ssh is visible (as Z:\usr\bin\ssh) but cannot run.
+  if (process.platform === 'win32' || !existsSync(SSH)) return undefined;
   return spawnSync(SSH, ['-V'], { encoding: 'utf8' }).stderr.split(/[ ,]/)[0];
 }
 
@@ -91,6 +92,8 @@ function word(text, from, to) {
 /** Replace what depends on the machine: staged dir, home, local user and host names, %C hashes. */
 export function normalize(text, staged, local) {
   let out = text.replaceAll(staged.dir, '@DIR@').replaceAll(staged.home, '@TMPHOME@');
+  // Under Windows node the staged directory is a drive path: `@DIR@\config` is `@DIR@/config`.
+  if (process.platform === 'win32') out = out.replaceAll('@DIR@\\', '@DIR@/');
   out = out.replace(/(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/g, '@SHA1@');
   out = word(out, local.home, '@HOME@');
   out = word(out, local.hostname, '@LOCALHOST@');

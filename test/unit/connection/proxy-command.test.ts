@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { HostConfig } from '../../../src/config/host-config.js';
@@ -10,6 +11,7 @@ import {
   proxyInvocation,
 } from '../../../src/connection/proxy-command.js';
 import { ConfigError, NetworkError } from '../../../src/errors.js';
+import { itPosix } from '../../helpers/posix-only.js';
 
 function host(extra: Partial<HostConfig> = {}): HostConfig {
   return {
@@ -82,7 +84,43 @@ describe('proxyInvocation', () => {
 });
 
 describe('proxyCommandSocket', () => {
-  it("carries bytes through the command's stdin and stdout, and ends it on destroy", async () => {
+  // A node proxy runs alike on POSIX (through $SHELL) and on Windows (CreateProcess of the
+  // line): double quotes and no `$` mean the same to sh and to CommandLineToArgvW.
+  const node = `"${process.execPath}"`;
+
+  it('carries bytes through a node proxy and ends it on destroy, on every platform', async () => {
+    const s = await proxyCommandSocket(
+      host({ proxyCommand: `${node} -e "process.stdin.pipe(process.stdout)"` }),
+      signal,
+      { env: { ...process.env, SHELL: '' } },
+    );
+    const pid = s.pid!;
+    s.write('ping');
+    const [chunk] = (await once(s, 'data')) as [Buffer];
+    expect(chunk.toString()).toBe('ping');
+    expect(alive(pid)).toBe(true);
+    s.destroy();
+    expect(await gone(pid)).toBe(true);
+  });
+
+  it('hands the proxy the expanded tokens as its own argv, in our cwd and environment, on every platform', async () => {
+    const cwd = os.tmpdir();
+    const script = 'console.log(JSON.stringify([process.cwd(), process.env.MARK, ...process.argv.slice(1)]))';
+    const s = await proxyCommandSocket(
+      host({ proxyCommand: `${node} -e "${script}" %h:%p "two words" %r` }),
+      signal,
+      { env: { ...process.env, SHELL: '', MARK: 'm1' }, cwd, stderr: 'ignore' },
+    );
+    let out = '';
+    s.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await once(s, 'end');
+    expect(JSON.parse(out)).toEqual([cwd, 'm1', 'target.example:2222', 'two words', 'alice']);
+    s.destroy();
+  });
+
+  itPosix('cat')("carries bytes through the command's stdin and stdout, and ends it on destroy", async () => {
     const s = await proxyCommandSocket(host({ proxyCommand: 'cat' }), signal, { env: {} });
     const pid = s.pid!;
     s.write('ping');
@@ -93,7 +131,7 @@ describe('proxyCommandSocket', () => {
     expect(await gone(pid)).toBe(true);
   });
 
-  it('runs in our working directory and environment, tokens expanded', async () => {
+  itPosix('sh')('runs in our working directory and environment, tokens expanded', async () => {
     const s = await proxyCommandSocket(host({ proxyCommand: 'sh -c \'echo "$PWD $MARK %h:%p"\'' }), signal, {
       env: { MARK: 'm1', PATH: process.env.PATH },
       cwd: '/tmp',
@@ -108,7 +146,7 @@ describe('proxyCommandSocket', () => {
     s.destroy();
   });
 
-  it('kills a proxy that ignores SIGHUP (SIGKILL after a grace period)', async () => {
+  itPosix('POSIX signals')('kills a proxy that ignores SIGHUP (SIGKILL after a grace period)', async () => {
     // exec'd by the shell, so it is the direct child (a grandchild is the command's own business, as with ssh).
     const ignoresHup = `${process.execPath} -e "process.on('SIGHUP', () => {}); setInterval(() => {}, 1000)"`;
     const s = await proxyCommandSocket(host({ proxyCommand: ignoresHup }), signal, { env: {} });
@@ -120,7 +158,7 @@ describe('proxyCommandSocket', () => {
     expect(await gone(pid)).toBe(true);
   });
 
-  it('says which command exited and how, when it exits before the transport is used', async () => {
+  itPosix('sh')('says which command exited and how, when it exits before the transport is used', async () => {
     const s = await proxyCommandSocket(host({ proxyCommand: "sh -c 'exit 3'" }), signal, { env: {} });
     s.resume();
     await once(s, 'end');
@@ -131,7 +169,7 @@ describe('proxyCommandSocket', () => {
     s.destroy();
   });
 
-  it('fails with a network error when the shell cannot run', async () => {
+  itPosix('a POSIX shell')('fails with a network error when the shell cannot run', async () => {
     const err = await proxyCommandSocket(host({ proxyCommand: 'true' }), signal, {
       env: { SHELL: '/nonexistent/shell' },
     }).catch((e: unknown) => e);
@@ -161,7 +199,7 @@ describe('proxyCommandSocket', () => {
       { controlPath: '/tmp/cp', controlPersistSeconds: 60 },
       { controlPath: '/tmp/cp' },
     ]) {
-      const s = await proxyCommandSocket(host({ proxyCommand: 'true', ...extra }), signal, {
+      const s = await proxyCommandSocket(host({ proxyCommand: `${node} -e ""`, ...extra }), signal, {
         env: {},
         spawn: spawnSpy,
       });

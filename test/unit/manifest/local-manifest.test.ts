@@ -1,16 +1,20 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localScan } from '../../../src/manifest/local-scan.js';
 import { localManifest } from '../../../src/manifest/manifest.js';
 import { displayPath, rawFromString } from '../../../src/manifest/raw-path.js';
+import { describePosix } from '../../helpers/posix-only.js';
 import { makeLocalTree } from './helpers.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
-describe('localManifest', () => {
-  const tree = makeLocalTree({ SMALL: '600', SPARSE: '5M' });
+describePosix('sh (fixtures/trees/make-hostile-tree.sh)')('localManifest', () => {
+  let tree: string;
+  beforeAll(() => {
+    tree = makeLocalTree({ SMALL: '600', SPARSE: '5M' });
+  });
   afterAll(() => rmSync(path.dirname(tree), { recursive: true, force: true }));
 
   it('lists files with hashes and symlinks as links, keyed by raw relative path', async () => {

@@ -1,18 +1,23 @@
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { localManifest, remoteManifest } from '../../../src/manifest/manifest.js';
 import { remoteScan } from '../../../src/manifest/remote-scan.js';
+import { describePosix } from '../../helpers/posix-only.js';
 import { makeLocalTree } from './helpers.js';
 import { localRunner } from './local-runner.js';
 
-describe('remoteManifest (remote script run by the local sh)', () => {
+describePosix('sh')('remoteManifest (remote script run by the local sh)', () => {
   // The root itself has a hostile name: newline, quote, leading dash, non-UTF-8 byte.
-  const made = makeLocalTree({ SMALL: '300', SPARSE: '2M' });
-  const base = path.dirname(made);
   const rootName = Buffer.from("-root\n'it\xe9'", 'latin1');
-  const root = Buffer.concat([Buffer.from(`${base}/`), rootName]);
-  renameSync(made, root);
+  let base: string;
+  let root: Buffer;
+  beforeAll(() => {
+    const made = makeLocalTree({ SMALL: '300', SPARSE: '2M' });
+    base = path.dirname(made);
+    root = Buffer.concat([Buffer.from(`${base}/`), rootName]);
+    renameSync(made, root);
+  });
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
   it('equals the local manifest of the same tree, whatever bytes the root path holds', async () => {

@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localManifest } from '../../../src/manifest/manifest.js';
 import { rawFromString } from '../../../src/manifest/raw-path.js';
 import { sha256sumLine } from '../../../src/manifest/sha256sum-format.js';
+import { describePosix } from '../../helpers/posix-only.js';
 import { gnuSha256sum, makeLocalTree } from './helpers.js';
 
 const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -22,8 +23,11 @@ describe('sha256sumLine', () => {
     expect(line.subarray(-5)).toEqual(Buffer.from([0x74, 0x09, 0x22, 0xe9, 0x0a]));
   });
 
-  describe('against GNU sha256sum on a hostile tree', () => {
-    const tree = makeLocalTree();
+  describePosix('sh and GNU sha256sum')('against GNU sha256sum on a hostile tree', () => {
+    let tree: string;
+    beforeAll(() => {
+      tree = makeLocalTree();
+    });
     afterAll(() => rmSync(path.dirname(tree), { recursive: true, force: true }));
 
     it('produces byte-identical output', async () => {

@@ -1,16 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compareManifests, manifestsEqual } from '../../../src/manifest/compare.js';
 import { localManifest } from '../../../src/manifest/manifest.js';
 import { push } from '../../../src/push/push.js';
+import { describePosix } from '../../helpers/posix-only.js';
 import { makeLocalTree } from '../manifest/helpers.js';
 import { localRunner } from '../manifest/local-runner.js';
 
 /** The whole push flow through the exec transport, with the "remote" being the local sh. */
-describe('push over exec channels (remote scripts run by the local sh)', () => {
-  const src = makeLocalTree({ SMALL: '60', SPARSE: '3M' });
+describePosix('sh')('push over exec channels (remote scripts run by the local sh)', () => {
+  let src: string;
+  beforeAll(() => {
+    src = makeLocalTree({ SMALL: '60', SPARSE: '3M' });
+  });
   const base = mkdtempSync(path.join(os.tmpdir(), 'sshmux-push-'));
   const dst = path.join(base, "-dest 'x'\n");
   const runner = localRunner();

@@ -8,6 +8,7 @@ import { plainHostConfig } from '../../../src/config/plain.js';
 import { AuthError, NetworkError } from '../../../src/errors.js';
 import { agentPathFor, WINDOWS_AGENT_PIPE } from '../../../src/security/agent-path.js';
 import { type AuthHandler, createAuthProvider, explainAuthFailure } from '../../../src/security/auth.js';
+import { itPosix } from '../../helpers/posix-only.js';
 import { makeKey, type TestKey } from './keygen.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-auth-'));
@@ -95,8 +96,22 @@ describe('agentPathFor (IdentityAgent semantics)', () => {
     [undefined, {}, 'linux', undefined],
     [undefined, {}, 'win32', WINDOWS_AGENT_PIPE],
     [undefined, env, 'win32', '/run/agent.sock'],
+    ['\\\\.\\pipe\\my-agent', env, 'win32', '\\\\.\\pipe\\my-agent'],
+    ['pageant', env, 'win32', 'pageant'],
+    [undefined, { SSH_AUTH_SOCK: 'pageant' }, 'win32', 'pageant'],
   ] as const)('IdentityAgent %s with %o on %s → %s', (identityAgent, e, platform, want) => {
     expect(agentPathFor({ identityAgent }, e, platform)).toBe(want);
+  });
+  it('refuses Pageant off Windows, by name, wherever the value comes from', () => {
+    for (const [identityAgent, e] of [
+      ['pageant', {}],
+      [undefined, { SSH_AUTH_SOCK: 'pageant' }],
+      ['$A', { A: 'pageant' }],
+    ] as const) {
+      expect(() => agentPathFor({ identityAgent }, e, 'linux')).toThrow(
+        /IdentityAgent pageant selects PuTTY's Pageant, which exists only on Windows; on linux/,
+      );
+    }
   });
   it('names the Windows OpenSSH pipe', () => {
     expect(WINDOWS_AGENT_PIPE).toBe('\\\\.\\pipe\\openssh-ssh-agent');
@@ -138,21 +153,24 @@ describe('createAuthProvider', () => {
     expect(await offered(methods)).toEqual([b.blob]);
   });
 
-  it('ignores a key readable by others (UNPROTECTED PRIVATE KEY FILE) and says so in the auth error', async () => {
-    const loose = makeKey(dir, 'id_loose');
-    chmodSync(loose.file, 0o644);
-    const provider = createAuthProvider({ env: {} });
-    const methods = await provider(host({ identityFiles: [loose.file, a.file] }));
-    expect(await offered(methods)).toEqual([a.blob]);
-    const err = explainAuthFailure(
-      new AuthError('All configured authentication methods failed'),
-      methods as AuthHandler,
-    );
-    expect(err).toBeInstanceOf(AuthError);
-    expect(err.message).toContain('UNPROTECTED PRIVATE KEY FILE');
-    expect(err.message).toContain(`${loose.file}`);
-    expect((err as AuthError).tried).toEqual([`${a.file} ED25519 ${a.fingerprint}`]);
-  });
+  itPosix('POSIX file modes')(
+    'ignores a key readable by others (UNPROTECTED PRIVATE KEY FILE) and says so in the auth error',
+    async () => {
+      const loose = makeKey(dir, 'id_loose');
+      chmodSync(loose.file, 0o644);
+      const provider = createAuthProvider({ env: {} });
+      const methods = await provider(host({ identityFiles: [loose.file, a.file] }));
+      expect(await offered(methods)).toEqual([a.blob]);
+      const err = explainAuthFailure(
+        new AuthError('All configured authentication methods failed'),
+        methods as AuthHandler,
+      );
+      expect(err).toBeInstanceOf(AuthError);
+      expect(err.message).toContain('UNPROTECTED PRIVATE KEY FILE');
+      expect(err.message).toContain(`${loose.file}`);
+      expect((err as AuthError).tried).toEqual([`${a.file} ED25519 ${a.fingerprint}`]);
+    },
+  );
 
   it('asks for a passphrase only when the key is tried, retries, and never reports the secret', async () => {
     const enc = makeKey(dir, 'id_enc', 'ed25519', 'right horse');

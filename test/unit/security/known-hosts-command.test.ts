@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,11 +7,11 @@ import { silentLogger } from '../../../src/logger.js';
 import { runKnownHostsCommand, splitCommandLine } from '../../../src/security/known-hosts-command.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-khc-unit-'));
+/** A command line running a node script: an absolute program on every platform, Windows included. */
 function script(body: string): string {
-  const file = path.join(dir, `s${Math.random().toString(36).slice(2)}.sh`);
-  writeFileSync(file, `#!/bin/sh\n${body}\n`);
-  chmodSync(file, 0o755);
-  return file;
+  const file = path.join(dir, `s${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(file, `${body}\n`);
+  return `${process.execPath} ${file}`;
 }
 const tokens = { h: 'host.example', p: '22', r: 'root', n: 'alias' };
 const query = {
@@ -41,7 +41,7 @@ describe('splitCommandLine (misc.c argv_split)', () => {
 describe('runKnownHostsCommand', () => {
   it('expands tokens and environment variables in the arguments only, and reads its stdout as known_hosts lines', async () => {
     const s = script(
-      `[ "$1|$2|$3|$4|$5" = "host.example|ssh-ed25519|HOSTNAME|v1|%" ] || exit 9\necho "host.example ssh-ed25519 ${KEY}"`,
+      `if (process.argv.slice(2).join('|') !== 'host.example|ssh-ed25519|HOSTNAME|v1|%') process.exit(9);\nconsole.log('host.example ssh-ed25519 ${KEY}');`,
     );
     const entries = await runKnownHostsCommand(
       { command: `${s} %h %t %I \${V} %%`, tokens },
@@ -55,7 +55,7 @@ describe('runKnownHostsCommand', () => {
   });
 
   it('fails the connection when the command exits non-zero', async () => {
-    const s = script('exit 4');
+    const s = script('process.exit(4);');
     await expect(runKnownHostsCommand({ command: s, tokens }, query, silentLogger(), {})).rejects.toThrow(
       HostKeyError,
     );
@@ -72,7 +72,7 @@ describe('runKnownHostsCommand', () => {
   });
 
   it('refuses an unknown token or unset variable', async () => {
-    const s = script('true');
+    const s = script('');
     await expect(
       runKnownHostsCommand({ command: `${s} %z`, tokens }, query, silentLogger(), {}),
     ).rejects.toThrow(ConfigError);

@@ -10,6 +10,7 @@ import {
   knownHostsName,
   parseKnownHosts,
 } from '../../../src/security/known-hosts.js';
+import { itPosix } from '../../helpers/posix-only.js';
 import { makeKey, sshKeygen } from './keygen.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-kh-'));
@@ -17,7 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const key = makeKey(dir, 'host_ed25519');
 
 describe('known_hosts parsing and matching', () => {
-  it('computes fingerprints exactly as ssh-keygen -l prints them', () => {
+  itPosix('ssh-keygen')('computes fingerprints exactly as ssh-keygen -l prints them', () => {
     expect(fingerprintSha256(key.blob)).toBe(key.fingerprint);
     const rsa = makeKey(dir, 'host_rsa', 'rsa');
     expect(fingerprintSha256(rsa.blob)).toBe(rsa.fingerprint);
@@ -57,23 +58,29 @@ describe('known_hosts parsing and matching', () => {
     expect(knownHostsName('h', 2222)).toBe('[h]:2222');
   });
 
-  it('matches hashed names produced by ssh-keygen -H, and ssh-keygen -F finds names we hash', () => {
-    const file = path.join(dir, 'hashed');
-    writeFileSync(file, `plain.example ${key.type} ${key.b64}\n[port.example]:2222 ${key.type} ${key.b64}\n`);
-    sshKeygen(['-H', '-f', file]);
-    const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
-    expect(entries.every((e) => e.hosts.startsWith('|1|'))).toBe(true);
-    expect(hostFieldMatches(entries[0]!.hosts, 'plain.example')).toBe(true);
-    expect(hostFieldMatches(entries[0]!.hosts, 'other.example')).toBe(false);
-    expect(hostFieldMatches(entries[1]!.hosts, '[port.example]:2222')).toBe(true);
-    expect(hostFieldMatches(entries[1]!.hosts, 'port.example')).toBe(false);
+  itPosix('ssh-keygen')(
+    'matches hashed names produced by ssh-keygen -H, and ssh-keygen -F finds names we hash',
+    () => {
+      const file = path.join(dir, 'hashed');
+      writeFileSync(
+        file,
+        `plain.example ${key.type} ${key.b64}\n[port.example]:2222 ${key.type} ${key.b64}\n`,
+      );
+      sshKeygen(['-H', '-f', file]);
+      const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
+      expect(entries.every((e) => e.hosts.startsWith('|1|'))).toBe(true);
+      expect(hostFieldMatches(entries[0]!.hosts, 'plain.example')).toBe(true);
+      expect(hostFieldMatches(entries[0]!.hosts, 'other.example')).toBe(false);
+      expect(hostFieldMatches(entries[1]!.hosts, '[port.example]:2222')).toBe(true);
+      expect(hostFieldMatches(entries[1]!.hosts, 'port.example')).toBe(false);
 
-    const ours = path.join(dir, 'ours');
-    writeFileSync(ours, `${hashHostName('[mine.example]:2022')} ${key.type} ${key.b64}\n`);
-    expect(sshKeygen(['-F', '[mine.example]:2022', '-f', ours])).toContain(key.b64);
-  });
+      const ours = path.join(dir, 'ours');
+      writeFileSync(ours, `${hashHostName('[mine.example]:2022')} ${key.type} ${key.b64}\n`);
+      expect(sshKeygen(['-F', '[mine.example]:2022', '-f', ours])).toContain(key.b64);
+    },
+  );
 
-  it('stops matching a host that ssh-keygen -R removed', () => {
+  itPosix('ssh-keygen')('stops matching a host that ssh-keygen -R removed', () => {
     const file = path.join(dir, 'remove');
     writeFileSync(file, `gone.example ${key.type} ${key.b64}\nkept.example ${key.type} ${key.b64}\n`);
     sshKeygen(['-R', 'gone.example', '-f', file]);

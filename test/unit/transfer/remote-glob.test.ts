@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasMagic, matchComponent, remoteGlob } from '../../../src/transfer/remote-glob.js';
+import { itPosix } from '../../helpers/posix-only.js';
 import { startLocalSftp } from './sftp-helpers.js';
 
 const m = (p: string, n: string | Buffer) =>
@@ -23,19 +24,22 @@ describe('glob matching on bytes', () => {
     expect(hasMagic(Buffer.from('a\\*b'))).toBe(false);
   });
 
-  it('globs over SFTP against OpenSSH sftp-server, marking directories, GLOB_NOCHECK when nothing matches', async () => {
-    await using s = await startLocalSftp();
-    mkdirSync(path.join(s.dir, 'd1'));
-    mkdirSync(path.join(s.dir, 'd2'));
-    for (const f of ['d1/a.txt', 'd1/b.log', 'd2/c.txt', 'top.txt']) writeFileSync(path.join(s.dir, f), f);
-    const g = async (p: string) => {
-      const r = await remoteGlob(s.client, Buffer.from(`${s.dir}/${p}`));
-      return { matched: r.matched, paths: r.paths.map((b) => b.toString().slice(s.dir.length + 1)) };
-    };
-    expect(await g('d*/*.txt')).toEqual({ matched: true, paths: ['d1/a.txt', 'd2/c.txt'] });
-    expect(await g('*')).toEqual({ matched: true, paths: ['d1/', 'd2/', 'top.txt'] });
-    expect(await g('d1')).toEqual({ matched: true, paths: ['d1/'] });
-    expect(await g('*.none')).toEqual({ matched: false, paths: ['*.none'] });
-    expect(await g('missing')).toEqual({ matched: false, paths: ['missing'] });
-  });
+  itPosix('OpenSSH sftp-server')(
+    'globs over SFTP against OpenSSH sftp-server, marking directories, GLOB_NOCHECK when nothing matches',
+    async () => {
+      await using s = await startLocalSftp();
+      mkdirSync(path.join(s.dir, 'd1'));
+      mkdirSync(path.join(s.dir, 'd2'));
+      for (const f of ['d1/a.txt', 'd1/b.log', 'd2/c.txt', 'top.txt']) writeFileSync(path.join(s.dir, f), f);
+      const g = async (p: string) => {
+        const r = await remoteGlob(s.client, Buffer.from(`${s.dir}/${p}`));
+        return { matched: r.matched, paths: r.paths.map((b) => b.toString().slice(s.dir.length + 1)) };
+      };
+      expect(await g('d*/*.txt')).toEqual({ matched: true, paths: ['d1/a.txt', 'd2/c.txt'] });
+      expect(await g('*')).toEqual({ matched: true, paths: ['d1/', 'd2/', 'top.txt'] });
+      expect(await g('d1')).toEqual({ matched: true, paths: ['d1/'] });
+      expect(await g('*.none')).toEqual({ matched: false, paths: ['*.none'] });
+      expect(await g('missing')).toEqual({ matched: false, paths: ['missing'] });
+    },
+  );
 });

@@ -10,19 +10,20 @@ import {
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SftpStatusError } from '../../../src/errors.js';
 import { isDirectory, isRegular, isSymlink } from '../../../src/transfer/sftp-attrs.js';
 import { OpenFlag, Status } from '../../../src/transfer/sftp-client.js';
 import { statvfs } from '../../../src/transfer/sftp-extensions.js';
 import { downloadTo, uploadFrom } from '../../../src/transfer/sftp-transfer.js';
+import { describePosix } from '../../helpers/posix-only.js';
 import { startLocalSftp } from './sftp-helpers.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 // A name that is not UTF-8 (0xff, 0xfe) with a newline and a space: ssh2's SFTPWrapper cannot round-trip it.
 const HOSTILE = Buffer.concat([Buffer.from('bad \n'), Buffer.from([0xff, 0xfe]), Buffer.from('-name')]);
 
-describe('SftpClient against OpenSSH sftp-server', () => {
+describePosix('OpenSSH sftp-server')('SftpClient against OpenSSH sftp-server', () => {
   it('negotiates version 3 with the OpenSSH extensions and takes its buffer sizes from limits@openssh.com', async () => {
     await using s = await startLocalSftp();
     for (const ext of [

@@ -28,7 +28,8 @@ export interface Outcome {
 }
 
 export function sshAvailable(): boolean {
-  return existsSync(SSH);
+  // Under Wine the Linux /usr/bin/ssh is visible (as Z:\usr\bin\ssh) but cannot run.
+  return process.platform !== 'win32' && existsSync(SSH);
 }
 
 export interface Staged {
