@@ -42,12 +42,15 @@ export interface HostResult<T extends Buffer | string = Buffer | string> {
   readonly host: string;
   /** Its position in the `hosts` list. */
   readonly index: number;
+  /** `ok` (exit 0), `failed` (ran, non-zero or signal), `error` (never ran) or `aborted`. */
   readonly status: HostStatus;
   /** Remote exit status; null when killed by a signal or never run. */
   readonly exitCode: number | null;
   /** Signal name without `SIG`, or null. */
   readonly signal: string | null;
+  /** The command's standard output (a string with `encoding: 'utf8'`). */
   readonly stdout: T;
+  /** Its standard error. */
   readonly stderr: T;
   /** Why the host is `error` or `aborted`. */
   readonly error: SshmuxError | undefined;
@@ -57,14 +60,21 @@ export interface HostResult<T extends Buffer | string = Buffer | string> {
 
 /** The whole run: counts per status, and every host's result in `hosts` order. */
 export interface ExecManySummary<T extends Buffer | string = Buffer | string> {
+  /** Hosts in the run. */
   readonly total: number;
+  /** Hosts whose command exited 0. */
   readonly ok: number;
+  /** Hosts whose command ran and exited non-zero or by a signal. */
   readonly failed: number;
+  /** Hosts that could not run the command (connection, authentication, channel…). */
   readonly errors: number;
+  /** Hosts stopped by the signal before or while running. */
   readonly aborted: number;
+  /** The whole run's wall time. */
   readonly durationMs: number;
   /** Most connection attempts that were in flight at once (never above `connectConcurrency`). */
   readonly peakConnecting: number;
+  /** Every host's result, in the order of `hosts`. */
   readonly results: readonly HostResult<T>[];
 }
 

@@ -12,6 +12,7 @@ import { XferSession } from '../transfer/xfer-session.js';
 import { LocalOps } from './local-ops.js';
 import { normalizePullOptions, type PullOptions } from './options.js';
 
+/** What `pull` did, entry by entry (paths raw and relative to the pulled directory). */
 export interface PullResult {
   /** Raw relative paths downloaded (including resumed ones). */
   readonly downloaded: string[];
@@ -19,7 +20,9 @@ export interface PullResult {
   readonly resumed: string[];
   /** Files whose mode or mtime only were set. */
   readonly attributesSet: string[];
+  /** Symbolic links created or replaced here. */
   readonly symlinks: string[];
+  /** Local directories created. */
   readonly directoriesCreated: string[];
   /** Local entries removed because the remote does not have them (only with `delete`). */
   readonly deleted: string[];

@@ -7,7 +7,9 @@ export interface TransferProgress {
   bytesDone: number;
   /** Sizes of every file to copy, as the source's walk found them. */
   bytesTotal: number;
+  /** Files copied completely so far. */
   filesDone: number;
+  /** Files to copy, as the source's walk found them. */
   filesTotal: number;
   /**
    * The file just finished, when this report is for one: its path relative to the tree (its
@@ -19,6 +21,7 @@ export interface TransferProgress {
 /** What `upload` and `download` do with a symbolic link inside a tree. */
 export type SymlinkPolicy = 'preserve' | 'follow' | 'skip';
 
+/** Options of `upload` and `download`; an unknown option is refused by name. */
 export interface TransferOptions {
   /** Keep permission bits and access/modification times (whole seconds), as `rsync -a` and `scp -p`. @default true */
   preserve?: boolean;

@@ -15,12 +15,15 @@ import { XferSession } from './xfer-session.js';
 export interface TransferResult {
   /** Regular files written (resumed ones included). */
   readonly files: number;
+  /** Directories created (the top one included). */
   readonly directories: number;
+  /** Symbolic links recreated (`symlinks: 'preserve'`). */
   readonly symlinks: number;
   /** Bytes that crossed the network in this call. */
   readonly bytesTransferred: number;
   /** Bytes of leftover temporary files that were continued instead of sent again (`resume`). */
   readonly bytesResumed: number;
+  /** Files that continued a leftover temporary file. */
   readonly filesResumed: number;
   /** Relative paths (bytes) of entries not copied: sockets, devices, FIFOs, links with `symlinks: 'skip'`. */
   readonly skipped: Buffer[];
