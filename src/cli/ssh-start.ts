@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../config/host-config.js';
 import { runsLocalCommand } from '../config/jump-hosts.js';
-import { isSshmuxError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { openDaemonChannel } from '../mux/client-channel.js';
 import { openDaemonSession } from '../mux/client-session.js';
@@ -67,8 +66,9 @@ export async function startSession(
         ),
     });
   } catch (err) {
-    if (isSshmuxError(err) && err.code === 'SSHMUX_ERR_MUX_VERSION') throw err;
-    // No daemon could start: say so quietly. A refused runtime dir or token is worth a warning.
+    // No daemon could start: say so quietly. A refused runtime dir or token, or a daemon of
+    // another version (ssh falls back to a direct connection when its master speaks another mux
+    // protocol), is worth a warning.
     if (err instanceof DaemonNotRunningError) logger.info({ err }, 'no sshmux daemon; connecting in-process');
     else logger.warn({ err }, 'not using the sshmux daemon; connecting in-process');
     return startDirect(request, io, logger);

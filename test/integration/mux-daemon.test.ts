@@ -4,8 +4,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { selectEndpoint } from '../../src/mux/endpoint.js';
+import { silentLogger } from '../../src/logger.js';
+import { prepareEndpoint, selectEndpoint } from '../../src/mux/endpoint.js';
 import { connectDaemon, UntrustedEndpointError } from '../../src/mux/mux-client.js';
+import { MuxDaemon } from '../../src/mux/mux-daemon.js';
+import { SshPool } from '../../src/pool/ssh-pool.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
 import { CLI, type CliResult, MuxSandbox, runCli } from './mux-helpers.js';
 
@@ -264,6 +267,45 @@ describe('sshmux ssh daemon lifecycle', () => {
     const ran = readFileSync(marker, 'utf8').trim().split('\n').map(Number);
     expect(ran.length).toBeGreaterThan(0);
     expect(ran).not.toContain(pid);
+  });
+
+  it('a daemon of another version: the command runs in-process with a warning, and -O exit stops it', async () => {
+    const b = fresh();
+    const env = {
+      platform: process.platform,
+      env: { XDG_RUNTIME_DIR: b.runtimeDir },
+      uid: process.getuid!(),
+      username: 'root',
+      tmpdir: '/tmp',
+      homedir: '/root',
+    };
+    const endpoint = selectEndpoint(env);
+    prepareEndpoint(endpoint, env);
+    const runner = new SshPool({ persist: 0 });
+    const old = new MuxDaemon({
+      endpoint,
+      runner,
+      version: '0.0.1-old',
+      logger: silentLogger(),
+      persistMs: 60_000,
+    });
+    expect(await old.start()).toBe('listening');
+    try {
+      const before = await sshd.countLogins();
+      const r = await b.remote('echo ran');
+      expect(r.code).toBe(0);
+      expect(r.stdout.toString()).toBe('ran\n');
+      expect(r.stderr).toMatch(/version mismatch: daemon \(pid \d+\) is sshmux 0\.0\.1-old.*-O exit/);
+      expect(await sshd.countLogins()).toBe(before + 1);
+      const check = await b.run(['-O', 'check', 'x']);
+      expect(check.stderr).toMatch(new RegExp(`^Master running \\(pid=${process.pid}[,)]`));
+      const exit = await b.run(['-O', 'exit', 'x']);
+      expect(exit.code).toBe(0);
+      await old.done;
+    } finally {
+      await old.shutdown('test over');
+      await runner.close();
+    }
   });
 
   it("keeps another local user out of this user's daemon", async () => {
