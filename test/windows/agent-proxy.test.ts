@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
-import { startWineNode, WineSandbox, type WineSetup, wineSetup, winPath } from '../helpers/wine.js';
+import {
+  startWineNode,
+  WineSandbox,
+  type WineSetup,
+  wineSetup,
+  winPath,
+  winPathBackslash,
+} from '../helpers/wine.js';
 
 // `sshmux ssh` run by Windows node.exe under Wine against the container sshd: authenticating
 // with an agent on a named pipe (IdentityAgent \\.\pipe\…) in process and through the daemon,
@@ -204,6 +211,28 @@ describe('sshmux ssh under Windows node.exe: Match exec and ProxyCommand', () =>
       'IdentitiesOnly yes',
       // %h and %p expanded by sshmux, the line started without a shell.
       `ProxyCommand "${winPath(setup.nodeExe)}" ${relay} %h %p`,
+    ]);
+    const r = await box.ssh(['-F', cfg, 'target', 'echo', 'via', '$USER'], { env: NO_DAEMON });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.toString()).toBe('via backup\n');
+    expect(r.code).toBe(0);
+  });
+
+  // Win32-OpenSSH's rule for an unquoted program path with spaces (misc.c
+  // build_commandline_string): the program is the line up to the first space after `.exe`,
+  // handed to CreateProcess quoted. node.exe is linked into such a path. (Without `.exe` the
+  // bare line goes to CreateProcess, whose program then parses its arguments from the
+  // unquoted path too: unit-tested only, and docs/git-and-windows.md says to quote it.)
+  it('runs an unquoted ProxyCommand path with spaces up to the space after .exe', async () => {
+    const box = sandbox();
+    const dir = path.join(box.root, 'Program Files', 'node js');
+    mkdirSync(dir, { recursive: true });
+    symlinkSync(setup.nodeExe, path.join(dir, 'node.exe'));
+    const relay = winPath(path.join(HERE, 'tcp-relay.mjs'));
+    const cfg = config(box, 'proxy-spaces.conf', [
+      `IdentityFile ${winPath(sshd.keyPath)}`,
+      'IdentitiesOnly yes',
+      `ProxyCommand ${winPathBackslash(path.join(dir, 'node.exe')).replaceAll('\\', '\\\\')} ${relay} %h %p`,
     ]);
     const r = await box.ssh(['-F', cfg, 'target', 'echo', 'via', '$USER'], { env: NO_DAEMON });
     expect(r.stderr).toBe('');
