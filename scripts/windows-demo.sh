@@ -43,7 +43,8 @@ status=0
 run_start=$SECONDS
 (cd "$work" && DOCKER_HOST=unix:///nonexistent SSH_AUTH_SOCK= \
   wine "$SSHMUX_WIN_NODE_EXE" scripts/demo.js <"$work/.stdin" >"$work/.out" 2>"$work/.err") || status=$?
-tr -d '\r' <"$work/.out"
+tr -d '\r' <"$work/.out" >"$work/out"
+cat "$work/out"
 tr -d '\r' <"$work/.err" >&2
 log "the demo under $(basename "$SSHMUX_WIN_NODE_EXE") exited $status after $((SECONDS - run_start))s"
 [ "$status" -eq 0 ] || exit "$status"
@@ -52,7 +53,7 @@ missing=0
 for want in 'using the embedded SSH server instead' 'commands run by cmd.exe' '^pool: ' \
   '^sshmux ssh in-process' '^sshmux ssh through the daemon: .* with 1 login' '^sshmux ssh -O check: Master running' \
   'with a Docker engine, `npm run demo` runs the same' '^demo: done$'; do
-  if ! tr -d '\r' <"$work/.out" | grep -q -- "$want"; then
+  if ! grep -q -- "$want" "$work/out"; then
     log "missing from its output: $want"
     missing=1
   fi
