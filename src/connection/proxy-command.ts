@@ -3,6 +3,7 @@ import type { HostConfig } from '../config/host-config.js';
 import { expandPercent } from '../config/tokens.js';
 import { ConfigError, NetworkError } from '../errors.js';
 import { ProxyStream } from './proxy-stream.js';
+import { splitWin32ProxyLine } from './win32-proxy-line.js';
 
 /** How a ProxyCommand child is started and where its stderr goes. */
 export interface ProxyCommandOptions {
@@ -46,35 +47,25 @@ export function expandProxyCommand(host: HostConfig, command: string): string {
 /**
  * How the expanded command runs. POSIX ssh: `$SHELL -c "exec <command>"` ($SHELL unset or
  * empty: /bin/sh). Win32-OpenSSH has no fork: it hands the command line (without `exec `) to
- * CreateProcess as is, no shell; here the first word is the program (quoted or up to the first
- * blank, as CreateProcess reads it) and the rest passes verbatim, so the child sees the same
- * command line.
+ * CreateProcess, no shell, and the program is found as splitWin32ProxyLine says; the rest
+ * passes verbatim, so the child sees the same command line.
  */
 export function proxyInvocation(
   command: string,
   platform: NodeJS.Platform,
   env: NodeJS.ProcessEnv,
+  cwd: string = process.cwd(),
+  exists?: (file: string) => boolean,
 ): ProxyInvocation {
   if (platform !== 'win32') {
     const shell = env.SHELL === undefined || env.SHELL === '' ? '/bin/sh' : env.SHELL;
     return { file: shell, args: ['-c', `exec ${command}`], options: {} };
   }
-  const line = command.replace(/^[ \t]+/, '');
-  let first: string;
-  if (line.startsWith('"')) {
-    const close = line.indexOf('"', 1);
-    first = close === -1 ? line : line.slice(0, close + 1);
-  } else {
-    first = /^[^ \t]*/.exec(line)![0];
-  }
-  const program = first.replace(/"/g, '');
-  if (program === '') throw new ConfigError(`ProxyCommand: no program to run in \`${command}\``);
-  // libuv joins argv0 and the verbatim arguments with one space: drop exactly one here.
-  const rest = line.slice(first.length).replace(/^[ \t]/, '');
+  const { program, argv0, rest } = splitWin32ProxyLine(command, cwd, exists);
   return {
     file: program,
     args: rest === '' ? [] : [rest],
-    options: { argv0: first, windowsVerbatimArguments: true },
+    options: { argv0, windowsVerbatimArguments: true },
   };
 }
 
@@ -110,13 +101,14 @@ export async function proxyCommandSocket(
   refuseUnsupported(host, raw);
   const command = expandProxyCommand(host, raw);
   const env = options.env ?? process.env;
-  const inv = proxyInvocation(command, options.platform ?? process.platform, env);
+  const cwd = options.cwd ?? process.cwd();
+  const inv = proxyInvocation(command, options.platform ?? process.platform, env, cwd);
   const destination = `${host.user}@${host.hostname}:${host.port}`;
   signal.throwIfAborted();
   const child = (options.spawn ?? spawn)(inv.file, inv.args, {
     ...inv.options,
     env,
-    cwd: options.cwd ?? process.cwd(),
+    cwd,
     stdio: ['pipe', 'pipe', options.stderr ?? defaultStderr(host)],
     windowsHide: true,
   });

@@ -79,37 +79,45 @@ export interface WineRunOptions {
   timeoutMs?: number;
 }
 
-/** Run `node.exe argv…` under Wine with file-backed stdio; resolves when the process exits. */
-export async function runWineNode(
-  setup: WineSetup,
-  argv: string[],
-  options: WineRunOptions,
-): Promise<CliResult> {
+/** A node.exe process under Wine that the caller waits for (or kills) later. */
+export interface StartedWineNode {
+  /** Resolves when the process exits (not at end of output: a detached child may keep a handle). */
+  readonly done: Promise<CliResult>;
+  kill(): void;
+}
+
+/** Start `node.exe argv…` under Wine with file-backed stdio, without waiting for it. */
+export function startWineNode(setup: WineSetup, argv: string[], options: WineRunOptions): StartedWineNode {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'sshmux-wine-io-'));
   const files = ['stdin', 'stdout', 'stderr'].map((n) => path.join(scratch, n)) as [string, string, string];
   writeFileSync(files[0], options.input ?? '');
   const fds = [openSync(files[0], 'r'), openSync(files[1], 'w'), openSync(files[2], 'w')];
-  try {
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-      (resolve, reject) => {
-        const child = spawn('wine', [setup.nodeExe, ...argv], {
-          env: wineEnv(setup, options.env),
-          stdio: fds,
-          ...(options.cwd !== undefined && { cwd: options.cwd }),
-        });
-        const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
-        child.on('error', reject);
-        child.on('exit', (c, s) => {
-          clearTimeout(timer);
-          resolve({ code: c, signal: s });
-        });
-      },
+  const child = spawn('wine', [setup.nodeExe, ...argv], {
+    env: wineEnv(setup, options.env),
+    stdio: fds,
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      for (const fd of fds) closeSync(fd);
+      settle();
+      rmSync(scratch, { recursive: true, force: true });
+    };
+    child.on('error', (err) => finish(() => reject(err)));
+    child.on('exit', (code, signal) =>
+      finish(() =>
+        resolve({ code, signal, stdout: readFileSync(files[1]), stderr: readFileSync(files[2], 'utf8') }),
+      ),
     );
-    return { code, signal, stdout: readFileSync(files[1]), stderr: readFileSync(files[2], 'utf8') };
-  } finally {
-    for (const fd of fds) closeSync(fd);
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  });
+  return { done, kill: () => child.kill('SIGKILL') };
+}
+
+/** Run `node.exe argv…` under Wine with file-backed stdio; resolves when the process exits. */
+export function runWineNode(setup: WineSetup, argv: string[], options: WineRunOptions): Promise<CliResult> {
+  return startWineNode(setup, argv, options).done;
 }
 
 /** Linux pids of Wine processes whose command line contains `needle` (a sandbox's unique dir). */

@@ -68,10 +68,11 @@ describe('proxyInvocation', () => {
     expect(inv).toEqual({
       file: 'ncat.exe',
       args: ['--proxy p:1080 h 22'],
-      options: { argv0: 'ncat.exe', windowsVerbatimArguments: true },
+      options: { argv0: '"ncat.exe"', windowsVerbatimArguments: true },
     });
-    // libuv joins argv0 and the verbatim rest with one space: the child sees the same line.
-    expect([inv.options.argv0, ...inv.args].join(' ')).toBe('ncat.exe --proxy p:1080 h 22');
+    // libuv joins argv0 and the verbatim rest with one space: the child sees the line
+    // build_commandline_string makes, `"…exe"` quoted.
+    expect([inv.options.argv0, ...inv.args].join(' ')).toBe('"ncat.exe" --proxy p:1080 h 22');
   });
 
   it('keeps a quoted Windows program path whole', () => {
@@ -80,6 +81,75 @@ describe('proxyInvocation', () => {
     expect(inv.file).toBe('C:\\Program Files\\Nmap\\ncat.exe');
     expect([inv.options.argv0, ...inv.args].join(' ')).toBe(line);
     expect(proxyInvocation('plink', 'win32', {}).args).toEqual([]);
+  });
+});
+
+describe('proxyInvocation on win32: the program as Win32-OpenSSH finds it (misc.c build_commandline_string)', () => {
+  const line = (inv: ReturnType<typeof proxyInvocation>) => [inv.options.argv0, ...inv.args].join(' ');
+  const never = (file: string): boolean => {
+    throw new Error(`asked about ${file}`);
+  };
+
+  it('runs an unquoted path with spaces up to the first space after .exe, quoting it', () => {
+    const inv = proxyInvocation(
+      'C:\\Program Files\\nodejs\\node.exe relay.mjs h 22',
+      'win32',
+      {},
+      'C:\\',
+      never,
+    );
+    expect(inv.file).toBe('C:\\Program Files\\nodejs\\node.exe');
+    expect(line(inv)).toBe('"C:\\Program Files\\nodejs\\node.exe" relay.mjs h 22');
+  });
+
+  it('without .exe takes the shortest prefix that names a file, as CreateProcess reads a bare line', () => {
+    const asked: string[] = [];
+    const exists = (f: string) => {
+      asked.push(f);
+      return f === 'C:\\Program Files\\Nmap\\ncat.exe';
+    };
+    const cmd = 'C:\\Program Files\\Nmap\\ncat --proxy p:1080 h 22';
+    const inv = proxyInvocation(cmd, 'win32', {}, 'D:\\work', exists);
+    expect(inv.file).toBe('C:\\Program Files\\Nmap\\ncat');
+    expect(line(inv)).toBe(cmd);
+    // The whole line first (Win32-OpenSSH's quoted try), then C:\Program, then the match.
+    expect(asked).toEqual([
+      `${cmd}`,
+      `${cmd}.exe`,
+      'C:\\Program',
+      'C:\\Program.exe',
+      'C:\\Program Files\\Nmap\\ncat',
+      'C:\\Program Files\\Nmap\\ncat.exe',
+    ]);
+  });
+
+  it('resolves a relative program against the working directory and leaves a bare name to PATH', () => {
+    const asked: string[] = [];
+    const inv = proxyInvocation('tools\\nc h 22', 'win32', {}, 'D:\\work', (f) => {
+      asked.push(f);
+      return f === 'D:\\work\\tools\\nc.exe';
+    });
+    expect(inv.file).toBe('tools\\nc');
+    expect(asked.at(-1)).toBe('D:\\work\\tools\\nc.exe');
+    const bare = proxyInvocation('plink -nc h:22 jump', 'win32', {}, 'D:\\work', never);
+    expect(bare.file).toBe('plink');
+    expect(line(bare)).toBe('plink -nc h:22 jump');
+  });
+
+  it('takes a whole line that names a program, and the first word when nothing does', () => {
+    const whole = proxyInvocation(
+      'C:\\My Tools\\proxy',
+      'win32',
+      {},
+      'C:\\',
+      (f) => f === 'C:\\My Tools\\proxy.exe',
+    );
+    expect(whole.file).toBe('C:\\My Tools\\proxy');
+    expect(whole.args).toEqual([]);
+    const none = proxyInvocation('C:\\No Such\\nc h 22', 'win32', {}, 'C:\\', () => false);
+    expect(none.file).toBe('C:\\No');
+    expect(line(none)).toBe('C:\\No Such\\nc h 22');
+    expect(() => proxyInvocation('""', 'win32', {})).toThrow(/no program to run/);
   });
 });
 
