@@ -5,7 +5,7 @@ import { isRegular, isSymlink, type SftpAttrs } from './sftp-attrs.js';
 import { OpenFlag, type SftpClient } from './sftp-client.js';
 import { baseName, tempSibling } from './sftp-paths.js';
 import { rawPath as p, statusText } from './sftp-status.js';
-import { downloadTo, uploadFrom } from './sftp-transfer.js';
+import { downloadTo, fileSink, readPipelined, uploadFrom } from './sftp-transfer.js';
 import { strerror } from './strerror.js';
 
 const why = (err: unknown): string =>
@@ -65,13 +65,14 @@ export async function downloadFile(
   let ok = false;
   try {
     let writeFailure: unknown;
-    await downloadTo(
+    const toFile = fileSink(fh);
+    await readPipelined(
       client,
       handle,
       remote,
-      async (data, offset) => {
+      async (pieces, offset) => {
         try {
-          await fh.write(data, 0, data.length, offset);
+          await toFile(pieces, offset);
         } catch (err) {
           writeFailure = err;
           throw err;

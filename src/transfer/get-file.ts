@@ -5,7 +5,7 @@ import { isRegular, type SftpAttrs } from './sftp-attrs.js';
 import { OpenFlag } from './sftp-client.js';
 import { tempSibling } from './sftp-paths.js';
 import { printablePath } from './sftp-status.js';
-import { downloadTo } from './sftp-transfer.js';
+import { fileSink, readPipelined } from './sftp-transfer.js';
 import { partialSibling, type XferContext } from './xfer-context.js';
 
 const key = (p: Buffer) => p.toString('latin1');
@@ -66,13 +66,14 @@ export async function getFile(
   try {
     handle = await ctx.client.open(remote, OpenFlag.Read);
     let writeFailure: unknown;
-    const done = await downloadTo(
+    const toFile = fileSink(fh);
+    const done = await readPipelined(
       ctx.client,
       handle,
       remote,
-      async (data, offset) => {
+      async (pieces, offset) => {
         try {
-          await fh.write(data, 0, data.length, offset);
+          await toFile(pieces, offset);
         } catch (err) {
           writeFailure = err;
           throw err;

@@ -133,6 +133,13 @@ export class PacketReader {
     return v;
   }
 
+  /** Skip `n` bytes (fields already read from another copy of the packet). */
+  skip(n: number): this {
+    this.#need(n);
+    this.#offset += n;
+    return this;
+  }
+
   #need(n: number): void {
     if (this.#offset + n > this.buf.length) throw new RangeError('truncated SFTP packet');
   }
@@ -142,38 +149,69 @@ export class PacketReader {
 export const MAX_MESSAGE = 256 * 1024;
 
 /**
- * Split a byte stream into SFTP packet bodies. A packet spread over many chunks (a 255 KiB
- * READ answer arrives in SSH-window-sized pieces) is joined once, when complete, not once per piece.
+ * Splits a byte stream into SFTP packet bodies, fed chunk by chunk (`push`) and handing each
+ * complete body to `onPacket` synchronously, as the pieces of the stream it lies in (one piece
+ * when it lies within one chunk). Nothing is copied: a 255 KiB READ answer arrives as eight
+ * 32 KiB SSH packets, and a download writes those pieces with one `writev` instead of joining
+ * them into a new Buffer (each new Buffer is external memory, which drives V8's major GCs).
  */
-export async function* packetReader(input: Readable): AsyncGenerator<Buffer> {
-  let buf: Buffer = Buffer.alloc(0);
-  const pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let want = 0;
-  for await (const chunk of input) {
-    if (want > 0) {
-      pending.push(chunk as Buffer);
-      pendingBytes += (chunk as Buffer).length;
-      if (pendingBytes < want) continue;
-      buf = Buffer.concat(pending, pendingBytes);
-      pending.length = 0;
-      pendingBytes = 0;
-      want = 0;
-    } else {
-      buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
+export class PacketSplitter {
+  readonly #onPacket: (pieces: Buffer[]) => void;
+  #buf: Buffer = Buffer.alloc(0);
+  /** Pieces of an incomplete packet (its length prefix stripped) and how many bytes they lack. */
+  #pending: Buffer[] = [];
+  #lacking = 0;
+
+  constructor(onPacket: (pieces: Buffer[]) => void) {
+    this.#onPacket = onPacket;
+  }
+
+  /** Feed the next chunk of the stream; throws RemoteError on a packet longer than SFTP allows. */
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.#lacking > 0) {
+      if (chunk.length < this.#lacking) {
+        this.#pending.push(chunk);
+        this.#lacking -= chunk.length;
+        return;
+      }
+      const pieces = this.#pending;
+      pieces.push(chunk.subarray(0, this.#lacking));
+      buf = chunk.subarray(this.#lacking);
+      this.#pending = [];
+      this.#lacking = 0;
+      this.#onPacket(pieces);
+    } else if (this.#buf.length > 0) {
+      buf = Buffer.concat([this.#buf, chunk]);
     }
     while (buf.length >= 4) {
       const n = buf.readUInt32BE(0);
       if (n > MAX_MESSAGE + 1024) throw new RemoteError(`SFTP packet of ${n} bytes is too long`);
       if (buf.length < 4 + n) {
-        want = 4 + n;
-        pending.push(buf);
-        pendingBytes = buf.length;
+        if (buf.length > 4) this.#pending.push(buf.subarray(4));
+        this.#lacking = 4 + n - buf.length;
         buf = Buffer.alloc(0);
         break;
       }
-      yield buf.subarray(4, 4 + n);
+      const body = buf.subarray(4, 4 + n);
       buf = buf.subarray(4 + n);
+      this.#onPacket([body]);
     }
+    this.#buf = buf;
+  }
+}
+
+/** One Buffer of a packet's pieces (a copy only when there are several). */
+export function joined(pieces: Buffer[]): Buffer {
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+/** Split a byte stream into SFTP packet bodies (an async-iterator form of `PacketSplitter`). */
+export async function* packetReader(input: Readable): AsyncGenerator<Buffer> {
+  const ready: Buffer[] = [];
+  const splitter = new PacketSplitter((pieces) => ready.push(joined(pieces)));
+  for await (const chunk of input) {
+    splitter.push(chunk as Buffer);
+    yield* ready.splice(0);
   }
 }

@@ -1,10 +1,48 @@
 import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalError } from '../errors.js';
 import type { RateLimiter } from '../push/rate-limiter.js';
 import type { SftpClient, SftpPath } from './sftp-client.js';
+import { joined } from './sftp-codec.js';
 
 /** Where downloaded bytes go: a local file, or a WRITE on another server (remote to remote). */
 export type ChunkSink = (data: Buffer, offset: number) => Promise<void>;
+
+/** Where the data of one READ answer goes, as the pieces it arrived in (see `fileSink`). */
+export type PiecesSink = (pieces: Buffer[], offset: number) => Promise<void>;
+
+/**
+ * A local file as a sink: each answer's pieces are written at their offset with one `writev`
+ * (no Buffer joined for it), and a short write goes on with the rest.
+ */
+export function fileSink(fh: FileHandle): PiecesSink {
+  return async (pieces, offset) => {
+    let left = pieces;
+    let at = offset;
+    for (;;) {
+      const { bytesWritten } = await fh.writev(left, at);
+      let want = 0;
+      for (const p of left) want += p.length;
+      if (bytesWritten >= want) return;
+      if (bytesWritten === 0) throw new LocalError(`short write at offset ${at}: no byte written`);
+      at += bytesWritten;
+      left = dropBytes(left, bytesWritten);
+    }
+  };
+}
+
+function dropBytes(pieces: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const p of pieces) {
+    if (skip >= p.length) skip -= p.length;
+    else {
+      out.push(skip > 0 ? p.subarray(skip) : p);
+      skip = 0;
+    }
+  }
+  return out;
+}
 
 /** What a copy reports as it goes: bytes done so far (for the progress meter). */
 export interface TransferHooks {
@@ -35,10 +73,19 @@ export async function downloadTo(
   local: FileHandle | ChunkSink,
   hooks: TransferHooks = {},
 ): Promise<number> {
-  const sink: ChunkSink =
-    typeof local === 'function'
-      ? local
-      : async (data, offset) => void (await local.write(data, 0, data.length, offset));
+  const sink: PiecesSink =
+    typeof local === 'function' ? (pieces, offset) => local(joined(pieces), offset) : fileSink(local);
+  return readPipelined(client, handle, path, sink, hooks);
+}
+
+/** `downloadTo` with the answers in pieces, for a sink that takes them so (`fileSink`). */
+export async function readPipelined(
+  client: SftpClient,
+  handle: Buffer,
+  path: SftpPath,
+  sink: PiecesSink,
+  hooks: TransferHooks = {},
+): Promise<number> {
   const length = client.readLength;
   let next = hooks.start ?? 0;
   let eofAt = Number.POSITIVE_INFINITY;
@@ -46,16 +93,18 @@ export async function downloadTo(
   let failure: unknown;
   const inFlight = new Set<Promise<void>>();
   const fetch = async (offset: number, size: number): Promise<void> => {
-    const data = await client.read(handle, path, offset, size);
-    if (data === null || data.length === 0) {
+    const data = await client.readPieces(handle, path, offset, size);
+    let got = 0;
+    for (const p of data ?? []) got += p.length;
+    if (data === null || got === 0) {
       eofAt = Math.min(eofAt, offset);
       return;
     }
     await sink(data, offset);
-    done += data.length;
+    done += got;
     hooks.onProgress?.(done);
     // A short read: the rest of this range is asked for again (a server may answer less than asked).
-    if (data.length < size) await fetch(offset + data.length, size - data.length);
+    if (got < size) await fetch(offset + got, size - got);
   };
   const start = (offset: number, size: number): void => {
     const p = fetch(offset, size)
