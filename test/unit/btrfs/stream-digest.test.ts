@@ -12,6 +12,7 @@ import {
   sendStage,
   stripDigest,
 } from '../../../src/btrfs/stream-digest.js';
+import { describePosix } from '../../helpers/posix-only.js';
 
 /**
  * A stand-in for btrfs: `receive -q -e DIR` makes DIR/$NAME and reads stdin, exiting $RC;
@@ -31,7 +32,7 @@ function run(argv: string[], input?: Buffer) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
-describe('digest stage (real sh, tee, sha256sum)', () => {
+describePosix('sh, tee and sha256sum')('digest stage (real sh, tee, sha256sum)', () => {
   it('send: passes the bytes through, prints and records their digest, exits 0', () => {
     const data = randomBytes(300_000);
     const token = digestToken();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OptionStore } from '../../../src/config/option-store.js';
 import { resolveHostConfig } from '../../../src/config/resolve.js';
+import { itPosix } from '../../helpers/posix-only.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -35,7 +36,7 @@ describe('HostConfig.origins', () => {
     expect(hc.origins?.has('stricthostkeychecking')).toBe(false);
   });
 
-  it('follows Include into the included file', async () => {
+  itPosix('POSIX absolute paths (Include @DIR@/…)')('follows Include into the included file', async () => {
     const file = config('Include @DIR@/inc\n', { inc: '# comment\nHost *\n  IdentityFile ~/.ssh/a\n' });
     const hc = await resolveHostConfig('h', { ...base, configFile: file });
     expect(hc.origins?.get('identityfile')).toEqual([`${path.join(path.dirname(file), 'inc')}:3`]);

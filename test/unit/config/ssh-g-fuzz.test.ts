@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { describePosix, onWindows } from '../../helpers/posix-only.js';
 import { type DiffCase, runOpenSsh, runSshmux, sshAvailable, stage } from './differential/run-both.js';
 
 /**
@@ -190,24 +191,27 @@ const diffCase: fc.Arbitrary<DiffCase> = fc
     argv: ['-G', ...opts.flat(), dest],
   }));
 
-describe.runIf(live)('ssh -G differential fuzzing against /usr/bin/ssh', () => {
-  it(`agrees with OpenSSH on ${RUNS} generated configurations and command lines`, async () => {
-    await fc.assert(
-      fc.asyncProperty(diffCase, async (c) => {
-        const s = stage(c);
-        try {
-          const openssh = runOpenSsh(s);
-          const sshmux = await runSshmux(s);
-          expect({ status: sshmux.status, stderr: sshmux.stderr, stdout: sshmux.stdout }).toEqual({
-            status: openssh.status,
-            stderr: openssh.stderr.replaceAll(s.dir, '@DIR@').replaceAll('@DIR@', s.dir),
-            stdout: openssh.stdout,
-          });
-        } finally {
-          s.cleanup();
-        }
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: false },
-    );
-  }, 600_000);
-});
+(onWindows ? describePosix('OpenSSH ssh -G') : describe.runIf(live))(
+  'ssh -G differential fuzzing against /usr/bin/ssh',
+  () => {
+    it(`agrees with OpenSSH on ${RUNS} generated configurations and command lines`, async () => {
+      await fc.assert(
+        fc.asyncProperty(diffCase, async (c) => {
+          const s = stage(c);
+          try {
+            const openssh = runOpenSsh(s);
+            const sshmux = await runSshmux(s);
+            expect({ status: sshmux.status, stderr: sshmux.stderr, stdout: sshmux.stdout }).toEqual({
+              status: openssh.status,
+              stderr: openssh.stderr.replaceAll(s.dir, '@DIR@').replaceAll('@DIR@', s.dir),
+              stdout: openssh.stdout,
+            });
+          } finally {
+            s.cleanup();
+          }
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: false },
+      );
+    }, 600_000);
+  },
+);

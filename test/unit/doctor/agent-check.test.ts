@@ -5,6 +5,7 @@ import path from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentCheck } from '../../../src/doctor/agent-check.js';
+import { describePosix, onWindows } from '../../helpers/posix-only.js';
 
 // Against OpenSSH's own ssh-agent: the socket, the key count and fingerprints as ssh-add -l prints them.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-agent-check-'));
@@ -12,6 +13,7 @@ const sock = path.join(dir, 'agent.sock');
 let agentPid: number | undefined;
 
 beforeAll(() => {
+  if (onWindows) return;
   const out = execFileSync('ssh-agent', ['-s', '-a', sock], { encoding: 'utf8' });
   agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1]);
   const key = path.join(dir, 'id_ed25519');
@@ -23,7 +25,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('agentCheck', () => {
+describePosix('OpenSSH ssh-agent and ssh-add')('agentCheck', () => {
   it('asks the agent SSH_AUTH_SOCK names: its keys with the fingerprints ssh-add -l prints', async () => {
     const c = await agentCheck({ identityAgent: undefined }, { SSH_AUTH_SOCK: sock }, 'linux');
     expect(c.status).toBe('ok');

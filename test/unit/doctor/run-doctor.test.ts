@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../../src/doctor/doctor.js';
 import { ConfigError } from '../../../src/errors.js';
 import { selectEndpoint } from '../../../src/mux/endpoint.js';
+import { itPosix } from '../../helpers/posix-only.js';
 
 // Without the network (connect: false): the configuration, key and known_hosts lines.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshmux-doctor-unit-'));
@@ -47,42 +48,45 @@ async function doctor(config: string, extra: Record<string, unknown> = {}) {
 }
 
 describe('runDoctor without connecting', () => {
-  it('reports each key: plain, encrypted, too open (as ssh ignores it), missing, with a certificate', async () => {
-    const plain = key('id_plain', 0o600);
-    const locked = key('id_locked', 0o600, 'secret');
-    const open = key('id_open', 0o644);
-    const certified = key('id_cert', 0o600);
-    writeFileSync(`${certified}-cert.pub`, 'ssh-ed25519-cert-v01@openssh.com AAAA');
-    const { report, file, byId } = await doctor(
-      `Host box\n  IdentityFile ${plain}\n  IdentityFile ${locked}\n  IdentityFile ${open}\n` +
-        `  IdentityFile ${dir}/id_missing\n  IdentityFile ${certified}\n  UserKnownHostsFile ${dir}/kh\n`,
-    );
-    const keys = byId('key');
-    expect(keys.map((k) => [k.data?.file, k.status])).toEqual([
-      [plain, 'ok'],
-      [locked, 'ok'],
-      [open, 'fail'],
-      [`${dir}/id_missing`, 'warn'],
-      [certified, 'warn'],
-    ]);
-    expect(keys[0]!.summary).toMatch(
-      new RegExp(`^${plain} \\(${file}:2\\): ED25519 SHA256:\\S+, not encrypted$`),
-    );
-    expect(keys[1]!.summary).toContain('encrypted');
-    expect(keys[1]!.data?.encrypted).toBe(true);
-    expect(keys[1]!.advice).toContain('ssh-add');
-    expect(keys[2]!.summary).toContain('UNPROTECTED PRIVATE KEY FILE');
-    expect(keys[2]!.advice).toBe(`\`chmod 600 ${open}\``);
-    expect(keys[3]!.summary).toBe(`${dir}/id_missing (IdentityFile, ${file}:5): no such file`);
-    expect(keys[4]!.summary).toContain('is not offered (sshmux does not support user certificates)');
-    expect(byId('keys')[0]!.summary).toBe('3 key file(s) and 0 from the agent would be offered');
-    // Not reached: known_hosts only says what it holds.
-    expect(byId('known-hosts')[0]!.summary).toBe(
-      `box: server not reached; no entry in ${dir}/kh, /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2`,
-    );
-    expect(byId('connect')).toEqual([]);
-    expect(report.ok).toBe(false);
-  });
+  itPosix('POSIX file modes')(
+    'reports each key: plain, encrypted, too open (as ssh ignores it), missing, with a certificate',
+    async () => {
+      const plain = key('id_plain', 0o600);
+      const locked = key('id_locked', 0o600, 'secret');
+      const open = key('id_open', 0o644);
+      const certified = key('id_cert', 0o600);
+      writeFileSync(`${certified}-cert.pub`, 'ssh-ed25519-cert-v01@openssh.com AAAA');
+      const { report, file, byId } = await doctor(
+        `Host box\n  IdentityFile ${plain}\n  IdentityFile ${locked}\n  IdentityFile ${open}\n` +
+          `  IdentityFile ${dir}/id_missing\n  IdentityFile ${certified}\n  UserKnownHostsFile ${dir}/kh\n`,
+      );
+      const keys = byId('key');
+      expect(keys.map((k) => [k.data?.file, k.status])).toEqual([
+        [plain, 'ok'],
+        [locked, 'ok'],
+        [open, 'fail'],
+        [`${dir}/id_missing`, 'warn'],
+        [certified, 'warn'],
+      ]);
+      expect(keys[0]!.summary).toMatch(
+        new RegExp(`^${plain} \\(${file}:2\\): ED25519 SHA256:\\S+, not encrypted$`),
+      );
+      expect(keys[1]!.summary).toContain('encrypted');
+      expect(keys[1]!.data?.encrypted).toBe(true);
+      expect(keys[1]!.advice).toContain('ssh-add');
+      expect(keys[2]!.summary).toContain('UNPROTECTED PRIVATE KEY FILE');
+      expect(keys[2]!.advice).toBe(`\`chmod 600 ${open}\``);
+      expect(keys[3]!.summary).toBe(`${dir}/id_missing (IdentityFile, ${file}:5): no such file`);
+      expect(keys[4]!.summary).toContain('is not offered (sshmux does not support user certificates)');
+      expect(byId('keys')[0]!.summary).toBe('3 key file(s) and 0 from the agent would be offered');
+      // Not reached: known_hosts only says what it holds.
+      expect(byId('known-hosts')[0]!.summary).toBe(
+        `box: server not reached; no entry in ${dir}/kh, /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2`,
+      );
+      expect(byId('connect')).toEqual([]);
+      expect(report.ok).toBe(false);
+    },
+  );
 
   it('config lines name their origin; StrictHostKeyChecking no warns; an unsupported option fails', async () => {
     const { byId, file } = await doctor(

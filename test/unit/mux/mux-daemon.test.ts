@@ -13,6 +13,7 @@ import { connectDaemon, DaemonReportedError, sendControl } from '../../../src/mu
 import { type DaemonRunner, MuxDaemon } from '../../../src/mux/mux-daemon.js';
 import type { OpenMessage, ProtocolError } from '../../../src/mux/protocol.js';
 import type { PoolStats, RemoteProcess, RunOptions } from '../../../src/pool/types.js';
+import { itPosix } from '../../helpers/posix-only.js';
 
 /** A remote process whose stdout is produced on demand and counted. */
 class FakeProcess implements RemoteProcess {
@@ -297,19 +298,22 @@ describe('MuxDaemon with a fake pool', () => {
     );
   });
 
-  it('answers -O check with its pid and the connections to a destination, and -O exit stops it', async () => {
-    const runner = new FakeRunner();
-    const endpoint = await start(runner);
-    const check = await sendControl(await connectDaemon(endpoint, '9.9.9'), {
-      op: 'check',
-      destination: 'u@h:22',
-    });
-    expect(check).toMatchObject({ pid: process.pid, connections: 2, sessions: 0, accepting: true });
-    await sendControl(await connectDaemon(endpoint, '9.9.9'), { op: 'exit' });
-    await daemon!.done;
-    expect(runner.closed).toBe(true);
-    await expect(connectDaemon(endpoint, '9.9.9')).rejects.toThrow(/no sshmux daemon answers/);
-  });
+  itPosix('a Unix-socket endpoint (Windows says "no daemon listens here" once the pipe record is gone)')(
+    'answers -O check with its pid and the connections to a destination, and -O exit stops it',
+    async () => {
+      const runner = new FakeRunner();
+      const endpoint = await start(runner);
+      const check = await sendControl(await connectDaemon(endpoint, '9.9.9'), {
+        op: 'check',
+        destination: 'u@h:22',
+      });
+      expect(check).toMatchObject({ pid: process.pid, connections: 2, sessions: 0, accepting: true });
+      await sendControl(await connectDaemon(endpoint, '9.9.9'), { op: 'exit' });
+      await daemon!.done;
+      expect(runner.closed).toBe(true);
+      await expect(connectDaemon(endpoint, '9.9.9')).rejects.toThrow(/no sshmux daemon answers/);
+    },
+  );
 
   it('of many daemons started at once on one endpoint, exactly one listens', async () => {
     const endpoint = await start(new FakeRunner());
