@@ -346,15 +346,18 @@ describe('MuxDaemon with a fake pool', () => {
     expect(runner.closed).toBe(true);
   });
 
-  it('drops a connection that never says hello, so it cannot keep the daemon alive', async () => {
-    const runner = new FakeRunner();
-    const endpoint = await start(runner, 100, 150);
-    const silent = net.connect(endpoint.socketPath);
-    const closed = new Promise((resolve) => silent.on('close', resolve));
-    await closed;
-    await daemon!.done;
-    expect(runner.closed).toBe(true);
-  });
+  itPosix('a Unix-socket endpoint (on Windows the daemon listens on its recorded per-daemon pipe name)')(
+    'drops a connection that never says hello, so it cannot keep the daemon alive',
+    async () => {
+      const runner = new FakeRunner();
+      const endpoint = await start(runner, 100, 150);
+      const silent = net.connect(endpoint.socketPath);
+      const closed = new Promise((resolve) => silent.on('close', resolve));
+      await closed;
+      await daemon!.done;
+      expect(runner.closed).toBe(true);
+    },
+  );
 
   it('reports spawn errors to the client at once with their kind (the pool already retried refusals)', async () => {
     const runner = new FakeRunner();
