@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/logger.js';
 import { type MuxEndpoint, prepareEndpoint, selectEndpoint } from '../../../src/mux/endpoint.js';
 import { connectDaemon, sendControl } from '../../../src/mux/mux-client.js';
-import { type DaemonRunner, MuxDaemon } from '../../../src/mux/mux-daemon.js';
+import { MuxDaemon } from '../../../src/mux/mux-daemon.js';
 import {
   encodeFrame,
   type Frame,
@@ -15,21 +15,12 @@ import {
   FrameType,
   PROTOCOL_VERSION,
 } from '../../../src/mux/protocol.js';
+import { unusedRunner } from '../mux/unused-runner.js';
 
 /** Cases per CI run; the long soak sets more (SSHMUX_FUZZ_RUNS). */
 const RUNS = Number(process.env.SSHMUX_FUZZ_RUNS ?? 150);
 
-const unused = (): never => {
-  throw new Error('the fuzzed client never got far enough to run anything');
-};
-const runner: DaemonRunner = {
-  spawn: unused,
-  exec: unused,
-  sftp: unused,
-  stats: () => ({ hosts: 0, connections: 0, openChannels: 0, queued: 0, perHost: [] }),
-  close: async () => {},
-  destroy: () => {},
-};
+const runner = unusedRunner('the fuzzed client never got far enough to run anything');
 
 const jsonObject = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 });
 const anyType = fc.constantFrom(...Object.values(FrameType), 0, 99, 255);

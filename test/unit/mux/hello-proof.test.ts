@@ -13,21 +13,12 @@ import {
   sendControl,
   UntrustedEndpointError,
 } from '../../../src/mux/mux-client.js';
-import { type DaemonRunner, MuxDaemon } from '../../../src/mux/mux-daemon.js';
+import { MuxDaemon } from '../../../src/mux/mux-daemon.js';
 import { FrameDecoder, FrameType, PROTOCOL_VERSION } from '../../../src/mux/protocol.js';
 import { describePosix } from '../../helpers/posix-only.js';
+import { unusedRunner } from './unused-runner.js';
 
-const unused = (): never => {
-  throw new Error('not used');
-};
-const runner: DaemonRunner = {
-  spawn: unused,
-  exec: unused,
-  sftp: unused,
-  stats: () => ({ hosts: 0, connections: 0, openChannels: 0, queued: 0, perHost: [] }),
-  close: async () => {},
-  destroy: () => {},
-};
+const runner = unusedRunner();
 
 let dir: string;
 let daemon: MuxDaemon | undefined;
