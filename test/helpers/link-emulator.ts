@@ -100,8 +100,9 @@ class Direction {
   }
 
   #schedule(): void {
-    if (this.#timer || this.#blocked || this.#head >= this.#queue.length) return;
-    const wait = Math.max(0, this.#queue[this.#head].due - performance.now());
+    const next = this.#queue[this.#head];
+    if (this.#timer || this.#blocked || !next) return;
+    const wait = Math.max(0, next.due - performance.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#pump();
@@ -111,8 +112,9 @@ class Direction {
   /** Deliver what is due, in order, as long as the receiving socket takes it. */
   #pump(): void {
     const now = performance.now();
-    while (!this.#blocked && this.#head < this.#queue.length && this.#queue[this.#head].due <= now + 0.5) {
-      const { data } = this.#queue[this.#head++];
+    for (let next = this.#queue[this.#head]; !this.#blocked && next && next.due <= now + 0.5; ) {
+      const { data } = next;
+      next = this.#queue[++this.#head];
       this.#queued -= data.length;
       this.count(data.length);
       if (!this.to.destroyed && !this.to.write(data)) this.#blocked = true;
