@@ -1,9 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientChannel } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSshmuxError } from '../../src/index.js';
 import { CONNECTION_LOST } from '../../src/pool/remote-process.js';
+import { CLI, runProgram } from '../helpers/cli.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { type StartedSshd, startSshd } from '../helpers/sshd.js';
+import { MuxSandbox } from './mux-helpers.js';
 
 /** The soak's exec: a token with shell metacharacters, printed by `printf %s "$1"`. */
 const TOKEN = `tok-1 ;$(x) \`y\` 'q"`;
@@ -79,6 +84,50 @@ describe('exec when the connection dies after the exit status', () => {
     expect(err).toMatchObject({ kind: 'network', code: CONNECTION_LOST });
     expect(out).toBe('');
   });
+
+  it('sshmux ssh in-process and through the daemon, next to /usr/bin/ssh: a cut after the exit status exits 255, not 0', async () => {
+    await using proxy = await FaultProxy.start({ targetPort: sshd.port, seed: 3 });
+    const sandbox = new MuxSandbox(sshd);
+    try {
+      const knownHosts = path.join(sandbox.home, 'known_hosts');
+      writeFileSync(knownHosts, sshd.hostKeys.map((k) => `[${sshd.host}]:${proxy.port} ${k}\n`).join(''));
+      const args = [
+        '-i',
+        sshd.keyPath,
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+      ];
+      const dest = ['-p', String(proxy.port), `backup@${sshd.host}`];
+      const runs = [
+        ['ssh', '/usr/bin/ssh', [...args, ...dest], {}],
+        ['sshmux in-process', process.execPath, [CLI, 'ssh', ...args, ...dest], { SSHMUX_NO_DAEMON: '1' }],
+        ['sshmux daemon', process.execPath, [CLI, 'ssh', ...args, ...dest], {}],
+      ] as const;
+      for (const [name, file, argv, env] of runs) {
+        // The shell exits after a second; what it left behind prints four seconds later.
+        const cmd = `{ sleep 4.${name.length}; echo late; } & sleep 1.${name.length}; exit 0`;
+        const done = runProgram(file, [...argv, cmd], { env: sandbox.env(env), timeoutMs: 30_000 });
+        const parent = `sleep 1.${name.length}$`;
+        const end = Date.now() + 20_000;
+        for (let seen = false; ; await sleep(50)) {
+          const running = (await sshd.processes(parent)).length > 0;
+          if (seen && !running) break;
+          seen ||= running;
+          if (Date.now() > end)
+            throw new Error(`${name}: the remote shell never ran: ${JSON.stringify(await done)}`);
+        }
+        // The shell is gone: sshd sent its exit-status; the output is still seconds away.
+        await sleep(300);
+        proxy.cutAll();
+        const r = await done;
+        expect({ name, code: r.code, stdout: r.stdout.toString() }).toEqual({ name, code: 255, stdout: '' });
+      }
+    } finally {
+      await sandbox.cleanup();
+    }
+  }, 120_000);
 
   it('an exec cut at every offset of its traffic either returns its whole output or fails classified', async () => {
     await using proxy = await FaultProxy.start({ targetPort: sshd.port, seed: 2 });
