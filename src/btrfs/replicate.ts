@@ -7,6 +7,7 @@ import { LocalHost } from './local-host.js';
 import { type ReplicateOptions, type ResolvedReplicateOptions, resolveReplicateOptions } from './options.js';
 import { correlate, selectParent } from './parent.js';
 import { type HostCapabilities, probeHost } from './probe.js';
+import { receiveOutOfSpace } from './receive-failure.js';
 import { RemoteHost } from './remote-host.js';
 import { digestToken, receiveStage, sendStage } from './stream-digest.js';
 import { estimateSendSize } from './stream-size.js';
@@ -241,11 +242,21 @@ async function replicate(
     await discardDigestRecords(sender, receiver, token);
     log.warn({ cleanup }, 'btrfs transfer failed');
     if (err instanceof TransferFailure) {
+      const full = receiveOutOfSpace(
+        err.receiver,
+        receiver.host.destination !== undefined,
+        where(receiver.host, target),
+      );
       throw new BtrfsTransferError(
-        err.kind,
-        `btrfs ${where(sender.host, sender.path)} -> ${where(receiver.host, receiver.path)}: ${err.summary}`,
+        full ? 'remote' : err.kind,
+        full?.summary ??
+          `btrfs ${where(sender.host, sender.path)} -> ${where(receiver.host, receiver.path)}: ${err.summary}`,
         { sender: err.sender, receiver: err.receiver, cleanup, bytes: err.bytes },
-        { cause: err.cause, destination: receiver.host.destination ?? sender.host.destination },
+        {
+          cause: err.cause,
+          destination: receiver.host.destination ?? sender.host.destination,
+          ...(full && { code: full.code }),
+        },
       );
     }
     if (err instanceof Error) err.message += `\n  cleanup: ${cleanup}`;

@@ -33,6 +33,15 @@ interface ChannelInternals {
   _client?: { _protocol?: { signal(id: number, name: string): void; rekey?(): void } };
 }
 
+/**
+ * True when the server closed the channel (its CHANNEL_CLOSE arrived, so everything it sent
+ * came before): ssh2 answers that with a close of its own, leaving the outgoing side 'closed'.
+ * A channel ssh2 closes because the connection died stays 'open' or 'eof' on our side.
+ */
+function closedByServer(channel: ClientChannel): boolean {
+  return (channel as unknown as ChannelInternals).outgoing?.state === 'closed';
+}
+
 /** ssh2 reports `SIGTERM`; sshmux (like the SSH wire format) says `TERM`. */
 function bare(signal: string | undefined): string | null {
   if (!signal) return null;
@@ -102,8 +111,10 @@ export class ChannelProcess implements RemoteProcess {
         this.#cleanup();
         options.onClose();
         if (this.#failure) reject(this.#failure);
-        else if (this.#exit) resolve(this.#exit);
-        else if (options.connection.isClosed) {
+        else if (options.connection.isClosed && (!this.#exit || !closedByServer(channel))) {
+          // Also with an exit status: sshd can send it before the last output (it reaps the
+          // child before it drains the pipe), so a connection cut between the two would
+          // otherwise look like a command that printed nothing (issue 18's exit 0, empty stdout).
           const cause = options.connection.closeError;
           reject(
             cause?.kind === 'aborted'
@@ -114,7 +125,7 @@ export class ChannelProcess implements RemoteProcess {
                   cause,
                 }),
           );
-        } else resolve({ code: null, signal: null });
+        } else resolve(this.#exit ?? { code: null, signal: null });
       });
     });
     // A caller that only reads the streams must not crash the process with an unhandled rejection.

@@ -47,9 +47,23 @@ export async function explainWriteFailure(
   if (!st) return err;
   const free = st.bavail * st.frsize;
   if (free >= where.needed) return err;
+  return noSpaceError(`push ${displayPath(where.rel)}`, dir, free, where.needed, err, where.destination);
+}
+
+/**
+ * The classified error (`kind: remote`, `SSHMUX_ERR_REMOTE_NO_SPACE`) for a write the remote
+ * file system had no room for: `what` names the operation and path, `dir` where it was measured.
+ */
+export function noSpaceError(
+  what: string,
+  dir: string,
+  free: number,
+  needed: number,
+  cause: unknown,
+  destination?: string,
+): RemoteError {
   return new RemoteError(
-    `push ${displayPath(where.rel)}: no space left on the remote file system ` +
-      `(${free} bytes free in ${dir}, ${where.needed} more were needed)`,
-    { destination: where.destination, code: 'SSHMUX_ERR_REMOTE_NO_SPACE', cause: err },
+    `${what}: no space left on the remote file system (${free} bytes free in ${dir}, ${needed} more were needed)`,
+    { destination, code: 'SSHMUX_ERR_REMOTE_NO_SPACE', cause },
   );
 }

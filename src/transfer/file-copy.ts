@@ -1,6 +1,7 @@
 import { type FileHandle, lstat, open, rename, unlink, utimes } from 'node:fs/promises';
 import { SftpStatusError } from '../errors.js';
 import type { CopyContext } from './copy-context.js';
+import { explainNoSpace } from './no-space.js';
 import { isRegular, isSymlink, type SftpAttrs } from './sftp-attrs.js';
 import { OpenFlag, type SftpClient } from './sftp-client.js';
 import { baseName, tempSibling } from './sftp-paths.js';
@@ -146,8 +147,11 @@ export async function uploadFile(
       await uploadFrom(client, handle, target, fh, {
         limiter: ctx.limiter,
         onProgress: (n) => meter?.update(n),
-      }).catch((err) => {
+      }).catch(async (err) => {
         ctx.error(`write remote "${p(remote)}": ${why(err)}`);
+        // scp's line says only "Failure"; the next one says why when the disk is full.
+        const full = await explainNoSpace(client, err, { what: p(remote), remote, needed: st.size, show: p });
+        if (full) ctx.error(full.message);
         throw err;
       });
       const attrs: SftpAttrs = ctx.preserve

@@ -2,6 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { AbortedError, LocalError, SftpStatusError } from '../errors.js';
 import { sha256File } from '../manifest/local-scan.js';
 import { progressDelta } from './get-file.js';
+import { explainNoSpace } from './no-space.js';
 import { isDirectory, isRegular, type SftpAttrs } from './sftp-attrs.js';
 import { OpenFlag, Status } from './sftp-client.js';
 import { tempSibling } from './sftp-paths.js';
@@ -20,6 +21,15 @@ async function resumableBytes(ctx: XferContext, local: Buffer, temp: Buffer, siz
     ctx.remotePrefixHash(temp, have),
   ]);
   return mine === theirs ? have : 0;
+}
+
+/** A status error about the temporary sibling names the file the caller asked for instead. */
+function namingFinal(err: unknown, temp: Buffer, remote: Buffer): unknown {
+  const shown = printablePath(temp);
+  if (!(err instanceof SftpStatusError) || !err.message.startsWith(`${shown}: `)) return err;
+  return new SftpStatusError(`${printablePath(remote)}${err.message.slice(shown.length)}`, err.status, {
+    cause: err,
+  });
 }
 
 /**
@@ -44,6 +54,7 @@ export async function putFile(
   const client = ctx.client;
   let handle: Buffer | undefined;
   let ok = false;
+  let needed = 0;
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new LocalError(`${printablePath(local)}: not a regular file`);
@@ -52,6 +63,7 @@ export async function putFile(
       throw new SftpStatusError(`${printablePath(remote)}: is a directory`, Status.Failure);
     }
     const start = ctx.resume ? await resumableBytes(ctx, local, temp, st.size) : 0;
+    needed = st.size - start;
     const flags =
       OpenFlag.Write | OpenFlag.Creat | (start > 0 ? 0 : OpenFlag.Trunc) | (ctx.resume ? 0 : OpenFlag.Excl);
     handle = await client.open(temp, flags, { mode: ctx.preserve ? 0o600 : 0o666 });
@@ -81,7 +93,13 @@ export async function putFile(
     return end - start;
   } catch (err) {
     if (ctx.signal.aborted) throw new AbortedError('Upload aborted', { cause: ctx.signal.reason });
-    throw err;
+    // Measured before the temporary is removed: the room there was when the write failed.
+    const full = await explainNoSpace(client, err, {
+      what: `upload ${printablePath(remote)}`,
+      remote,
+      needed,
+    });
+    throw full ?? namingFinal(err, temp, remote);
   } finally {
     await fh.close().catch(() => {});
     if (!ctx.signal.aborted) {

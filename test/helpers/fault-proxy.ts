@@ -160,6 +160,17 @@ export class FaultProxy implements AsyncDisposable {
   }
 
   /**
+   * Reset every live connection once `bytes` more bytes (both directions together) have crossed
+   * it, delivering the bytes up to that offset first: a cut at an exact point of the traffic that
+   * follows. Returns how many connections got the plan.
+   */
+  cutAfter(bytes: number): number {
+    const live = [...this.#links].filter((l) => !l.dead);
+    for (const link of live) link.plan = { kind: 'cut', at: link.bytes + bytes };
+    return live.length;
+  }
+
+  /**
    * Stop delivering server → client bytes on every connection (the client's still flow), until
    * the connections are cut: replies already sent never arrive, as when a link dies silently.
    */

@@ -50,9 +50,9 @@ export class FakeChannel extends Duplex {
     this.emit('exit', code);
   }
 
-  /** The transport died under the channel. */
+  /** The transport died under the channel: ssh2 closes it without a CLOSE of its own. */
   lose(): void {
-    this.#serverClose();
+    this.#serverClose(undefined, undefined, true);
   }
 
   /** The server's CLOSE, with the exit status ssh2 repeats on 'close', but no 'exit' event now. */
@@ -69,10 +69,11 @@ export class FakeChannel extends Duplex {
     if (this.signals.length > 0) this.finish(null, this.signals.at(-1));
   }
 
-  #serverClose(code?: number | null, signal?: string): void {
+  #serverClose(code?: number | null, signal?: string, dead = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    (this as unknown as { outgoing: { state: string } }).outgoing.state = 'closed';
+    // ssh2 answers the server's CLOSE with its own; a dead connection leaves our side as it was.
+    if (!dead) (this as unknown as { outgoing: { state: string } }).outgoing.state = 'closed';
     this.push(null);
     this.stderr.end();
     this.once('end', () => {

@@ -1,7 +1,11 @@
 import type { ClientChannel } from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { NetworkError } from '../../../src/errors.js';
-import { ChannelProcess, type ChannelProcessOptions } from '../../../src/pool/remote-process.js';
+import {
+  ChannelProcess,
+  type ChannelProcessOptions,
+  CONNECTION_LOST,
+} from '../../../src/pool/remote-process.js';
 import { FakeChannel } from './fake-connection.js';
 
 function processOn(
@@ -105,5 +109,26 @@ describe('ChannelProcess', () => {
       message: expect.stringContaining('cmd'),
     });
     expect(released()).toBe(1);
+  });
+
+  it('an exit status followed by a dead connection rejects as connection lost: output may still have been on its way', async () => {
+    // sshd can send exit-status before the last CHANNEL_DATA (issue 18: exit 0, empty stdout).
+    const ch = new FakeChannel('x', () => {});
+    const connection = { isClosed: false, closeError: undefined as NetworkError | undefined };
+    const { proc } = processOn(ch, connection as never);
+    ch.exitOnly(0);
+    connection.isClosed = true;
+    ch.lose();
+    await expect(proc.exited).rejects.toMatchObject({ kind: 'network', code: CONNECTION_LOST });
+  });
+
+  it("the server's CLOSE that came before the connection died keeps the exit status", async () => {
+    const ch = new FakeChannel('x', () => {});
+    const connection = { isClosed: false, closeError: undefined as NetworkError | undefined };
+    const { proc } = processOn(ch, connection as never);
+    ch.finish(3, undefined, 'all of it');
+    // The connection dies after ssh2 took the CLOSE, before the channel's 'close' event.
+    connection.isClosed = true;
+    expect(await proc.exited).toEqual({ code: 3, signal: null });
   });
 });
