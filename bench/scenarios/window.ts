@@ -4,7 +4,7 @@ import { CONTAINER_BTRFS } from '../../test/helpers/sshd.js';
 import { directEndpoint, endpointOnPort, LinkProcess } from '../lib/endpoint.js';
 import { alternate, makeRow, ratioTarget, skippedSide, TIME_CPU, timeCpu } from '../lib/measure.js';
 import { OpenSsh, USER } from '../lib/openssh.js';
-import { poolMissing } from '../lib/pool.js';
+import { hostFor, poolMissing, usingPool } from '../lib/pool.js';
 import { q, run, sh, shOk } from '../lib/proc.js';
 import { DIST_INDEX } from '../lib/sshmux.js';
 import { formatBytes, GiB, mibPerSec } from '../lib/stats.js';
@@ -14,6 +14,9 @@ import { btrfsScenario } from './btrfs.js';
 const RECV = `${CONTAINER_BTRFS}/recv`;
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../children/btrfs-send.mjs');
 const TARGET = 2;
+const MiB = 1024 * 1024;
+/** What RemoteHost grants a remote btrfs sender (src/btrfs/remote-host.ts), for the stream row too. */
+const STREAM_WINDOW = 16 * MiB;
 
 /**
  * Issue #16 target 3, "past the window": one btrfs stream over a long fat link (RTT 100 ms,
@@ -36,7 +39,7 @@ export async function windowScenario(ctx: Ctx): Promise<Row[]> {
   const group = `past the window (${link.description})`;
   ctx.log(`  window: link emulator on port ${link.port}, ${link.description}`);
   try {
-    const rows = [await pullRow(wide, group)];
+    const rows = [await streamRow(wide, group), await pullRow(wide, group)];
     for (const row of await btrfsScenario(wide)) {
       row.group = `${group}: btrfs send (client → server)`;
       row.target = {
@@ -50,6 +53,66 @@ export async function windowScenario(ctx: Ctx): Promise<Row[]> {
     await openssh.closeAll();
     await link.close();
   }
+}
+
+/** The window alone: `spawn('head -c N /dev/zero', { receiveWindow })` vs `ssh host head -c N /dev/zero`. */
+async function streamRow(ctx: Ctx, group: string): Promise<Row> {
+  const cipher = ctx.ciphers[0]!;
+  const bytes = ctx.sizes.wideBytes;
+  const command = ['head', '-c', String(bytes), '/dev/zero'];
+  const timeoutMs = 60_000 + (bytes / (5 * 1024 * 1024)) * 1000;
+  const res = await alternate(
+    ctx,
+    'window stream',
+    ctx.sizes.heavyRounds,
+    {
+      label: `new SshPool + spawn, receiveWindow ${STREAM_WINDOW / MiB} MiB`,
+      notMeasured: poolMissing(ctx),
+      timeoutMs,
+      minLinkBytes: bytes,
+      run: async (_round, signal) =>
+        usingPool(ctx, undefined, async (pool) => {
+          const t0 = performance.now();
+          const proc = await pool.spawn(hostFor(ctx, cipher), command, {
+            receiveWindow: STREAM_WINDOW,
+            signal,
+          });
+          proc.stdin.end();
+          proc.stderr.resume();
+          let n = 0;
+          for await (const chunk of proc.stdout as AsyncIterable<Buffer>) n += chunk.length;
+          const status = await proc.exited;
+          if (status.code !== 0 || n !== bytes)
+            throw new Error(`head exited ${status.code} after ${n} bytes`);
+          return { value: mibPerSec(bytes, performance.now() - t0) };
+        }),
+    },
+    {
+      label: 'ssh host head -c N /dev/zero',
+      timeoutMs,
+      minLinkBytes: bytes,
+      run: async () => {
+        const r = await sh(
+          `${ctx.openssh.commandLine(cipher)} ${ctx.openssh.target} ${command.join(' ')} | wc -c`,
+          {
+            timeoutMs,
+          },
+        );
+        if (r.code !== 0 || Number(r.stdout.trim()) !== bytes)
+          throw new Error(`ssh head failed (${r.code}): ${r.stderr}`);
+        return { value: mibPerSec(bytes, r.ms) };
+      },
+    },
+  );
+  return makeRow({
+    id: 'window-stream',
+    group,
+    title: `download stream, ${formatBytes(bytes)} (connect included), MiB/s`,
+    unit: 'MiB/s',
+    better: 'higher',
+    ...res,
+    target: ratioTarget(`≥ ${TARGET}× ssh (the window's effect alone)`, TARGET),
+  });
 }
 
 /** pullSnapshot (own node process, new pool) vs `ssh host sudo -n btrfs send S | btrfs receive D`. */
@@ -80,6 +143,7 @@ async function pullRow(ctx: Ctx, group: string): Promise<Row> {
     `  window: writing ${formatBytes(bytes)} of random data and sending it to the container (loopback)`,
   );
   const direct = new OpenSsh(directEndpoint(ctx.sshd), ctx.tmp).commandLine(cipher);
+  await ctx.sshd.sh(`mkdir -p ${RECV}`);
   await shOk(
     [
       `btrfs -q subvolume create ${q(data)}`,
