@@ -13,6 +13,11 @@ export interface SideSpec {
   label: string;
   /** When set the side is not run and the row says "not measured: <reason>". */
   notMeasured?: string | undefined;
+  /**
+   * WAN profile: the bytes this side must have moved through the link emulator per round (up plus
+   * down); a round below it fails, so a row can never silently measure loopback. @default 1
+   */
+  minLinkBytes?: number;
   /** A round taking longer fails (its signal is aborted first). @default 180000 */
   timeoutMs?: number;
   run(round: number, signal: AbortSignal): Promise<Sample>;
@@ -50,6 +55,23 @@ function errorText(err: unknown): string {
   return `${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`.split('\n')[0]!.slice(0, 200);
 }
 
+/** `runWithDeadline`, and with a link emulator, the check that the round crossed it. */
+async function runRound(ctx: Ctx, spec: SideSpec, round: number): Promise<Sample> {
+  const link = ctx.link;
+  if (!link) return runWithDeadline(spec, round);
+  const before = await link.counts();
+  const sample = await runWithDeadline(spec, round);
+  const after = await link.counts();
+  const moved = after.up - before.up + (after.down - before.down);
+  const min = spec.minLinkBytes ?? 1;
+  if (moved < min) {
+    throw new Error(
+      `${spec.label} moved ${moved} bytes through the link emulator (expected ≥ ${min}): it did not cross the emulated link`,
+    );
+  }
+  return sample;
+}
+
 /**
  * Run the sides in turn for `rounds` rounds, rotating which goes first each round so none
  * always runs on a warmer cache. The first side is sshmux: its failure is a result
@@ -75,7 +97,7 @@ export async function alternateMany(
       if (res.notMeasured) continue;
       let sample: Sample;
       try {
-        sample = await runWithDeadline(spec, round);
+        sample = await runRound(ctx, spec, round);
       } catch (err) {
         if (i !== 0) throw err;
         // An sshmux failure is a result: note it and keep going, the next round may succeed.
@@ -197,3 +219,19 @@ export function timeCpu(stderr: string): number | undefined {
 
 /** Wrap a command so GNU time reports its CPU on stderr as `CPU <user> <sys>`. */
 export const TIME_CPU = "/usr/bin/time -f 'CPU %U %S'";
+
+/**
+ * The row's target: on loopback the scenario's own, in the WAN profile the issue's "ahead of
+ * <what>" (sshmux strictly better than that OpenSSH way, ratio past 1.0).
+ */
+export function wanOr(
+  ctx: Ctx,
+  what: string,
+  loopback?: (row: Row) => Target,
+): ((row: Row) => Target) | undefined {
+  if (!ctx.link) return loopback;
+  return (row) => ({
+    text: `ahead of ${what}`,
+    met: row.ratio === null ? null : row.better === 'lower' ? row.ratio < 1 : row.ratio > 1,
+  });
+}

@@ -1,18 +1,18 @@
 import path from 'node:path';
-import type { StartedSshd } from '../../test/helpers/sshd.js';
+import type { Endpoint } from './endpoint.js';
 import { type RunResult, run } from './proc.js';
 
 export const SSH = '/usr/bin/ssh';
 export const USER = 'backup';
 
-/** The OpenSSH client side: Debian's /usr/bin/ssh with no config, the harness key, strict host keys. */
+/** The OpenSSH client side (towards `sshd`: the container, or the link emulator in front of it): Debian's /usr/bin/ssh with no config, the harness key, strict host keys. */
 export class OpenSsh {
-  readonly #sshd: StartedSshd;
+  readonly #sshd: Endpoint;
   readonly #tmp: string;
   #masters = 0;
   readonly #open = new Set<ControlMaster>();
 
-  constructor(sshd: StartedSshd, tmp: string) {
+  constructor(sshd: Endpoint, tmp: string) {
     this.#sshd = sshd;
     this.#tmp = tmp;
   }

@@ -8,7 +8,7 @@ export function poolMissing(ctx: Ctx): string | undefined {
 }
 
 export function hostFor(ctx: Ctx, cipher: string): HostConfig {
-  return benchHostConfig(ctx.sshmux.mod, ctx.sshd, cipher);
+  return benchHostConfig(ctx.sshmux.mod, ctx.endpoint, cipher);
 }
 
 /** Close a pool, destroying it if a graceful close hangs. */

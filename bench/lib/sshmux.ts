@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { HostConfig, PlainHostOptions } from '../../src/config/host-config.js';
 import type { Destination, PoolStats, RemoteRunner } from '../../src/pool/types.js';
-import type { StartedSshd } from '../../test/helpers/sshd.js';
+import type { Endpoint } from './endpoint.js';
 import { USER } from './openssh.js';
 import { run } from './proc.js';
 
@@ -45,10 +45,17 @@ export interface SshmuxModule {
     localPath: string,
     options?: { signal?: AbortSignal },
   ) => Promise<{ bytesTransferred: number }>;
+  push?: (
+    runner: RemoteRunner,
+    localDir: string,
+    tree: { dest: Destination; path: string },
+    options?: { signal?: AbortSignal },
+  ) => Promise<{ uploaded: string[]; bytesSent: number }>;
   sendSnapshot?: (
     runner: RemoteRunner,
     options: { source: string; target: string; parent?: string | null; signal?: AbortSignal },
   ) => Promise<{ status: string; bytes: number }>;
+  pullSnapshot?: SshmuxModule['sendSnapshot'];
 }
 
 export interface Sshmux {
@@ -84,7 +91,7 @@ export async function loadSshmux(): Promise<Sshmux> {
 }
 
 /** The resolved HostConfig the pool gets: the container's `backup`, the harness key, one cipher. */
-export function benchHostConfig(mod: SshmuxModule, sshd: StartedSshd, cipher: string): HostConfig {
+export function benchHostConfig(mod: SshmuxModule, sshd: Endpoint, cipher: string): HostConfig {
   const base = mod.plainHostConfig!({
     host: sshd.host,
     port: sshd.port,

@@ -1,4 +1,5 @@
 import type { Report } from './report.js';
+import type { Row } from './types.js';
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -19,7 +20,13 @@ export function renderSvg(report: Report): string {
   const width = plotX + plotW + 150;
   const rowH = 26;
   const top = 78;
-  const rows = report.rows;
+  // The loopback rows, then the WAN section under a heading line naming its profile.
+  const rows: (Row | string)[] = [...report.rows];
+  if (report.wan)
+    rows.push(
+      `WAN profile: ${report.wan.profile} (link emulator between both clients and the sshd)`,
+      ...report.wan.rows,
+    );
   const height = top + rows.length * rowH + 46;
   const x = (ratio: number): number => {
     const l = Math.min(LOG_MAX, Math.max(LOG_MIN, Math.log2(ratio)));
@@ -44,6 +51,13 @@ export function renderSvg(report: Report): string {
   rows.forEach((row, i) => {
     const y = top + i * rowH;
     const mid = y + rowH / 2;
+    if (typeof row === 'string') {
+      out.push(
+        `<rect x="0" y="${y}" width="${width}" height="${rowH}" fill="#dbe9f7"/>`,
+        `<text x="12" y="${mid + 5}" font-size="14" font-weight="bold">${esc(row)}</text>`,
+      );
+      return;
+    }
     if (i % 2 === 0)
       out.push(`<rect x="0" y="${y}" width="${width}" height="${rowH}" fill="#f6f8fa" opacity="0.7"/>`);
     const dir = row.better === 'lower' ? 'lower is better' : 'higher is better';

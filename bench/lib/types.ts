@@ -1,4 +1,6 @@
+import type { LinkProfile } from '../../test/helpers/link-emulator.js';
 import type { StartedSshd } from '../../test/helpers/sshd.js';
+import type { Endpoint, LinkProcess } from './endpoint.js';
 import type { OpenSsh } from './openssh.js';
 import type { Sshmux } from './sshmux.js';
 
@@ -60,10 +62,22 @@ export interface Sizes {
   rssCheckpoint: number;
   /** One file for the download row (`download` vs `sftp -b` get). */
   downloadBytes: number;
+  /** The push rows: a tree of many small files, and one big file. */
+  pushSmallFiles: number;
+  pushSmallBytes: number;
+  pushBigBytes: number;
+  /** The past-the-window row (WAN profile): one btrfs stream over the wide link. */
+  wideBytes: number;
 }
 
 export interface Ctx {
   sshd: StartedSshd;
+  /** Where both clients connect: the sshd, or (WAN profile) the link emulator in front of it. */
+  endpoint: Endpoint;
+  /** The WAN profile's link emulator; every side of every round must move bytes through it. */
+  link?: LinkProcess;
+  /** The past-the-window row's link (`--wide-rtt`, `--wide-mbit`): RTT 100 ms, 1000 Mbit/s by default. */
+  wide: LinkProfile;
   quick: boolean;
   sizes: Sizes;
   /** Scratch directory on the host (removed at the end). */

@@ -1,4 +1,4 @@
-import { alternateMany, countingLogins, makeRow, sideMedian } from '../lib/measure.js';
+import { alternateMany, countingLogins, makeRow, sideMedian, wanOr } from '../lib/measure.js';
 import { SSH } from '../lib/openssh.js';
 import { closePool, hostFor, poolMissing } from '../lib/pool.js';
 import { run } from '../lib/proc.js';
@@ -87,7 +87,7 @@ export async function burstScenario(ctx: Ctx): Promise<Row[]> {
           better: 'lower',
           sshmux: pool!,
           openssh,
-          target,
+          target: wanOr(ctx, what, target),
         }),
       );
     }

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { alternateMany, countingLogins, makeRow, type SideSpec } from '../lib/measure.js';
+import { alternateMany, countingLogins, makeRow, type SideSpec, wanOr } from '../lib/measure.js';
 import { USER } from '../lib/openssh.js';
 import { run } from '../lib/proc.js';
 import { SshmuxCli } from '../lib/sshmux-cli.js';
@@ -33,7 +33,7 @@ export async function gitCloneScenario(ctx: Ctx): Promise<Row[]> {
   const cipher = ctx.ciphers[0]!;
   const n = ctx.sizes.clones;
   await makeRepo(ctx);
-  const url = `ssh://${USER}@${ctx.sshd.host}:${ctx.sshd.port}${REPO}`;
+  const url = `ssh://${USER}@${ctx.endpoint.host}:${ctx.endpoint.port}${REPO}`;
   const cli = new SshmuxCli(ctx.openssh, ctx.tmp, 'rt-git');
   let cmCount = 0;
 
@@ -103,6 +103,7 @@ export async function gitCloneScenario(ctx: Ctx): Promise<Row[]> {
       better: 'lower',
       sshmux: mux!,
       openssh: plain!,
+      target: wanOr(ctx, 'plain ssh'),
     }),
     makeRow({
       id: 'git-cm',
@@ -112,6 +113,7 @@ export async function gitCloneScenario(ctx: Ctx): Promise<Row[]> {
       better: 'lower',
       sshmux: mux!,
       openssh: cm!,
+      target: wanOr(ctx, 'ControlMaster=auto'),
     }),
   ];
 }

@@ -88,7 +88,7 @@ export async function rssScenario(ctx: Ctx): Promise<Row[]> {
       notMeasured: poolMissing(ctx),
       timeoutMs: 60_000 + (bytes / (2 * MiB)) * 1000,
       run: async () => {
-        const s = ctx.sshd;
+        const s = ctx.endpoint;
         const args = { dist: DIST_INDEX, host: s.host, port: s.port, user: USER, key: s.keyPath };
         const child = startChild(
           process.execPath,

@@ -1,10 +1,13 @@
-import { alternate, makeRow, ratioTarget } from '../lib/measure.js';
+import { alternateMany, makeRow, ratioTarget, type SideSpec, wanOr } from '../lib/measure.js';
 import type { ControlMaster } from '../lib/openssh.js';
 import { closePool, execOk, hostFor, poolMissing } from '../lib/pool.js';
 import type { PoolLike } from '../lib/sshmux.js';
-import type { Ctx, Row } from '../lib/types.js';
+import type { Ctx, Row, SideResult } from '../lib/types.js';
 
-/** Warm per-command latency: N sequential `true` over a pooled connection vs `ssh -S` ControlMaster clients. */
+/**
+ * Warm per-command latency: N sequential `true` over a pooled connection vs `ssh -S` ControlMaster
+ * clients, and in the WAN profile also vs plain `ssh host true` (a login per command).
+ */
 export async function warmLatencyScenario(ctx: Ctx): Promise<Row[]> {
   const n = ctx.sizes.latencyCommands;
   const rows: Row[] = [];
@@ -14,11 +17,10 @@ export async function warmLatencyScenario(ctx: Ctx): Promise<Row[]> {
     let master: ControlMaster | undefined;
     try {
       const host = missing ? undefined : hostFor(ctx, cipher);
-      const res = await alternate(
-        ctx,
-        `latency ${cipher}`,
-        ctx.sizes.rounds,
+      const minLinkBytes = n * 200;
+      const sides: SideSpec[] = [
         {
+          minLinkBytes,
           label: 'SshPool.exec (warm)',
           notMeasured: missing,
           run: async () => {
@@ -33,6 +35,7 @@ export async function warmLatencyScenario(ctx: Ctx): Promise<Row[]> {
         },
         {
           label: 'ssh -S (ControlMaster client)',
+          minLinkBytes,
           run: async () => {
             if (!master) {
               master = await ctx.openssh.startMaster(cipher);
@@ -47,18 +50,36 @@ export async function warmLatencyScenario(ctx: Ctx): Promise<Row[]> {
             return { value: total / n };
           },
         },
-      );
-      rows.push(
+      ];
+      if (ctx.link) {
+        sides.push({
+          label: 'ssh host true (plain, a login each)',
+          minLinkBytes,
+          run: async () => {
+            let total = 0;
+            for (let i = 0; i < n; i++) {
+              const r = await ctx.openssh.exec(cipher, ['true']);
+              if (r.code !== 0) throw new Error(`ssh true exited ${r.code}: ${r.stderr}`);
+              total += r.ms;
+            }
+            return { value: total / n };
+          },
+        });
+      }
+      const [mine, cm, plain] = await alternateMany(ctx, `latency ${cipher}`, ctx.sizes.rounds, sides);
+      const row = (suffix: string, what: string, openssh: SideResult) =>
         makeRow({
-          id: `latency-${cipher}`,
+          id: `latency-${cipher}${suffix}`,
           group: 'warm latency',
-          title: `${n} sequential true, ${cipher.split('@')[0]}`,
+          title: `${n} sequential true, ${cipher.split('@')[0]}${suffix ? ` vs ${what}` : ''}`,
           unit: 'ms/cmd',
           better: 'lower',
-          ...res,
-          target: ratioTarget('≤ 0.5× ControlMaster', 0.5),
-        }),
-      );
+          sshmux: mine!,
+          openssh,
+          target: wanOr(ctx, what, ratioTarget('≤ 0.5× ControlMaster', 0.5)),
+        });
+      rows.push(row('', 'ControlMaster', cm!));
+      if (plain) rows.push(row('-plain', 'plain ssh', plain));
     } finally {
       if (pool) await closePool(pool);
       await master?.close();

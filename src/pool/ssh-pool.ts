@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { HostConfig } from '../config/host-config.js';
 import { assertConnectable } from '../config/keyword-support.js';
+import { checkReceiveWindow, widenReceiveWindow } from '../connection/receive-window.js';
 import type { IncomingHandler, RemoteBind, RemoteListener } from '../connection/remote-listeners.js';
 import { AbortedError, ConfigError, ExecError, type SshmuxError, translateError } from '../errors.js';
 import { shellCommand } from '../quote.js';
@@ -210,6 +211,8 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
       ...(options.pty && { pty: ptyRequest(options.pty) }),
       ...(options.agent && { agent: agentOpener(options.agent) }),
     };
+    const receiveWindow =
+      options.receiveWindow === undefined ? undefined : checkReceiveWindow(options.receiveWindow);
     const kind = options.kind ?? 'exec';
     if (kind !== 'exec' && kind !== 'shell' && kind !== 'subsystem') {
       throw new ConfigError(`Expected \`kind\` to be exec, shell or subsystem, got \`${String(kind)}\``);
@@ -223,6 +226,7 @@ export class SshPool implements RemoteRunner, AsyncDisposable {
           ? conn.subsystem(cmd, ssh2Options)
           : conn.exec(jobId ? tagCommand(cmd, jobId) : cmd, ssh2Options),
     );
+    if (receiveWindow !== undefined) widenReceiveWindow(lease.value, receiveWindow);
     const proc = new ChannelProcess(lease.value, {
       command: cmd,
       destination,

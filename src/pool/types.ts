@@ -40,6 +40,14 @@ export interface RunOptions {
   timeout?: number;
   /** Abort kills the remote process and rejects with `kind: aborted`. */
   signal?: AbortSignal;
+  /**
+   * The receive window this side grants the server for the channel's output, in bytes (2 MiB to
+   * 256 MiB). One channel carries at most window ÷ round-trip time: ssh2's and OpenSSH's 2 MiB
+   * cap it at ~20 MiB/s over a 100 ms link. A wider window lifts that for what the server sends
+   * (a download, a remote `btrfs send`); what a slow reader leaves buffered grows with it.
+   * @default 2 MiB
+   */
+  receiveWindow?: number;
   /** Data for the remote stdin; stdin is closed after it (or immediately when absent, for exec). */
   stdin?: Buffer | string | Readable;
   /**

@@ -10,7 +10,8 @@ import { listenOnLoopback, portOf } from './loopback.js';
  *
  * The model is a serialising bottleneck followed by a fixed propagation delay: a segment leaves
  * when the link has finished sending the ones before it (`length / rate`), and arrives `rtt / 2`
- * later. What is queued is bounded by the bytes in flight plus a router buffer; past that the
+ * later. The bottleneck is the link's, one per direction shared by every connection (as a real
+ * link is): five connections at once share the rate, they do not get five links. What is queued is bounded by the bytes in flight plus a router buffer; past that the
  * proxy stops reading, so TCP's own flow control pushes back on the sender as a real bottleneck
  * does, and memory stays bounded whatever the peers do.
  */
@@ -49,12 +50,16 @@ interface Segment {
   due: number;
 }
 
+/** One direction of the link: when it has finished sending what it was given so far. */
+interface Bottleneck {
+  freeAt: number;
+}
+
 /** One direction of one connection: the bottleneck queue from `from` to `to`. */
 class Direction {
   readonly #queue: Segment[] = [];
   #head = 0;
   #queued = 0;
-  #freeAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #ended = false;
   #blocked = false;
@@ -63,6 +68,7 @@ class Direction {
   constructor(
     private readonly from: net.Socket,
     private readonly to: net.Socket,
+    private readonly link: Bottleneck,
     private readonly bytesPerMs: number,
     private readonly delayMs: number,
     private readonly limit: number,
@@ -88,8 +94,8 @@ class Direction {
     const now = performance.now();
     for (let off = 0; off < chunk.length; off += SEGMENT) {
       const data = chunk.subarray(off, off + SEGMENT);
-      this.#freeAt = Math.max(this.#freeAt, now) + data.length / this.bytesPerMs;
-      this.#queue.push({ data, due: this.#freeAt + this.delayMs });
+      this.link.freeAt = Math.max(this.link.freeAt, now) + data.length / this.bytesPerMs;
+      this.#queue.push({ data, due: this.link.freeAt + this.delayMs });
       this.#queued += data.length;
     }
     if (this.#queued > this.limit && !this.#paused) {
@@ -144,6 +150,8 @@ export class LinkEmulator implements AsyncDisposable {
   readonly #sockets = new Set<net.Socket>();
   readonly #directions = new Set<Direction>();
   readonly #counts: LinkCounts = { accepted: 0, up: 0, down: 0 };
+  readonly #up: Bottleneck = { freeAt: 0 };
+  readonly #down: Bottleneck = { freeAt: 0 };
   readonly #targetHost: string;
   readonly #targetPort: number;
   readonly profile: Required<LinkProfile>;
@@ -209,6 +217,7 @@ export class LinkEmulator implements AsyncDisposable {
     const up = new Direction(
       client,
       upstream,
+      this.#up,
       rate(upMbit),
       rttMs / 2,
       inFlight(upMbit) + bufferBytes,
@@ -219,6 +228,7 @@ export class LinkEmulator implements AsyncDisposable {
     const down = new Direction(
       upstream,
       client,
+      this.#down,
       rate(downMbit),
       rttMs / 2,
       inFlight(downMbit) + bufferBytes,

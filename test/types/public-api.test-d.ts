@@ -129,7 +129,7 @@ export function optionsAndResults(): void {
     | 'onBanner'
   >();
   expectTypeOf<keyof RunOptions>().toEqualTypeOf<
-    'kind' | 'env' | 'pty' | 'agent' | 'timeout' | 'signal' | 'stdin' | 'track'
+    'kind' | 'env' | 'pty' | 'agent' | 'timeout' | 'signal' | 'stdin' | 'track' | 'receiveWindow'
   >();
   expectTypeOf<keyof ExecOptions>().toEqualTypeOf<keyof RunOptions | 'check' | 'encoding' | 'maxBuffer'>();
   expectTypeOf<keyof ExecResult>().toEqualTypeOf<

@@ -88,6 +88,27 @@ describe('LinkEmulator', () => {
     );
   });
 
+  it('shares the rate between connections: two × 512 KiB at 8 Mbit/s at once take ≥ 1 s', async () => {
+    const ends: Promise<{ data: Buffer; at: number }>[] = [];
+    const sink = await server((s) => {
+      ends.push(readAll(s));
+      s.on('end', () => s.end());
+    });
+    const l = await link(sink, { rttMs: 10, upMbit: 8, downMbit: 100 });
+    const [a, b] = await Promise.all([connect(l.port), connect(l.port)]);
+    const payload = randomBytes(512 * 1024);
+    const t0 = performance.now();
+    a!.end(payload);
+    b!.end(payload);
+    await Promise.all([a, b].map((c) => new Promise((r) => c!.on('close', r).resume())));
+    const got = await Promise.all(ends);
+    expect(got.map((g) => g.data.length)).toEqual([payload.length, payload.length]);
+    // One link of 1,000,000 bytes per second carried both: not one link each.
+    expect(Math.max(...got.map((g) => g.at)) - t0).toBeGreaterThanOrEqual(
+      ((2 * payload.length) / 1_000_000) * 1000,
+    );
+  });
+
   it('stops reading when the receiver does: what the sender gets rid of stays bounded', async () => {
     let held: net.Socket | undefined;
     const stalled = await server((s) => {
