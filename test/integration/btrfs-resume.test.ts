@@ -215,4 +215,120 @@ describe('btrfs resume: an interrupted transfer continues from the receiver spoo
     expect(done.sha256).toBe(sha);
     expect(await sshd.sh(`ls -A ${C}/k`)).toBe('big\n');
   }, 300_000);
+
+  it('a 1 GiB pull with --compress zstd cut at ~60 % resumes into the local spool', async () => {
+    const local = sshd.btrfs!.extra('pull');
+    const source = `root:${C}/a/big`;
+    const { size, sha } = parseStream(await sshd.sh(STREAM(`${C}/a/big`)));
+    const { at } = await cutAt(pullSnapshot, { source, target: local, compress: 'zstd' }, size);
+    expect(Number(sh(`stat -c %s '${local}/.sshmux-resume/big/stream'`))).toBeGreaterThan(0.5 * size);
+    const r = await pullSnapshot(pool, { source, target: local, compress: 'zstd' });
+    report('pull --compress zstd, network cut', size, at, r);
+    // Random data: the compressed bytes are about the stream's.
+    expect(r.bytes).toBeLessThanOrEqual(0.45 * size);
+    expect(r.resumedBytes).toBeGreaterThan(0.5 * size);
+    expect(r.sha256).toBe(sha);
+    expect(sh(`ls -A '${local}'`)).toBe('big\n');
+  }, 300_000);
+
+  it('a relay with zstd and a rate limit resumes, and the limit holds on the resumed part', async () => {
+    await sshd.sh(
+      `btrfs subvolume create ${C}/rsrc >/dev/null && head -c ${48 * MiB} /dev/urandom >${C}/rsrc/f && btrfs subvolume snapshot -r ${C}/rsrc ${C}/rs >/dev/null`,
+    );
+    const { size, sha } = parseStream(await sshd.sh(STREAM(`${C}/rs`)));
+    const opts = {
+      source: `root:${C}/rs`,
+      target: `root:${C}/relay`,
+      compress: 'zstd' as const,
+      rateLimit: '12M',
+    };
+    const { at } = await cutAt(relaySnapshot, opts, size);
+    const events: ProgressEvent[] = [];
+    const r = await relaySnapshot(pool, { ...opts, progressInterval: 0, onProgress: (e) => events.push(e) });
+    report('relay --compress zstd --limit-rate 12M, network cut', size, at, r);
+    expect(r.bytes).toBeLessThanOrEqual(0.45 * size);
+    expect(r.sha256).toBe(sha);
+    const moving = events.filter((e) => e.bytes > 0);
+    const [first, last] = [moving[0]!, moving.at(-1)!];
+    const rate = (last.bytes - first.bytes) / ((last.elapsedMs - first.elapsedMs) / 1000);
+    console.log(`[resume] relay: resumed part at ${(rate / MiB).toFixed(1)} MiB/s under a 12 MiB/s limit`);
+    expect(rate).toBeLessThanOrEqual(12 * MiB * 1.1);
+  }, 120_000);
+
+  it('refuses to resume once the source was replaced by another snapshot of the same name, and removes the spool', async () => {
+    const snap = snapshot('swap', 48);
+    const { size } = parseStream(sh(STREAM(`'${snap}'`)));
+    const target = `backup:${C}/swap`;
+    await cutAt(sendSnapshot, { source: snap, target, rateLimit: '12M' }, size);
+    expect(await spoolSize(`${C}/swap`, 'swap')).toBeGreaterThan(0);
+    sh(`btrfs subvolume delete '${snap}' >/dev/null && echo changed >'${vol}/swap.bin'`);
+    sh(`btrfs subvolume snapshot -r '${vol}' '${snap}' >/dev/null`);
+    const err = await rejection(sendSnapshot(pool, { source: snap, target }));
+    expect(err).toMatchObject({ code: 'SSHMUX_ERR_BTRFS_RESUME_MISMATCH' });
+    expect(err.message).toMatch(
+      /refusing to resume backup:\/mnt\/btrfs\/swap\/swap: its spool held \d+ bytes of a stream from another source or parent \(spooled source uuid=\S+ .*now source uuid=\S+ .*The spool is removed; run again/,
+    );
+    expect(await sshd.sh(`ls -A ${C}/swap`)).toBe('');
+    const r = await sendSnapshot(pool, { source: snap, target });
+    expect(r.resumedBytes).toBe(0);
+    expect(r.received.receivedUuid).toBe(
+      sh(`btrfs subvolume show '${snap}' | sed -n 's/^[[:space:]]*UUID:[[:space:]]*//p'`).trim(),
+    );
+  }, 120_000);
+
+  it('a partial subvolume left by a receiver killed outright is recognised by its UUID and replaced, the transfer resumed', async () => {
+    const snap = snapshot('lost', 48);
+    const { size, sha } = parseStream(sh(STREAM(`'${snap}'`)));
+    const config = sshd.writeSshConfig('nas', 'root');
+    const args = ['btrfs', 'send', '-F', config, '--json', '--limit-rate', '12M', snap, `nas:${C}/gone`];
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SSH_AUTH_SOCK: '' },
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        seen = (seen + d.toString()).slice(-4096);
+        const m = [...seen.matchAll(/"bytes":(\d+)/g)].at(-1);
+        if (m && Number(m[1]) >= 0.5 * size) resolve();
+      });
+    });
+    // As after a power loss: nothing on either end gets to clean up.
+    const pids = (await sshd.processes(`${C}/gone`)).map((l) => l.split(' ')[0]).join(' ');
+    await sshd.sh(`kill -STOP ${pids}`);
+    child.kill('SIGKILL');
+    await exited;
+    await sshd.sh(`kill -KILL ${pids}`);
+    await until(
+      'no btrfs receive on the server',
+      () => sshd.processes('btrfs receive'),
+      (p) => p.length === 0,
+    );
+    const uuid = (
+      await sshd.sh(`btrfs subvolume show ${C}/gone/lost | sed -n 's/^[[:space:]]*UUID:[[:space:]]*//p'`)
+    ).trim();
+    expect(await sshd.sh(`btrfs subvolume show ${C}/gone/lost | grep 'Received UUID'`)).toMatch(
+      /Received UUID:\s+-/,
+    );
+    expect((await sshd.sh(`cat ${C}/gone/.sshmux-resume/lost/partial`)).trim()).toBe(uuid);
+    const again = await runCli(['btrfs', 'send', '-F', config, '--no-progress', snap, `nas:${C}/gone`], {
+      env: { ...process.env, SSH_AUTH_SOCK: '' },
+      timeoutMs: 120_000,
+    });
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const out = again.stdout.toString();
+    expect(out).toMatch(
+      /resume: resumed: \d+ bytes replayed from the receiver's spool, the rest sent; replaced the partial subvolume an interrupted run left \(recognised by the UUID its spool recorded\)/,
+    );
+    expect(out).toContain(`stream SHA-256 ${sha} on both ends`);
+    expect(await sshd.sh(`ls -A ${C}/gone`)).toBe('lost\n');
+    // A subvolume of the same name that is not this tool's unfinished work still blocks.
+    await sshd.sh(
+      `btrfs subvolume delete ${C}/gone/lost >/dev/null && btrfs subvolume create ${C}/gone/lost >/dev/null`,
+    );
+    const err = await rejection(sendSnapshot(pool, { source: snap, target: `root:${C}/gone` }));
+    expect(err.message).toMatch(/already exists and is not a copy of .*refusing to overwrite it/);
+  }, 120_000);
 });
