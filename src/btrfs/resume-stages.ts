@@ -30,7 +30,9 @@ export const SPOOL_SCRIPT = [
   `trap '[ -z "$w" ] || kill "$w" 2>/dev/null; rm -f "$s/in.$$"' EXIT`,
   "trap 'exit 143' HUP INT TERM",
   // The subvolume btrfs receive makes at TARGET (the name was free when this started): its UUID.
-  '( i=0; while [ "$i" -lt 6000 ]; do if [ -d "$t" ]; then ' +
+  // It ends with this shell ($$ is still the wrapper's PID in the subshell), even one killed outright.
+  'p=$$',
+  '( i=0; while [ "$i" -lt 6000 ] && kill -0 "$p" 2>/dev/null; do if [ -d "$t" ]; then ' +
     'u=$( shift "$k"; "$@" subvolume show "$t" 2>/dev/null | sed -n "s/^[[:space:]]*UUID:[[:space:]]*//p" | head -n 1 ); ' +
     '[ -z "$u" ] || { printf "%s\\n" "$u" >"$s/partial.new" && mv -f "$s/partial.new" "$s/partial"; }; exit 0; fi; ' +
     'sleep 0.1; i=$((i + 1)); done ) 9>&- &',
