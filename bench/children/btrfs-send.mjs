@@ -2,7 +2,7 @@
 // to its result, with this process's own CPU (not btrfs send's), as the OpenSSH side times the
 // ssh process alone. Prints one JSON line {ms, cpuSec, bytes, resumedBytes}.
 // argv[2]: JSON { dist, host, port, user, key, knownHosts, cipher, source, target, parent,
-// resume?, abortAfterBytes? }. With abortAfterBytes the send is aborted once that many bytes
+// resume?, rateLimit?, abortAfterBytes? }. With abortAfterBytes the send is aborted once that many bytes
 // crossed (an interrupted transfer, its resume spool kept) and the line is {aborted: bytes}.
 import { benchHost } from './bench-host.mjs';
 
@@ -22,6 +22,7 @@ try {
     target: opts.target,
     parent: opts.parent,
     ...(opts.resume !== undefined && { resume: opts.resume }),
+    ...(opts.rateLimit !== undefined && { rateLimit: opts.rateLimit }),
     ...(cut !== undefined && {
       progressInterval: 0,
       onProgress: (e) => {
