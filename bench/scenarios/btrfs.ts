@@ -9,6 +9,7 @@ import { q, run, sh, shOk } from '../lib/proc.js';
 import { DIST_INDEX } from '../lib/sshmux.js';
 import { formatBytes, GiB, mibPerSec } from '../lib/stats.js';
 import type { Ctx, Row } from '../lib/types.js';
+import { btrfsResumeRow } from './btrfs-resume.js';
 
 const RECV = `${CONTAINER_BTRFS}/recv`;
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../children/btrfs-send.mjs');
@@ -23,17 +24,28 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
   const src = ctx.sshd.btrfs?.source;
   if (!src) {
     const why = 'no btrfs here (needs root and btrfs-progs)';
-    return [fullTitle, incTitle].map((title, i) =>
+    return [
+      ...[fullTitle, incTitle].map((title, i) =>
+        makeRow({
+          id: i === 0 ? 'btrfs-full' : 'btrfs-incremental',
+          group,
+          title,
+          unit: 'MiB/s',
+          better: 'higher',
+          sshmux: skippedSide('sendSnapshot', why),
+          openssh: skippedSide('btrfs send | ssh receive', why),
+        }),
+      ),
       makeRow({
-        id: i === 0 ? 'btrfs-full' : 'btrfs-incremental',
+        id: 'btrfs-resume',
         group,
-        title,
-        unit: 'MiB/s',
-        better: 'higher',
-        sshmux: skippedSide('sendSnapshot', why),
-        openssh: skippedSide('btrfs send | ssh receive', why),
+        title: 'interrupted at 60 %, rerun time: resumed vs restarted',
+        unit: 's',
+        better: 'lower',
+        sshmux: skippedSide('rerun resumes (default)', why),
+        openssh: skippedSide('rerun restarts (resume: false)', why),
       }),
-    );
+    ];
   }
 
   ctx.log(`  btrfs: writing ${formatBytes(bytes)} + ${formatBytes(incBytes)} of random data`);
@@ -55,7 +67,8 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
       `btrfs send -q ${q(snap1)} > /dev/null`,
     ].join(' && '),
   );
-  await ctx.sshd.sh(`mkdir -p ${RECV}`);
+  // Owned by the bench user, as a backup target is: sendSnapshot keeps its resume spool there.
+  await ctx.sshd.sh(`mkdir -p ${RECV} && chown ${USER} ${RECV}`);
   const drop = (name: string): Promise<string> =>
     ctx.sshd.sh(`if [ -e ${RECV}/${name} ]; then btrfs -q subvolume delete -c ${RECV}/${name}; fi`);
   const missing = poolMissing(ctx) ?? ctx.sshmux.missing('sendSnapshot');
@@ -156,6 +169,33 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
   );
   await drop(`${tag}snap2`);
   await drop(`${tag}snap1`);
+  // The resume row models its own link (rateLimit) and runs in the loopback section only.
+  const s = ctx.sshd;
+  if (!ctx.link) {
+  rows.push(
+    await btrfsResumeRow(
+      ctx,
+      {
+        child: CHILD,
+        args: {
+          dist: DIST_INDEX,
+          host: s.host,
+          port: s.port,
+          user: USER,
+          key: s.keyPath,
+          knownHosts: s.knownHostsFile,
+          cipher,
+          source: snap1,
+          target: `bench:${RECV}`,
+          parent: null,
+        },
+        reset: () => drop(`${tag}snap1`).then(() => ctx.sshd.sh(`rm -rf ${RECV}/.sshmux-resume`)),
+        bytes,
+      },
+      missing,
+    ),
+  );
+  }
   await shOk(`btrfs -q subvolume delete ${q(snap2)} ${q(snap1)} ${q(data)}`);
   return rows;
 }

@@ -36,6 +36,22 @@ export interface ReplicateOptions {
    * @default true when onProgress is given
    */
   estimateSize?: boolean;
+  /**
+   * Resume an interrupted transfer. The receiving side keeps the stream it received as a spool
+   * file (`DIR/.sshmux-resume/NAME/stream`, the uncompressed btrfs stream); a rerun whose source,
+   * parent and clone sources are the same subvolumes (by UUID and generation) proves by SHA-256
+   * that the regenerated stream starts with the spooled bytes, sends only the rest, and replays
+   * spool + rest into a fresh `btrfs receive`. The spool is removed once the copy is verified.
+   * `false`: no spool is kept and an existing one is removed. See docs/btrfs.md for its disk cost.
+   * @default true
+   */
+  resume?: boolean;
+  /**
+   * Largest spool in bytes (or `'20G'`, `'512M'`); the spool stops growing there and a resume
+   * then starts from that point. @default half the space free on the receiving filesystem when
+   * the transfer starts (plus what an existing spool holds)
+   */
+  spoolLimit?: number | string | null;
   /** @default silent */
   logger?: Logger;
 }
@@ -52,6 +68,8 @@ export interface ResolvedReplicateOptions {
   readonly signal: AbortSignal | undefined;
   readonly stallTimeout: number;
   readonly estimateSize: boolean;
+  readonly resume: boolean;
+  readonly spoolLimit: number | null;
   readonly logger: Logger;
 }
 
@@ -62,6 +80,17 @@ function nonEmpty(name: string, value: unknown): string {
     );
   }
   return value;
+}
+
+/** A byte count like `20G` (binary units), named in the error. */
+function parseSize(name: string, value: number | string): number {
+  try {
+    return parseRate(value);
+  } catch {
+    throw new ConfigError(
+      `Expected \`${name}\` to be a size in bytes like 20G, 512M or a number, got \`${String(value)}\` (${typeof value})`,
+    );
+  }
 }
 
 /** Validate once into a frozen, fully defaulted object. */
@@ -86,6 +115,17 @@ export function resolveReplicateOptions(options: ReplicateOptions): ResolvedRepl
       `Expected \`progressInterval\` to be milliseconds from 0 up, got \`${progressInterval}\` (${typeof progressInterval})`,
     );
   }
+  const resume = options.resume ?? true;
+  if (typeof resume !== 'boolean') {
+    throw new ConfigError(
+      `Expected \`resume\` to be true or false, got \`${String(resume)}\` (${typeof resume})`,
+    );
+  }
+  if (!resume && options.spoolLimit != null) {
+    throw new ConfigError(
+      '`spoolLimit` limits the resume spool: it cannot be set together with `resume: false`',
+    );
+  }
   const clones = (options.clones ?? []).map((c, i) => nonEmpty(`clones[${i}]`, c));
   return Object.freeze({
     source: nonEmpty('source', options.source),
@@ -99,6 +139,8 @@ export function resolveReplicateOptions(options: ReplicateOptions): ResolvedRepl
     signal: options.signal,
     stallTimeout,
     estimateSize: options.estimateSize ?? options.onProgress !== undefined,
+    resume,
+    spoolLimit: options.spoolLimit == null ? null : parseSize('spoolLimit', options.spoolLimit),
     logger: options.logger ?? silentLogger(),
   });
 }

@@ -1,29 +1,19 @@
 import { parseRemotePath } from '../config/remote-path.js';
 import { ConfigError } from '../errors.js';
 import type { RemoteRunner } from '../pool/types.js';
+import { type AttemptContext, type AttemptDone, attempt, PrefixMismatch } from './attempt.js';
 import type { BtrfsHost } from './host.js';
 import { hostError, requireReceiveDir, requireSnapshot, splitPath, subvolumesIn } from './inspect.js';
 import { LocalHost } from './local-host.js';
 import { type ReplicateOptions, type ResolvedReplicateOptions, resolveReplicateOptions } from './options.js';
 import { correlate, selectParent } from './parent.js';
 import { type HostCapabilities, probeHost } from './probe.js';
-import { receiveOutOfSpace } from './receive-failure.js';
 import { RemoteHost } from './remote-host.js';
-import { digestToken, receiveStage, sendStage } from './stream-digest.js';
+import { discardSpool, inspectSpool, spoolIdentity, spoolPath } from './resume.js';
+import { planResume, replaceOwnPartial } from './resume-plan.js';
 import { estimateSendSize } from './stream-size.js';
 import { type SubvolumeInfo, streamUuid } from './subvolume-show.js';
-import { runTransfer, TransferFailure } from './transfer.js';
-import { BtrfsTransferError } from './transfer-error.js';
-import {
-  cleanupPartial,
-  discardDigestRecords,
-  type End,
-  type Proof,
-  type ProofInput,
-  proveTransfer,
-  proveWithRetry,
-  where,
-} from './verify.js';
+import { type End, where } from './verify.js';
 
 /** What a replication did. */
 export interface ReplicateResult {
@@ -52,6 +42,14 @@ export interface ReplicateResult {
   sha256: string | null;
   /** What was checked to call the transfer done, in words. */
   verification: string;
+  /**
+   * Bytes of the stream an interrupted earlier run had delivered, replayed from the receiver's
+   * spool instead of being sent again (0 for a transfer from the start). `bytes` counts only
+   * what crossed this time.
+   */
+  resumedBytes: number;
+  /** How resume went, in words: resumed, restarted and why, or why the transfer is not resumable. */
+  resume: string;
 }
 
 function remoteEnd(pool: RemoteRunner, spec: string): End {
@@ -95,40 +93,50 @@ async function replicate(
   }
   const { dir: sourceDir, name } = splitPath(sender.path);
   // Both in one round trip's time; the directory's own problem is the one to report.
-  const [dirCheck, listing] = await Promise.allSettled([
+  const [dirCheck, listing, spoolCheck] = await Promise.allSettled([
     requireReceiveDir(receiver.host, rCaps, receiver.path, name),
     subvolumesIn(receiver.host, rCaps, receiver.path),
+    inspectSpool(receiver.host, receiver.path, name),
   ]);
   if (dirCheck.status === 'rejected') throw dirCheck.reason;
   if (listing.status === 'rejected') throw listing.reason;
+  if (spoolCheck.status === 'rejected') throw spoolCheck.reason;
   const { nameTaken } = dirCheck.value;
   const atDestination = listing.value;
+  const spoolState = spoolCheck.value;
   const id = streamUuid(source);
   const target = `${receiver.path.replace(/\/+$/, '')}/${name}`;
   const same = atDestination.find((s) => s.name === name);
+  let replacedPartial = false;
+  if (nameTaken && same && same.receivedUuid === id && same.readonly) {
+    log.info('already there');
+    if (spoolState.exists) await discardSpool(receiver.host, spoolPath(receiver.path, name));
+    return {
+      status: 'already-there',
+      name,
+      path: target,
+      parent: null,
+      reason: `already there: ${where(receiver.host, target)} was received from ${id}`,
+      bytes: 0,
+      durationMs: performance.now() - started,
+      sourceUuid: id,
+      received: same,
+      sha256: null,
+      verification: `read-only, Received UUID ${id}`,
+      resumedBytes: 0,
+      resume: 'nothing to resume',
+    };
+  }
   if (nameTaken) {
-    if (same && same.receivedUuid === id && same.readonly) {
-      log.info('already there');
-      return {
-        status: 'already-there',
-        name,
-        path: target,
-        parent: null,
-        reason: `already there: ${where(receiver.host, target)} was received from ${id}`,
-        bytes: 0,
-        durationMs: performance.now() - started,
-        sourceUuid: id,
-        received: same,
-        sha256: null,
-        verification: `read-only, Received UUID ${id}`,
-      };
+    replacedPartial = await replaceOwnPartial(receiver.host, rCaps, target, same, spoolState, log);
+    if (!replacedPartial) {
+      throw hostError(
+        receiver.host,
+        'SSHMUX_ERR_BTRFS_EXISTS',
+        `${where(receiver.host, target)} already exists and is not a copy of ${where(sender.host, sender.path)} ` +
+          `(its Received UUID is ${same?.receivedUuid ?? '-'}, the source's is ${id}); refusing to overwrite it`,
+      );
     }
-    throw hostError(
-      receiver.host,
-      'SSHMUX_ERR_BTRFS_EXISTS',
-      `${where(receiver.host, target)} already exists and is not a copy of ${where(sender.host, sender.path)} ` +
-        `(its Received UUID is ${same?.receivedUuid ?? '-'}, the source's is ${id}); refusing to overwrite it`,
-    );
   }
 
   let parent: SubvolumeInfo | null = null;
@@ -151,11 +159,11 @@ async function replicate(
     }
     reason = `incremental from ${parent.name} (requested): the destination has it as ${match.name}`;
   }
-  for (const clone of opts.clones) await requireSnapshot(sender.host, sCaps, clone, 'clone source');
+  const clones: SubvolumeInfo[] = [];
+  for (const clone of opts.clones)
+    clones.push(await requireSnapshot(sender.host, sCaps, clone, 'clone source'));
   log.info({ parent: parent?.path ?? null }, reason);
 
-  const zstd = (caps: HostCapabilities, args: string[]) =>
-    opts.compress ? [[caps.zstdPath!, '-q', ...args]] : [];
   const sendArgv = [
     ...sCaps.btrfs,
     'send',
@@ -174,93 +182,63 @@ async function replicate(
           return null;
         })
       : null;
-  const token = digestToken();
-  const sLocal = sender.host.destination === undefined;
-  const rLocal = receiver.host.destination === undefined;
-  const proof: Omit<ProofInput, 'sendDigest' | 'receiveDigest'> = {
+  const identity = spoolIdentity(source, parent, clones);
+  let plan = await planResume(receiver.host, receiver.path, name, spoolState, identity, opts);
+  const ctx: AttemptContext = {
     sender,
     receiver,
-    caps: rCaps,
+    sCaps,
+    rCaps,
+    name,
     target,
     uuid: id,
     incremental: parent !== null,
-    token,
+    sendArgv,
+    identity,
+    total,
+    opts,
+    log,
   };
-  const done = (bytes: number, p: Proof, note: string): ReplicateResult => ({
-    status: 'sent',
-    name,
-    path: target,
-    parent: parent?.path ?? null,
-    reason,
-    bytes,
-    durationMs: performance.now() - started,
-    sourceUuid: id,
-    received: p.received,
-    sha256: p.sha256,
-    verification: `read-only, Received UUID ${id}, stream SHA-256 ${p.sha256} on both ends${note}`,
-  });
+  let resume =
+    plan.spool === null ? plan.note : 'from the start, spooled on the receiver (spool removed once verified)';
+  if (plan.offset > 0)
+    resume = `resumed: ${plan.offset} bytes replayed from the receiver's spool, the rest sent`;
+  if (replacedPartial) {
+    resume +=
+      '; replaced the partial subvolume an interrupted run left (recognised by the UUID its spool recorded)';
+  }
   try {
-    const t = await runTransfer({
-      sender: sender.host,
-      // A local end is digested by this process (OpenSSL, no tee), a remote one by its stage.
-      senderStages: [sLocal ? sendArgv : sendStage(token, sendArgv), ...zstd(sCaps, ['-c'])],
-      receiver: receiver.host,
-      receiverStages: [
-        ...zstd(rCaps, ['-d', '-c']),
-        receiveStage(rLocal ? '' : token, receiver.path, name, rCaps.btrfs),
-      ],
-      ...(sLocal && { senderDigest: 'output' as const }),
-      ...(rLocal && { receiverDigest: 'input' as const, digestPipe: opts.compress === null }),
-      rateLimit: opts.rateLimit,
-      onProgress: opts.onProgress,
-      progressInterval: opts.progressInterval,
-      total,
-      stallTimeout: opts.stallTimeout,
-      signal: opts.signal,
-    });
-    sizing.abort();
-    const p = await proveTransfer({ ...proof, sendDigest: t.sendDigest, receiveDigest: t.receiveDigest });
-    log.info({ bytes: t.bytes, sha256: p.sha256 }, 'received and verified');
-    return done(t.bytes, p, '');
-  } catch (err) {
-    sizing.abort();
-    const kind = err instanceof TransferFailure ? err.kind : ((err as { kind?: string }).kind ?? 'local');
-    // A connection that died after both ends exited 0 lost only their statuses: what they left
-    // behind (the subvolume, both digest records) proves the transfer over a new connection.
-    if (err instanceof TransferFailure && (kind === 'network' || kind === 'channel')) {
-      const p = await proveWithRetry({ ...proof, ...err.digests }).catch(() => null);
-      if (p) {
-        log.warn({ err }, 'connection lost after both ends finished; transfer proven complete');
-        return done(
-          err.bytes,
-          p,
-          ` (the connection dropped after both ends exited 0: ${err.summary}; checked again over a new one)`,
-        );
-      }
+    let t: AttemptDone;
+    try {
+      t = await attempt(ctx, plan);
+    } catch (err) {
+      if (!(err instanceof PrefixMismatch)) throw err;
+      // btrfs send did not regenerate the spooled bytes: nothing of them can be used.
+      log.warn({ offset: plan.offset }, 'the regenerated stream differs from the spooled prefix: restarting');
+      resume = `restarted from the start: btrfs send did not regenerate the ${plan.offset} spooled bytes (SHA-256 differs); spool discarded`;
+      plan = { ...plan, offset: 0, sha256: '', cap: opts.spoolLimit ?? plan.cap - plan.offset };
+      t = await attempt(ctx, plan);
     }
-    const cleanup = await cleanupPartial(receiver, rCaps, target, id, kind);
-    await discardDigestRecords(sender, receiver, token);
-    log.warn({ cleanup }, 'btrfs transfer failed');
-    if (err instanceof TransferFailure) {
-      const full = receiveOutOfSpace(
-        err.receiver,
-        receiver.host.destination !== undefined,
-        where(receiver.host, target),
-      );
-      throw new BtrfsTransferError(
-        full ? 'remote' : err.kind,
-        full?.summary ??
-          `btrfs ${where(sender.host, sender.path)} -> ${where(receiver.host, receiver.path)}: ${err.summary}`,
-        { sender: err.sender, receiver: err.receiver, cleanup, bytes: err.bytes },
-        {
-          cause: err.cause,
-          destination: receiver.host.destination ?? sender.host.destination,
-          ...(full && { code: full.code }),
-        },
-      );
-    }
-    if (err instanceof Error) err.message += `\n  cleanup: ${cleanup}`;
-    throw err;
+    sizing.abort();
+    log.info({ bytes: t.bytes, sha256: t.proof.sha256, resumedFrom: plan.offset }, 'received and verified');
+    const from = plan.offset > 0 ? `, ${plan.offset} of them replayed from the receiver's spool` : '';
+    return {
+      status: 'sent',
+      name,
+      path: target,
+      parent: parent?.path ?? null,
+      reason,
+      bytes: t.bytes,
+      durationMs: performance.now() - started,
+      sourceUuid: id,
+      received: t.proof.received,
+      sha256: t.proof.sha256,
+      verification: `read-only, Received UUID ${id}, stream SHA-256 ${t.proof.sha256} on both ends${from}${t.note}`,
+      resumedBytes: plan.offset,
+      resume,
+    };
+  } finally {
+    sizing.abort();
   }
 }
 

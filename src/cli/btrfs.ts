@@ -17,6 +17,8 @@ interface TransferFlags extends SshFlags {
   json?: boolean;
   stallTimeout?: string;
   progress?: boolean;
+  resume?: boolean;
+  resumeSpool?: string;
 }
 
 type Replicate = (pool: RemoteRunner, options: ReplicateOptions) => Promise<ReplicateResult>;
@@ -87,7 +89,9 @@ function progressReporter(
 function summary(verb: string, r: ReplicateResult, target: string): string {
   if (r.status === 'already-there') return `${r.name}: already there (${target}); nothing sent\n`;
   const mode = r.parent === null ? 'full' : `incremental from ${r.parent}`;
-  return `${verb} ${r.name} to ${target} (${mode}): ${formatBytes(r.bytes)} in ${formatDuration(r.durationMs)}, verified\n  ${r.reason}\n  verified: ${r.verification}\n`;
+  const resumed =
+    r.resumedBytes > 0 ? ` (+${formatBytes(r.resumedBytes)} replayed from the receiver's spool)` : '';
+  return `${verb} ${r.name} to ${target} (${mode}): ${formatBytes(r.bytes)}${resumed} in ${formatDuration(r.durationMs)}, verified\n  ${r.reason}\n  resume: ${r.resume}\n  verified: ${r.verification}\n`;
 }
 
 function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Replicate): Command {
@@ -100,6 +104,8 @@ function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Repli
     .option('--limit-rate <rate>', 'bytes per second, e.g. 50M or 512k')
     .option('--stall-timeout <seconds>', 'fail when no data moves for this long', '300')
     .option('--no-progress', 'no progress display')
+    .option('--no-resume', 'keep no resume spool on the receiver, and remove an existing one')
+    .option('--resume-spool <size>', 'largest resume spool, e.g. 20G (default: half the free space)')
     .option('--json', 'JSON lines on stdout: progress events and the result')
     .action(async (source: string, target: string, flags: TransferFlags) => {
       const stall = Number(flags.stallTimeout);
@@ -124,6 +130,8 @@ function transferCommand(ctx: CliContext, cmd: Command, verb: string, run: Repli
           estimateSize: flags.progress !== false || flags.json === true,
           progressInterval: flags.json ? 1_000 : 250,
           signal: ac.signal,
+          resume: flags.resume !== false,
+          spoolLimit: flags.resumeSpool ?? null,
           logger: ctx.logger,
         });
         reporter.stop();
