@@ -12,6 +12,8 @@ export interface ChaosOptions {
   rand: () => number;
   log: (line: string) => void;
   restartEveryMs: number;
+  /** Chance per half second of a fault struck on a live connection. @default 0.4 */
+  strikeChance?: number;
   /** A quiet point (growth sample) this often, between the faults. */
   sample?: { everyMs: number; run: () => Promise<void> };
 }
@@ -30,7 +32,7 @@ export function startChaos(o: ChaosOptions): { stop: () => Promise<void> } {
       await sleep(500);
       if (!running) break;
       // A fault on a live (pooled, long-lived) connection, counted from its current offset.
-      if (rand() < 0.4) proxy.strike();
+      if (rand() < (o.strikeChance ?? 0.4)) proxy.strike();
       if (rand() < 0.03) {
         const ms = 300 + Math.floor(rand() * 2_500);
         proxy.refuse(ms);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { plainHostConfig } from '../../src/config/plain.js';
@@ -12,6 +12,7 @@ import { runCli } from '../integration/mux-helpers.js';
 import { startChaos } from './chaos.js';
 import { ProcessHooks, settle, tcpSocketCount } from './checks.js';
 import { daemonPids } from './daemon-state.js';
+import { echoServer, mixOf, pick, writeSoakSshConfig } from './fixtures.js';
 import { GrowthSeries, overLimit } from './growth.js';
 import { RECEIVE_DIRS, waitNoRemote } from './leftovers.js';
 import { type LongContext, longOperations, prune, pruneBtrfs } from './long-ops.js';
@@ -53,67 +54,6 @@ export interface LongSoakOptions {
   /** Samples before this are warm-up and not compared. */
   warmupMs: number;
   growthLimits: { rssMb: number; fds: number };
-}
-
-/** Weighted operation mix; btrfs ones only when the harness has btrfs, the long ones only with --long. */
-function mixOf(btrfs: boolean, long: boolean): [OpKind, number][] {
-  if (!long) {
-    return [
-      ['exec', 30],
-      ['spawn', 16],
-      ['manifest', 12],
-      ['push', 12],
-      ['daemon', 12],
-      ...(btrfs
-        ? ([
-            ['btrfs-full', 6],
-            ['btrfs-incr', 12],
-          ] as [OpKind, number][])
-        : []),
-    ];
-  }
-  // Cheap in-process operations dominate, so 30 minutes on a shared 2-core machine reach 10,000.
-  return [
-    ['exec', 44],
-    ['forward', 14],
-    ['spawn', 6],
-    ['manifest', 6],
-    ['push', 4],
-    ['daemon', 8],
-    ['forward-cli', 1.5],
-    ['scp', 2],
-    ['push-full', 3],
-    ['kill-ssh', 2],
-    ['kill-push', 1],
-    ['kill-daemon', 1],
-    ...(btrfs
-      ? ([
-          ['btrfs-full', 1],
-          ['btrfs-incr', 3],
-          ['kill-btrfs', 1],
-        ] as [OpKind, number][])
-      : []),
-  ];
-}
-
-function pick(mix: [OpKind, number][], r: number): OpKind {
-  const total = mix.reduce((s, [, w]) => s + w, 0);
-  let x = r * total;
-  for (const [k, w] of mix) {
-    x -= w;
-    if (x < 0) return k;
-  }
-  return 'exec';
-}
-
-/** A server that sends every byte back and then ends (the forwards' target). */
-async function echoServer(): Promise<net.Server> {
-  const server = net.createServer({ allowHalfOpen: true }, (s) => {
-    s.on('error', () => {});
-    s.pipe(s);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
 }
 
 /** Run the fault soak against `sshd`; everything it starts is stopped before it returns. */
@@ -189,30 +129,7 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
   }
   const runtimeDirs = dirs.map((d) => path.join(work, d));
   // `sshmux` processes of the long soak: the proxy as `soak` (backup) and `soak-root`.
-  const cliConfig = path.join(work, 'ssh_config');
-  writeFileSync(
-    cliConfig,
-    ['soak', 'soak-root']
-      .map((alias) =>
-        [
-          `Host ${alias}`,
-          `  HostName ${sshd.host}`,
-          `  Port ${proxy.port}`,
-          `  User ${alias === 'soak' ? 'backup' : 'root'}`,
-          `  IdentityFile ${sshd.keyPath}`,
-          '  IdentitiesOnly yes',
-          `  UserKnownHostsFile ${proxyKnownHosts}`,
-          '  StrictHostKeyChecking yes',
-          '  BatchMode yes',
-          '  ServerAliveInterval 1',
-          '  ServerAliveCountMax 3',
-          '  ConnectTimeout 5',
-          '',
-        ].join('\n'),
-      )
-      .join(''),
-    { mode: 0o600 },
-  );
+  const cliConfig = writeSoakSshConfig(path.join(work, 'ssh_config'), sshd, proxy.port, proxyKnownHosts);
   const ctx: LongContext = {
     sshd,
     seed: options.seed,
@@ -289,6 +206,9 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     rand,
     log,
     restartEveryMs: options.restartEveryMs,
+    // Long: fewer strikes on live connections (a stall freezes every operation sharing it), so the
+    // 30 minutes reach their operations; new connections still get the proxy's own fault rates.
+    strikeChance: long ? 0.1 : 0.4,
     sample: long ? { everyMs: long.sampleEveryMs, run: sample } : undefined,
   });
 
@@ -371,6 +291,7 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     hooks.stop();
     for (const u of hooks.unhandled) report.leaks.push(`unhandled rejection: ${u.split('\n')[0]}`);
     for (const u of hooks.uncaught) report.leaks.push(`uncaught exception: ${u.split('\n')[0]}`);
+    for (const u of [...hooks.unhandled, ...hooks.uncaught]) log(`unhandled, whole stack: ${u}`);
     for (const w of hooks.warnings) report.leaks.push(`process warning: ${w}`);
     report.leaked = report.leaks.length;
     report.durationMs = Date.now() - started;
