@@ -1,13 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { GrowthFigure } from './report.js';
 
-/** RSS (MB, from /proc/PID/status VmRSS) and open fds (entries of /proc/PID/fd) of `pid`, or undefined once it is gone. */
-export function sampleProcess(pid: number): { rssMb: number; fds: number } | undefined {
+/**
+ * RSS and its anonymous part (MB, /proc/PID/status VmRSS and RssAnon) and open fds (entries of
+ * /proc/PID/fd) of `pid`, or undefined once it is gone. RSS also counts the pages of the node
+ * binary a process has touched so far, which grow as code paths run for the first time; RssAnon
+ * is the heap and buffers alone.
+ */
+export function sampleProcess(pid: number): { rssMb: number; anonMb: number; fds: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+    const kb = (key: string) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
     const fds = readdirSync(`/proc/${pid}/fd`).length;
-    return Number.isFinite(kb) ? { rssMb: kb / 1024, fds } : undefined;
+    const rss = kb('VmRSS');
+    return Number.isFinite(rss) ? { rssMb: rss / 1024, anonMb: kb('RssAnon') / 1024, fds } : undefined;
   } catch {
     return undefined;
   }
@@ -16,6 +23,7 @@ export function sampleProcess(pid: number): { rssMb: number; fds: number } | und
 interface Sample {
   t: number;
   rssMb: number;
+  anonMb: number;
   fds: number;
 }
 
@@ -71,6 +79,8 @@ export class GrowthSeries {
       samples: xs.length,
       rssStartMb: median(head.map((s) => s.rssMb)),
       rssEndMb: median(tail.map((s) => s.rssMb)),
+      anonStartMb: median(head.map((s) => s.anonMb)),
+      anonEndMb: median(tail.map((s) => s.anonMb)),
       fdStart: median(head.map((s) => s.fds)),
       fdEnd: median(tail.map((s) => s.fds)),
       note: notes.join('; '),

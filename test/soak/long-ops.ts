@@ -35,6 +35,8 @@ export interface LongContext extends OpContext {
   readonly echoPort: number;
   /** Remote path of the small tmpfs that pushes fill up. */
   readonly small: string;
+  /** Faults so far (proxy faults, sshd restarts, daemon kills): tells whether one hit an operation. */
+  readonly faultsSoFar: () => number;
 }
 
 /** An `sshmux` process that gets SIGKILLed `killAfterMs` after start unless it exited before. */
@@ -151,10 +153,14 @@ export function longOperations(ctx: LongContext): Record<string, Operation> {
         ['ssh', '-N', '-L', `${lport}:127.0.0.1:${ctx.echoPort}`, ...sshArgs(ctx)],
         { env: { ...process.env, XDG_RUNTIME_DIR: ctx.daemonDir(n), SSHMUX_PERSIST: ctx.daemonPersist } },
       );
+      const faultsBefore = ctx.faultsSoFar();
       let exited: CliResult | undefined;
-      void result.then((r) => {
-        exited = r;
-      });
+      result.then(
+        (r) => {
+          exited = r;
+        },
+        () => {},
+      );
       try {
         const end = Date.now() + 30_000;
         while (!exited && !(await accepts(lport))) {
@@ -162,7 +168,16 @@ export function longOperations(ctx: LongContext): Record<string, Operation> {
             throw new CliFailed('forward-cli-timeout', 'the -L listener never came up in 30 s');
           await sleep(200);
         }
-        if (exited) return cliFailure('forward-cli', exited, [255]);
+        if (exited) {
+          // -N whose daemon went away (killed) or lost its connection: 255 and no words, as ssh's
+          // mux client does (src/cli/ssh-start.ts); clean only when a fault did happen meanwhile.
+          if (exited.code === 255 && exited.stderr.trim() === '' && ctx.faultsSoFar() > faultsBefore)
+            throw new CliFailed(
+              'forward-cli-255-silent',
+              '-N ended with 255 after a fault, silently as ssh does',
+            );
+          return cliFailure('forward-cli', exited, [255]);
+        }
         const data = seededBytes(ctx.seed * 11 + n, 1024 + Math.floor(rand() * 256 * 1024));
         let got: Buffer;
         try {

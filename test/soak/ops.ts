@@ -75,14 +75,14 @@ export function cliFailure(
   codes: readonly number[],
 ): string {
   const lines = r.stderr.trim().split('\n');
-  const line = lines.findLast((l) => /^(sshmux|scp): /.test(l)) ?? '';
+  const line = lines.findLast((l) => /^(sshmux|scp|ssh): /.test(l)) ?? '';
   const stack = lines.some((l) => /^\s+at \S/.test(l));
   if (
     r.code !== null &&
     codes.includes(r.code) &&
     line &&
     !stack &&
-    !/^(sshmux|scp): (\w*Error|Error)\b/.test(line)
+    !/^(sshmux|scp|ssh): (\w*Error|Error)\b/.test(line)
   ) {
     throw new CliFailed(`${what}-${r.code}`, line);
   }

@@ -37,6 +37,9 @@ export interface GrowthFigure {
   samples: number;
   rssStartMb: number;
   rssEndMb: number;
+  /** The anonymous part of RSS (heap, buffers): RSS less the binary's pages touched so far. */
+  anonStartMb: number;
+  anonEndMb: number;
   fdStart: number;
   fdEnd: number;
   /** Why the figure does not cover the whole run (a replaced pid), or ''. */
@@ -120,6 +123,7 @@ function growthLine(g: GrowthFigure): string {
   const d = g.rssEndMb - g.rssStartMb;
   return (
     `RSS ${mb(g.rssStartMb)} → ${mb(g.rssEndMb)} (${d >= 0 ? '+' : ''}${d.toFixed(1)}), ` +
+    `anonymous ${mb(g.anonStartMb)} → ${mb(g.anonEndMb)} (${(g.anonEndMb - g.anonStartMb).toFixed(1)}), ` +
     `fds ${g.fdStart} → ${g.fdEnd} (${g.fdEnd - g.fdStart >= 0 ? '+' : ''}${g.fdEnd - g.fdStart}), ` +
     `${g.samples} samples${g.note ? `; ${g.note}` : ''}`
   );

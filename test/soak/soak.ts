@@ -154,6 +154,7 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     chaosDir: runtimeDirs[0]!,
     echoPort: echo ? (echo.address() as net.AddressInfo).port : 0,
     small,
+    faultsSoFar: () => proxy.faults + report.faults.restarts + report.faults.daemonKills,
   };
   const operations: Record<string, Operation> = {
     ...baseOperations(ctx as OpContext),
