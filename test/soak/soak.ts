@@ -1,35 +1,27 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { plainHostConfig } from '../../src/config/plain.js';
-import {
-  compareManifests,
-  localManifest,
-  type Manifest,
-  manifestsEqual,
-  push,
-  remoteManifest,
-  SshPool,
-  sendSnapshot,
-} from '../../src/index.js';
+import { remoteManifest, SshPool } from '../../src/index.js';
 import { FaultProxy, prng } from '../helpers/fault-proxy.js';
+import { LinkEmulator, type LinkProfile } from '../helpers/link-emulator.js';
 import { CONTAINER_BTRFS, type StartedSshd } from '../helpers/sshd.js';
 import { runCli } from '../integration/mux-helpers.js';
-import {
-  isClassified,
-  ProcessHooks,
-  seededBytes,
-  settle,
-  sha256,
-  tcpSocketCount,
-  treeOf,
-  unfinishedSubvolumes,
-} from './checks.js';
+import { startChaos } from './chaos.js';
+import { ProcessHooks, settle, tcpSocketCount } from './checks.js';
+import { daemonPids } from './daemon-state.js';
+import { echoServer, mixOf, pick, writeSoakSshConfig } from './fixtures.js';
+import { GrowthSeries, overLimit } from './growth.js';
+import { RECEIVE_DIRS, waitNoRemote } from './leftovers.js';
+import { type LongContext, longOperations, prune, pruneBtrfs } from './long-ops.js';
+import { Gate, Mutex } from './mutex.js';
+import { baseOperations, MARKER, type OpContext, type Operation } from './ops.js';
+import { BASE_KINDS, LONG_KINDS, newReport, type OpKind, type SoakReport } from './report.js';
+import { runOne, within } from './worker.js';
 
-export type OpKind = 'exec' | 'spawn' | 'manifest' | 'push' | 'btrfs-full' | 'btrfs-incr' | 'daemon';
+export { formatSoakTable, type OpKind, type OpTally, type SoakReport, summaryLine } from './report.js';
 
 export interface SoakOptions {
   seed: number;
@@ -45,101 +37,44 @@ export interface SoakOptions {
   btrfs: boolean;
   /** Fault rates of new proxied connections. */
   rates?: { cut: number; stall: number; slow: number };
+  /** The long soak (`npm run soak -- --long`): see LongSoakOptions. */
+  long?: LongSoakOptions;
   /** Progress lines. @default none */
   log?: (line: string) => void;
 }
 
-export interface OpTally {
-  ok: number;
-  clean: number;
-  dirty: number;
-}
-
-export interface SoakReport {
-  seed: number;
-  operations: number;
-  faults: {
-    cut: number;
-    stalled: number;
-    slowed: number;
-    refused: number;
-    refuseWindows: number;
-    restarts: number;
-  };
-  succeeded: number;
-  failedCleanly: number;
-  failedDirty: number;
-  leaked: number;
-  recoverMs: number[];
-  byKind: Record<OpKind, OpTally>;
-  errorKinds: Record<string, number>;
-  /** The first message seen for each error kind, to tell what the clean failures were. */
-  examples: Record<string, string>;
-  dirty: string[];
-  leaks: string[];
-  durationMs: number;
-}
-
-const OP_DEADLINE_MS = 150_000;
-const MARKER = 'soak-op-';
-
-/** Weighted operation mix; btrfs ones only when the harness has btrfs. */
-function pickKind(r: number, btrfs: boolean): OpKind {
-  const mix: [OpKind, number][] = [
-    ['exec', 30],
-    ['spawn', 16],
-    ['manifest', 12],
-    ['push', 12],
-    ['daemon', 12],
-    ...(btrfs
-      ? ([
-          ['btrfs-full', 6],
-          ['btrfs-incr', 12],
-        ] as [OpKind, number][])
-      : []),
-  ];
-  const total = mix.reduce((s, [, w]) => s + w, 0);
-  let x = r * total;
-  for (const [k, w] of mix) {
-    x -= w;
-    if (x < 0) return k;
-  }
-  return 'exec';
-}
-
-/** A one-at-a-time lock: btrfs sends into one chain must not race for the same parent. */
-class Mutex {
-  #tail: Promise<void> = Promise.resolve();
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tail;
-    let release!: () => void;
-    this.#tail = new Promise((r) => {
-      release = r;
-    });
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
+/**
+ * What `--long` adds: the link emulator behind the fault proxy, forwards, scp, a filling
+ * tmpfs, SIGKILLed daemons and clients, and RSS/fd growth sampled at quiet points.
+ */
+export interface LongSoakOptions {
+  link: LinkProfile;
+  /** A quiet point (nothing in flight, proxied connections reset, samples taken) this often. */
+  sampleEveryMs: number;
+  /** Samples before this are warm-up and not compared. */
+  warmupMs: number;
+  growthLimits: { rssMb: number; fds: number };
 }
 
 /** Run the fault soak against `sshd`; everything it starts is stopped before it returns. */
 export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
+  const long = options.long;
   const rand = prng(options.seed);
   const started = Date.now();
   const work = mkdtempSync(path.join(os.tmpdir(), 'sshmux-soak-'));
-  const runtimeDir = path.join(work, 'xdg');
-  mkdirSync(runtimeDir, { mode: 0o700 });
+  const dirs = long ? ['chaos', 'steady'] : ['xdg'];
+  for (const d of dirs) mkdirSync(path.join(work, d), { mode: 0o700 });
   const socketsBefore = tcpSocketCount();
   const hooks = new ProcessHooks();
+  // client → fault proxy → link emulator (long) → sshd
+  const link = long ? await LinkEmulator.start({ targetPort: sshd.port, ...long.link }) : undefined;
   const proxy = await FaultProxy.start({
-    targetPort: sshd.port,
+    targetPort: link?.port ?? sshd.port,
     seed: options.seed,
     rates: options.rates ?? { cut: 0.12, stall: 0.08, slow: 0.15 },
   });
+  const echo = long ? await echoServer() : undefined;
   const hostKeyVerifier = async (key: Buffer): Promise<void> => {
     if (!sshd.hostKeys.some((k) => k.split(' ')[1] === key.toString('base64')))
       throw new Error('unknown host key');
@@ -163,42 +98,26 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
   const direct = host(sshd.port);
   const resolve = (dest: string) => (dest === 'faulty' ? faulty : direct);
   const pool = new SshPool({ hostKeyVerifier, resolve });
-  // Checks and set-up go around the proxy, so a fault never makes a check lie.
-  const clean = new SshPool({ hostKeyVerifier, resolve: () => direct });
-
-  const byKind = Object.fromEntries(
-    (['exec', 'spawn', 'manifest', 'push', 'btrfs-full', 'btrfs-incr', 'daemon'] as OpKind[]).map((k) => [
-      k,
-      { ok: 0, clean: 0, dirty: 0 },
-    ]),
-  ) as Record<OpKind, OpTally>;
-  const report: SoakReport = {
-    seed: options.seed,
-    operations: 0,
-    faults: { cut: 0, stalled: 0, slowed: 0, refused: 0, refuseWindows: 0, restarts: 0 },
-    succeeded: 0,
-    failedCleanly: 0,
-    failedDirty: 0,
-    leaked: 0,
-    recoverMs: [],
-    byKind,
-    errorKinds: {},
-    examples: {},
-    dirty: [],
-    leaks: [],
-    durationMs: 0,
-  };
+  const newCleanPool = () => new SshPool({ hostKeyVerifier, resolve: () => direct });
+  const report = newReport(options.seed, long ? [...BASE_KINDS, ...LONG_KINDS] : BASE_KINDS);
+  report.link = link?.describe() ?? '';
 
   // Fixed remote tree for manifest operations, and its manifest taken around the proxy.
   const remoteRoot = '/home/backup/soak';
+  const small = `${remoteRoot}/small`;
   await sshd.sh(
-    `rm -rf ${remoteRoot} && mkdir -p ${remoteRoot}/fixed/sub ${remoteRoot}/push && ` +
+    `rm -rf ${remoteRoot} && mkdir -p ${remoteRoot}/fixed/sub ${remoteRoot}/push ${remoteRoot}/scp ${remoteRoot}/killed && ` +
       `head -c 300000 /dev/urandom > ${remoteRoot}/fixed/big && echo hi > '${remoteRoot}/fixed/sub/a b' && ` +
-      `ln -s 'sub/a b' ${remoteRoot}/fixed/link && chown -R backup:backup ${remoteRoot}`,
+      `ln -s 'sub/a b' ${remoteRoot}/fixed/link && chown -R backup:backup ${remoteRoot}` +
+      // A remote file system that fills up: 4 MiB of tmpfs that push-full operations target.
+      (long
+        ? ` && mkdir -p ${small} && mount -t tmpfs -o size=4m,mode=0755 tmpfs ${small} && chown backup:backup ${small}`
+        : ''),
   );
-  const fixedManifest = await remoteManifest(clean, { dest: direct, path: `${remoteRoot}/fixed` });
+  const clean0 = newCleanPool();
+  const fixedManifest = await remoteManifest(clean0, { dest: direct, path: `${remoteRoot}/fixed` });
 
-  // btrfs: a writable subvolume on the host, snapshots beside it, two receive directories.
+  // btrfs: a writable subvolume on the host, snapshots beside it, receive directories.
   const bt = options.btrfs ? sshd.btrfs : undefined;
   if (options.btrfs && !bt) throw new Error('runSoak({ btrfs: true }) needs startSshd({ btrfs: true })');
   const vol = bt ? path.join(bt.source, 'soak-vol') : '';
@@ -206,271 +125,125 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
   if (bt) {
     execFileSync('btrfs', ['subvolume', 'create', vol], { stdio: 'ignore' });
     mkdirSync(snaps);
-    await sshd.sh(`mkdir -p ${CONTAINER_BTRFS}/soak/chain ${CONTAINER_BTRFS}/soak/full`);
+    await sshd.sh(`mkdir -p ${RECEIVE_DIRS.map((d) => `${CONTAINER_BTRFS}/soak/${d}`).join(' ')}`);
   }
+  const runtimeDirs = dirs.map((d) => path.join(work, d));
+  // `sshmux` processes of the long soak: the proxy as `soak` (backup) and `soak-root`.
+  const cliConfig = writeSoakSshConfig(path.join(work, 'ssh_config'), sshd, proxy.port, proxyKnownHosts);
+  const ctx: LongContext = {
+    sshd,
+    seed: options.seed,
+    rand,
+    work,
+    remoteRoot,
+    pool,
+    clean: clean0,
+    direct,
+    proxyPort: proxy.port,
+    proxyKnownHosts,
+    // Long: half the sessions through the daemon that gets SIGKILLed, half through the sampled one.
+    daemonDir: long ? () => runtimeDirs[rand() < 0.5 ? 0 : 1]! : () => runtimeDirs[0]!,
+    daemonPersist: long ? '3600' : '60',
+    fixedManifest,
+    bt,
+    vol,
+    snaps,
+    pushes: new Map(),
+    report,
+    cliConfig,
+    chaosDir: runtimeDirs[0]!,
+    echoPort: echo ? (echo.address() as net.AddressInfo).port : 0,
+    small,
+    faultsSoFar: () => proxy.faults + report.faults.restarts + report.faults.daemonKills,
+  };
+  const operations: Record<string, Operation> = {
+    ...baseOperations(ctx as OpContext),
+    ...(long ? longOperations(ctx) : {}),
+  };
   const btrfsLock = new Mutex();
-  /** Local tree and remote target of each push operation, for its leftover check. */
-  const pushes = new Map<number, [string, string]>();
-
-  const waitNoRemote = async (pattern: string): Promise<string[]> => {
-    const end = Date.now() + 15_000;
-    for (;;) {
-      const left = await sshd.processes(pattern);
-      if (left.length === 0 || Date.now() > end) return left;
-      await sleep(300);
-    }
+  const locks: Partial<Record<OpKind, Mutex>> = {
+    // btrfs sends share a chain and receive directories: one at a time, checks included.
+    'btrfs-full': btrfsLock,
+    'btrfs-incr': btrfsLock,
+    'kill-btrfs': btrfsLock,
+    // The only root logins: their leftover check counts root's sessions.
+    'kill-push': new Mutex(),
+    'push-full': new Mutex(),
+    'kill-daemon': new Mutex(),
   };
+  const gate = new Gate();
+  const series = long
+    ? [
+        new GrowthSeries('daemon (steady)', long.warmupMs),
+        new GrowthSeries('soak process (pool)', long.warmupMs),
+      ]
+    : [];
 
-  /** One operation: resolves with a verification failure text, or '' when verified; throws the op's error. */
-  const operations: Record<OpKind, (n: number) => Promise<string>> = {
-    exec: async (n) => {
-      const token = `tok-${n}-${Math.floor(rand() * 1e9)} ;$(x) \`y\` 'q"`;
-      const r = await pool.exec('faulty', ['sh', '-c', 'printf %s "$1"', `${MARKER}${n}`, token], {
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      return r.stdout === token && r.exitCode === 0
-        ? ''
-        : `exec output ${JSON.stringify(r.stdout)}, exit ${r.exitCode}, signal ${r.signal}, ` +
-            `stderr ${JSON.stringify(r.stderr)}, ${r.durationMs} ms`;
-    },
-    spawn: async (n) => {
-      const size = 256 * 1024 + Math.floor(rand() * 4 * 1024 * 1024);
-      const data = seededBytes(options.seed * 1000 + n, size);
-      const proc = await pool.spawn('faulty', ['sh', '-c', 'cat; :', `${MARKER}${n}`], { timeout: 60_000 });
-      const chunks: Buffer[] = [];
-      proc.stderr.resume();
-      const out = (async () => {
-        for await (const c of proc.stdout) chunks.push(c as Buffer);
-      })();
-      const feed = new Promise<void>((resolve) => {
-        proc.stdin.on('error', () => resolve());
-        Readable.from([data]).pipe(proc.stdin).on('finish', resolve);
-      });
-      const [status] = await Promise.all([proc.exited, out.catch(() => {}), feed]);
-      const got = Buffer.concat(chunks);
-      if (status.code !== 0)
-        return `cat exited ${status.code}/${status.signal} after ${got.length} of ${size} bytes`;
-      return sha256(got) === sha256(data) ? '' : `cat echoed ${got.length} bytes, sent ${size}: hash differs`;
-    },
-    manifest: async () => {
-      const m = await remoteManifest(
-        pool,
-        { dest: 'faulty', path: `${remoteRoot}/fixed` },
-        {
-          signal: AbortSignal.timeout(60_000),
-        },
+  /** A quiet point: nothing in flight, every proxied connection reset, then RSS/fds sampled. */
+  const sample = async (): Promise<void> => {
+    await gate.quiet(async () => {
+      proxy.cutAll();
+      await settle(() => pool.stats().connections, 1, 10_000);
+      // The check pool is renewed, so its connections are not counted as the long-lived pool's.
+      const old = ctx.clean;
+      ctx.clean = newCleanPool();
+      await within(10_000, 'check pool close', old.close()).catch(() => old.destroy());
+      await settle(() => proxy.connections, 0, 5_000);
+      (globalThis as { gc?: () => void }).gc?.();
+      const elapsed = Date.now() - started;
+      series[0]!.add(daemonPids(runtimeDirs[1]!)[0], elapsed);
+      series[1]!.add(process.pid, elapsed);
+      log(
+        `sample at ${Math.round(elapsed / 1000)} s: ${series.map((s) => JSON.stringify(s.figure())).join(' ')}`,
       );
-      return manifestsEqual(compareManifests(fixedManifest, m)) ? '' : 'manifest of the fixed tree differs';
-    },
-    push: async (n) => {
-      const local = path.join(work, `push-${n}`);
-      const names = ['plain.txt', 'with space', '-dash', 'ünï', "q'uote", 'sub/nested.bin'];
-      for (const [i, name] of names.entries()) {
-        mkdirSync(path.dirname(path.join(local, name)), { recursive: true });
-        writeFileSync(path.join(local, name), seededBytes(n * 31 + i, Math.floor(rand() * 200_000)));
-      }
-      const target = `${remoteRoot}/push/p-${n}`;
-      pushes.set(n, [local, target]);
-      await push(pool, local, { dest: 'faulty', path: target }, { signal: AbortSignal.timeout(90_000) });
-      const [want, got] = await Promise.all([
-        localManifest(local),
-        remoteManifest(clean, { dest: direct, path: target }),
-      ]);
-      return manifestsEqual(compareManifests(want, got)) ? '' : 'pushed tree differs from the local one';
-    },
-    'btrfs-full': (n) => btrfsSend(n, true),
-    'btrfs-incr': (n) => btrfsSend(n, false),
-    daemon: async (n) => {
-      const token = `d${n}x${Math.floor(rand() * 1e9)}`;
-      const r = await runCli(
-        [
-          'ssh',
-          '-i',
-          sshd.keyPath,
-          '-o',
-          `UserKnownHostsFile=${proxyKnownHosts}`,
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          'ServerAliveInterval=1',
-          '-o',
-          'ServerAliveCountMax=3',
-          '-o',
-          'ConnectTimeout=5',
-          '-p',
-          String(proxy.port),
-          `backup@${sshd.host}`,
-          `sh -c 'printf %s "$1"' ${MARKER}${n} ${token}`,
-        ],
-        { env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir, SSHMUX_PERSIST: '60' } },
-      );
-      if (r.code === 0)
-        return r.stdout.toString() === token ? '' : `daemon session printed ${r.stdout.toString()}`;
-      // sshmux's own failure: 255 and a classified message (an unclassified error prints its class name).
-      const line = r.stderr.trim().split('\n').at(-1) ?? '';
-      if (r.code === 255 && /^sshmux: /.test(line) && !/^sshmux: (\w*Error|Error)\b/.test(line)) {
-        throw new DaemonSessionFailed(line);
-      }
-      return `daemon session exited ${r.code}/${r.signal}: ${r.stderr.trim().slice(0, 300)}`;
-    },
-  };
-
-  async function btrfsSend(n: number, full: boolean): Promise<string> {
-    if (!bt) return 'no btrfs';
-    writeFileSync(path.join(vol, `f-${n}`), seededBytes(n, 64 * 1024 + Math.floor(rand() * 2 * 1024 * 1024)));
-    const source = path.join(snaps, `s-${n}`);
-    execFileSync('btrfs', ['subvolume', 'snapshot', '-r', vol, source], { stdio: 'ignore' });
-    const dir = full ? 'full' : 'chain';
-    const r = await sendSnapshot(pool, {
-      source,
-      target: `faulty:${CONTAINER_BTRFS}/soak/${dir}`,
-      parent: full ? null : 'auto',
-      stallTimeout: 15_000,
-      signal: AbortSignal.timeout(120_000),
     });
-    const received = path.join(bt.destination, 'soak', dir, `s-${n}`);
-    if (r.received.receivedUuid === null || !r.received.readonly)
-      return `received ${received} is not finished`;
-    const want = treeOf(source);
-    const got = treeOf(received);
-    return JSON.stringify(want) === JSON.stringify(got) ? '' : `received ${received} differs from its source`;
-  }
+  };
 
-  /** What a finished (or failed) operation left behind that it must not have. */
-  async function leftovers(kind: OpKind, n: number): Promise<string[]> {
-    const found: string[] = [];
-    for (const p of await waitNoRemote(`${MARKER}${n}( |$)`)) found.push(`remote process left: ${p}`);
-    if (kind === 'btrfs-full' || kind === 'btrfs-incr') {
-      for (const p of await waitNoRemote('btrfs receive')) found.push(`remote process left: ${p}`);
-      for (const d of ['chain', 'full']) {
-        for (const b of unfinishedSubvolumes(path.join(bt!.destination, 'soak', d)))
-          found.push(`partial subvolume: ${b}`);
-      }
-    }
-    if (kind === 'push') {
-      const last = pushes.get(n);
-      if (last) {
-        const [local, target] = last;
-        const want: Manifest = await localManifest(local);
-        let got: Manifest;
-        try {
-          got = await remoteManifest(clean, { dest: direct, path: target });
-        } catch {
-          got = new Map();
-        }
-        for (const [p, e] of got) {
-          if (p.endsWith('.sshmux-partial')) continue; // a temporary name: kept on purpose for resume
-          const w = want.get(p);
-          if (e.type === 'file' && (w?.type !== 'file' || w.sha256 !== e.sha256)) {
-            found.push(`half-written file under its final name: ${target}/${p}`);
-          }
-        }
-      }
-    }
-    return found;
-  }
-
-  // sshd restarts and refusal windows, in the background while the workers run.
-  let running = true;
-  const chaos = (async () => {
-    let nextRestart = options.restartEveryMs > 0 ? Date.now() + options.restartEveryMs : Infinity;
-    while (running) {
-      await sleep(500);
-      if (!running) break;
-      // A fault on a live (pooled, long-lived) connection, counted from its current offset.
-      if (rand() < 0.4) proxy.strike();
-      if (rand() < 0.03) {
-        const ms = 300 + Math.floor(rand() * 2_500);
-        proxy.refuse(ms);
-        report.faults.refuseWindows++;
-      }
-      if (Date.now() >= nextRestart) {
-        nextRestart = Date.now() + options.restartEveryMs;
-        const t0 = Date.now();
-        try {
-          await sshd.restartSshd();
-          report.faults.restarts++;
-          for (;;) {
-            try {
-              await pool.exec('direct', 'true', { timeout: 5_000 });
-              break;
-            } catch {
-              if (Date.now() - t0 > 60_000) throw new Error('no recovery within 60 s');
-              await sleep(100);
-            }
-          }
-          report.recoverMs.push(Date.now() - t0);
-          log(`sshd restarted; pool recovered in ${Date.now() - t0} ms`);
-        } catch (err) {
-          report.leaks.push(`sshd restart: ${(err as Error).message}`);
-        }
-      }
-    }
-  })();
+  const chaos = startChaos({
+    sshd,
+    pool,
+    proxy,
+    report,
+    rand,
+    log,
+    restartEveryMs: options.restartEveryMs,
+    // Long: fewer strikes on live connections (a stall freezes every operation sharing it), so the
+    // 30 minutes reach their operations; new connections still get the proxy's own fault rates.
+    strikeChance: long ? 0.1 : 0.4,
+    sample: long ? { everyMs: long.sampleEveryMs, run: sample } : undefined,
+  });
 
   let issued = 0;
+  const mix = mixOf(options.btrfs, long !== undefined);
   const worker = async (): Promise<void> => {
-    while (issued < options.maxOperations && Date.now() - started < options.durationMs) {
-      const n = issued++;
-      const kind = pickKind(rand(), options.btrfs);
-      report.operations++;
-      // btrfs sends share a chain and receive directories: one at a time, checks included.
-      const one = kind.startsWith('btrfs')
-        ? (fn: () => Promise<void>) => btrfsLock.run(fn)
-        : (fn: () => Promise<void>) => fn();
-      await one(async () => {
-        let verdict: 'ok' | 'clean' | 'dirty';
-        let why = '';
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const deadline = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new HungOperation(kind)), OP_DEADLINE_MS);
-          });
-          const problem = await Promise.race([operations[kind](n), deadline]);
-          verdict = problem === '' ? 'ok' : 'dirty';
-          why = problem;
-        } catch (err) {
-          if (err instanceof HungOperation) {
-            verdict = 'dirty';
-            why = `${err.message}; pool ${JSON.stringify(pool.stats())}`;
-          } else if (err instanceof DaemonSessionFailed || isClassified(err)) {
-            verdict = 'clean';
-            const k = err instanceof DaemonSessionFailed ? 'daemon-255' : (err as { kind: string }).kind;
-            report.errorKinds[k] = (report.errorKinds[k] ?? 0) + 1;
-            report.examples[k] ??= `${kind}: ${(err as Error).message.split('\n')[0]}`;
-            log(`#${n} ${kind} failed cleanly: ${k}: ${(err as Error).message.split('\n')[0]}`);
-          } else {
-            verdict = 'dirty';
-            why = `unclassified ${(err as Error)?.name}: ${(err as Error)?.message}`;
-          }
-        } finally {
-          clearTimeout(timer);
-        }
-        const left = await within(90_000, 'leftover check', leftovers(kind, n)).catch((err: Error) => [
-          err.message,
-        ]);
-        if (left.length > 0) {
-          verdict = 'dirty';
-          why = [why, ...left].filter(Boolean).join('; ');
-        }
-        if (verdict === 'ok') report.succeeded++;
-        else if (verdict === 'clean') report.failedCleanly++;
-        else {
-          report.failedDirty++;
-          report.dirty.push(`#${n} ${kind}: ${why}`);
-        }
-        byKind[kind][verdict]++;
-        if (n % 10 === 0) log(`#${n} ${kind} ${verdict} (${Math.round((Date.now() - started) / 1000)} s)`);
-      });
+    for (;;) {
+      await gate.enter();
+      try {
+        if (issued >= options.maxOperations || Date.now() - started >= options.durationMs) return;
+        const n = issued++;
+        let kind = pick(mix, rand());
+        // Long: a worker does not queue behind a serialised kind (btrfs, root pushes, the small
+        // disk) while another holds it, it picks again: the cheap operations keep the count up.
+        for (let i = 0; long && i < 8 && locks[kind]?.busy; i++) kind = pick(mix, rand());
+        report.operations++;
+        const one = async () => {
+          if (long && kind.includes('btrfs')) pruneBtrfs(ctx);
+          await runOne(ctx, report, kind, n, operations[kind]!, log);
+          if (long) await prune(ctx, n);
+        };
+        const lock = locks[kind];
+        await (lock ? lock.run(one) : one());
+        if (n % 10 === 0) log(`#${n} ${kind} (${Math.round((Date.now() - started) / 1000)} s)`);
+      } finally {
+        gate.leave();
+      }
     }
   };
 
   try {
     await Promise.all(Array.from({ length: options.concurrency ?? 3 }, worker));
   } finally {
-    running = false;
-    await within(120_000, 'sshd restart loop', chaos).catch((err: Error) => report.leaks.push(err.message));
+    await within(120_000, 'chaos loop', chaos.stop()).catch((err: Error) => report.leaks.push(err.message));
     const c = proxy.counts;
     Object.assign(report.faults, { cut: c.cut, stalled: c.stalled, slowed: c.slowed, refused: c.refused });
 
@@ -478,24 +251,31 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     const channels = pool.stats().openChannels;
     if (channels !== 0) report.leaks.push(`${channels} channel(s) still open after all operations settled`);
     for (const pattern of [MARKER, 'btrfs receive']) {
-      const left = await within(30_000, 'remote process check', waitNoRemote(pattern)).catch((err: Error) => [
-        err.message,
-      ]);
+      const left = await within(30_000, 'remote process check', waitNoRemote(ctx, pattern)).catch(
+        (err: Error) => [err.message],
+      );
       for (const p of left) report.leaks.push(`remote process: ${p}`);
     }
-    await within(
-      20_000,
-      'sshmux ssh -O exit',
-      runCli(['ssh', '-O', 'exit', 'x'], { env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir } }),
-    ).catch(() => {});
-    const daemons = await settle(() => daemonPids(runtimeDir).length, 0, 10_000);
-    if (daemons > 0) {
-      report.leaks.push(`${daemons} daemon(s) still running after -O exit`);
-      for (const pid of daemonPids(runtimeDir)) process.kill(pid, 'SIGKILL');
+    for (const g of series) {
+      const fig = g.figure();
+      report.growth.push(fig);
+      report.grew.push(...overLimit(fig, long!.growthLimits));
+    }
+    for (const dir of runtimeDirs) {
+      await within(
+        20_000,
+        'sshmux ssh -O exit',
+        runCli(['ssh', '-O', 'exit', 'x'], { env: { ...process.env, XDG_RUNTIME_DIR: dir } }),
+      ).catch(() => {});
+      const daemons = await settle(() => daemonPids(dir).length, 0, 10_000);
+      if (daemons > 0) {
+        report.leaks.push(`${daemons} daemon(s) still running after -O exit`);
+        for (const pid of daemonPids(dir)) process.kill(pid, 'SIGKILL');
+      }
     }
     for (const [name, p] of [
       ['pool', pool],
-      ['check pool', clean],
+      ['check pool', ctx.clean],
     ] as const) {
       await within(20_000, `${name}.close()`, p.close()).catch((err: Error) => {
         report.leaks.push(err.message);
@@ -505,17 +285,21 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     await within(10_000, 'proxy.close()', proxy.close()).catch((err: Error) =>
       report.leaks.push(err.message),
     );
+    await link?.close();
+    await new Promise<void>((r) => (echo ? echo.close(() => r()) : r()));
     const sockets = await settle(tcpSocketCount, socketsBefore, 5_000);
     if (sockets > socketsBefore) report.leaks.push(`${sockets - socketsBefore} TCP socket(s) still open`);
     hooks.stop();
     for (const u of hooks.unhandled) report.leaks.push(`unhandled rejection: ${u.split('\n')[0]}`);
     for (const u of hooks.uncaught) report.leaks.push(`uncaught exception: ${u.split('\n')[0]}`);
+    for (const u of [...hooks.unhandled, ...hooks.uncaught]) log(`unhandled, whole stack: ${u}`);
     for (const w of hooks.warnings) report.leaks.push(`process warning: ${w}`);
     report.leaked = report.leaks.length;
     report.durationMs = Date.now() - started;
     rmSync(work, { recursive: true, force: true });
+    if (long) await sshd.sh(`umount ${small}; true`);
     if (bt) {
-      for (const d of ['chain', 'full']) {
+      for (const d of RECEIVE_DIRS) {
         execFileSync('sh', [
           '-c',
           `btrfs subvolume delete ${path.join(bt.destination, 'soak', d)}/* 2>/dev/null; true`,
@@ -524,72 +308,4 @@ export async function runSoak(sshd: StartedSshd, options: SoakOptions): Promise<
     }
   }
   return report;
-}
-
-/** `p`, or a rejection naming `what` once `ms` pass: no step of the soak may hang it. */
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-class HungOperation extends Error {
-  constructor(kind: string) {
-    super(`${kind} did not settle within ${OP_DEADLINE_MS} ms`);
-  }
-}
-
-/** `sshmux ssh` exited 255 with a classified message: a clean failure of a daemon session. */
-class DaemonSessionFailed extends Error {}
-
-function daemonPids(runtimeDir: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', '--', `--runtime-dir ${runtimeDir}`], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map(Number)
-      .filter((pid) => pid !== process.pid);
-  } catch {
-    return [];
-  }
-}
-
-/** The soak's result as a fixed-width table. */
-export function formatSoakTable(r: SoakReport): string {
-  const rec = [...r.recoverMs].sort((a, b) => a - b);
-  const median = rec.length ? rec[Math.floor(rec.length / 2)] : undefined;
-  const rows: [string, string][] = [
-    ['seed', String(r.seed)],
-    ['duration', `${(r.durationMs / 1000).toFixed(1)} s`],
-    ['operations', String(r.operations)],
-    [
-      'faults injected',
-      `${r.faults.cut + r.faults.stalled + r.faults.slowed + r.faults.refused + r.faults.restarts} ` +
-        `(cut ${r.faults.cut}, stall ${r.faults.stalled}, slow ${r.faults.slowed}, refused ${r.faults.refused} ` +
-        `in ${r.faults.refuseWindows} windows, sshd restarts ${r.faults.restarts})`,
-    ],
-    ['succeeded (verified)', String(r.succeeded)],
-    ['failed cleanly', `${r.failedCleanly} ${JSON.stringify(r.errorKinds)}`],
-    ['failed dirty', String(r.failedDirty)],
-    ['leaked', String(r.leaked)],
-    [
-      'recovery after sshd restart',
-      median === undefined ? 'n/a' : `median ${median} ms, max ${rec.at(-1)} ms (${rec.length} restarts)`,
-    ],
-  ];
-  const w = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v}`);
-  const kinds = Object.entries(r.byKind)
-    .filter(([, t]) => t.ok + t.clean + t.dirty > 0)
-    .map(([k, t]) => `| ${k.padEnd(w)} | ok ${t.ok}, failed cleanly ${t.clean}, dirty ${t.dirty}`);
-  const detail = [...r.dirty.map((d) => `dirty: ${d}`), ...r.leaks.map((l) => `leak: ${l}`)];
-  return [...lines, `|${'-'.repeat(w + 2)}|`, ...kinds, ...detail].join('\n');
 }
