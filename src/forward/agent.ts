@@ -23,9 +23,13 @@ export async function connectAgent(socketPath: string): Promise<Duplex> {
     // Loaded here: the daemon client names agents without loading ssh2.
     const { default: ssh2 } = await import('ssh2');
     return new Promise((resolve, reject) =>
-      new ssh2.PageantAgent(PAGEANT).getStream((err, stream) =>
-        err || !stream ? reject(err) : resolve(stream),
-      ),
+      new ssh2.PageantAgent(PAGEANT).getStream((err, stream) => {
+        if (err || !stream) return reject(err);
+        // ssh2's stream never ends its reading side, so a relay to it would wait forever: end
+        // it once every request is answered (a write completes when its answer has been read).
+        stream.once('finish', () => stream.push(null));
+        resolve(stream);
+      }),
     );
   }
   return new Promise((resolve, reject) => {
