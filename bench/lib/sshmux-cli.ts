@@ -5,7 +5,7 @@ import { type RunResult, run } from './proc.js';
 import { CLI } from './sshmux.js';
 
 /**
- * `node dist/cli/main.js ssh …` with the very options the OpenSSH side gets, and a runtime
+ * `node dist/cli/sshmux.cjs ssh …` (the `sshmux` binary) with the very options the OpenSSH side gets, and a runtime
  * directory of its own so the bench's daemon is neither a developer's nor another run's.
  */
 export class SshmuxCli {
