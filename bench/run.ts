@@ -16,6 +16,7 @@ import { loadSshmux, nativeBinding, ROOT, versionVerbose } from './lib/sshmux.js
 import { GiB, MiB } from './lib/stats.js';
 import { renderSvg } from './lib/svg.js';
 import type { Ctx, Row, Scenario, Sizes } from './lib/types.js';
+import { ansibleScenario } from './scenarios/ansible.js';
 import { btrfsScenario } from './scenarios/btrfs.js';
 import { burstScenario } from './scenarios/burst.js';
 import { cliLatencyScenario } from './scenarios/cli-latency.js';
@@ -79,6 +80,7 @@ const SCENARIOS: [string, Scenario][] = [
   ['btrfs', btrfsScenario],
   ['manifest', manifestScenario],
   ['git', gitCloneScenario],
+  ['ansible', ansibleScenario],
 ];
 
 const CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'] as const;

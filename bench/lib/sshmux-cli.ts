@@ -17,7 +17,11 @@ export class SshmuxCli {
     this.#openssh = openssh;
     this.runtimeDir = path.join(tmp, name);
     mkdirSync(this.runtimeDir, { recursive: true, mode: 0o700 });
-    this.env = { ...process.env, SSHMUX_RUNTIME_DIR: this.runtimeDir };
+    // Without NODE_EXTRA_CA_CERTS, as on a user's machine: this VM sets it (its TLS proxy's CA
+    // bundle), and Node then parses every certificate in it at start-up, ~70-100 ms of CPU per
+    // `node` process before any sshmux code runs (bench/README.md, "CLI per invocation").
+    const { NODE_EXTRA_CA_CERTS: _caCerts, ...env } = process.env;
+    this.env = { ...env, SSHMUX_RUNTIME_DIR: this.runtimeDir };
   }
 
   argv(cipher: string, command: readonly string[]): string[] {
