@@ -19,6 +19,7 @@ import { loadSshmux, nativeBinding, ROOT, versionVerbose } from './lib/sshmux.js
 import { GiB } from './lib/stats.js';
 import { renderSvg } from './lib/svg.js';
 import type { Ctx, Row, Scenario, Sizes } from './lib/types.js';
+import { ansibleScenario } from './scenarios/ansible.js';
 import { btrfsScenario } from './scenarios/btrfs.js';
 import { burstScenario } from './scenarios/burst.js';
 import { cliLatencyScenario } from './scenarios/cli-latency.js';
@@ -45,6 +46,7 @@ const SCENARIOS: [string, Scenario][] = [
   ['btrfs', btrfsScenario],
   ['manifest', manifestScenario],
   ['git', gitCloneScenario],
+  ['ansible', ansibleScenario],
 ];
 
 // The WAN section: the same scenarios, both clients through the link emulator (own process).

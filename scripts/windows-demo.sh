@@ -16,7 +16,7 @@ if [ -z "${SSHMUX_WIN_NODE_EXE:-}" ] || [ -z "${SSHMUX_WIN_WINEPREFIX:-}" ]; the
   eval "$(grep '^SSHMUX_WIN_' <<<"$setup")"
 fi
 export WINEPREFIX=$SSHMUX_WIN_WINEPREFIX
-[ -f "$repo/dist/index.js" ] && [ -f "$repo/dist/cli/main.js" ] || { log "no dist/: run npm run build first"; exit 1; }
+[ -f "$repo/dist/index.js" ] && [ -f "$repo/dist/cli/sshmux.cjs" ] || { log "no dist/: run npm run build first"; exit 1; }
 
 start=$SECONDS
 work=$(mktemp -d /tmp/sshmux-windows-demo.XXXXXX)

@@ -5,7 +5,7 @@ import { type RunResult, run } from './proc.js';
 import { CLI } from './sshmux.js';
 
 /**
- * `node dist/cli/main.js ssh …` with the very options the OpenSSH side gets, and a runtime
+ * `node dist/cli/sshmux.cjs ssh …` (the `sshmux` binary) with the very options the OpenSSH side gets, and a runtime
  * directory of its own so the bench's daemon is neither a developer's nor another run's.
  */
 export class SshmuxCli {
@@ -17,7 +17,11 @@ export class SshmuxCli {
     this.#openssh = openssh;
     this.runtimeDir = path.join(tmp, name);
     mkdirSync(this.runtimeDir, { recursive: true, mode: 0o700 });
-    this.env = { ...process.env, SSHMUX_RUNTIME_DIR: this.runtimeDir };
+    // Without NODE_EXTRA_CA_CERTS, as on a user's machine: this VM sets it (its TLS proxy's CA
+    // bundle), and Node then parses every certificate in it at start-up, ~70-100 ms of CPU per
+    // `node` process before any sshmux code runs (bench/README.md, "CLI per invocation").
+    const { NODE_EXTRA_CA_CERTS: _caCerts, ...env } = process.env;
+    this.env = { ...env, SSHMUX_RUNTIME_DIR: this.runtimeDir };
   }
 
   argv(cipher: string, command: readonly string[]): string[] {

@@ -10,7 +10,7 @@ import { run } from './proc.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST_INDEX = path.join(ROOT, 'dist/index.js');
-export const CLI = path.join(ROOT, 'dist/cli/main.js');
+export const CLI = path.join(ROOT, 'dist/cli/sshmux.cjs');
 
 /** What the bench uses of the pool: the features' runner surface plus lifecycle. */
 export interface PoolLike extends RemoteRunner {
@@ -117,7 +117,7 @@ export function nativeBinding(): boolean {
 
 /** `sshmux --version -v`, or the error it gave. */
 export async function versionVerbose(): Promise<string> {
-  if (!existsSync(CLI)) return 'dist/cli/main.js missing';
+  if (!existsSync(CLI)) return 'dist/cli/sshmux.cjs missing';
   const r = await run(process.execPath, [CLI, '--version', '-v'], { timeoutMs: 30_000 });
   return (r.stdout || r.stderr).trim();
 }

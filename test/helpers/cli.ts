@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** The built CLI (integration runs `npm run build` first via `npm test` / `test:integration`). */
-export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+/** The built `sshmux` binary (integration runs `npm run build` first via `npm test` / `test:integration`). */
+export const CLI = path.join(ROOT, 'dist', 'cli', 'sshmux.cjs');
 
 export interface CliResult {
   code: number | null;
@@ -42,7 +42,7 @@ export function runProgram(
   });
 }
 
-/** Run `node dist/cli/main.js ...args` with optional stdin, collecting everything. */
+/** Run `node dist/cli/sshmux.cjs ...args` with optional stdin, collecting everything. */
 export function runCli(
   args: string[],
   options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},

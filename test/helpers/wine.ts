@@ -181,7 +181,7 @@ export class WineSandbox {
 
   /** The built CLI as node.exe is given it. */
   get cli(): string {
-    return winPath(path.join(ROOT, 'dist', 'cli', 'main.js'));
+    return winPath(path.join(ROOT, 'dist', 'cli', 'sshmux.cjs'));
   }
 
   /** The daemon's directory as Windows names it (`%LOCALAPPDATA%\sshmux`). */

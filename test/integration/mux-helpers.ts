@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedSshd } from '../helpers/sshd.js';
 
 /** The built CLI the integration tests drive, as git would. */
-export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
+export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/sshmux.cjs');
 
 export interface CliResult {
   code: number | null;
