@@ -172,29 +172,29 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
   // The resume row models its own link (rateLimit) and runs in the loopback section only.
   const s = ctx.sshd;
   if (!ctx.link) {
-  rows.push(
-    await btrfsResumeRow(
-      ctx,
-      {
-        child: CHILD,
-        args: {
-          dist: DIST_INDEX,
-          host: s.host,
-          port: s.port,
-          user: USER,
-          key: s.keyPath,
-          knownHosts: s.knownHostsFile,
-          cipher,
-          source: snap1,
-          target: `bench:${RECV}`,
-          parent: null,
+    rows.push(
+      await btrfsResumeRow(
+        ctx,
+        {
+          child: CHILD,
+          args: {
+            dist: DIST_INDEX,
+            host: s.host,
+            port: s.port,
+            user: USER,
+            key: s.keyPath,
+            knownHosts: s.knownHostsFile,
+            cipher,
+            source: snap1,
+            target: `bench:${RECV}`,
+            parent: null,
+          },
+          reset: () => drop(`${tag}snap1`).then(() => ctx.sshd.sh(`rm -rf ${RECV}/.sshmux-resume`)),
+          bytes,
         },
-        reset: () => drop(`${tag}snap1`).then(() => ctx.sshd.sh(`rm -rf ${RECV}/.sshmux-resume`)),
-        bytes,
-      },
-      missing,
-    ),
-  );
+        missing,
+      ),
+    );
   }
   await shOk(`btrfs -q subvolume delete ${q(snap2)} ${q(snap1)} ${q(data)}`);
   return rows;

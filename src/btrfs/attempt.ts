@@ -131,7 +131,11 @@ export async function attempt(c: AttemptContext, plan: ResumePlan): Promise<Atte
     if (mismatch) throw new PrefixMismatch(cleanup);
     const kept = plan.spool && kind !== 'verify' ? `; ${spoolNote(c, plan)}` : '';
     if (err instanceof TransferFailure) {
-      const full = receiveOutOfSpace(err.receiver, receiver.host.destination !== undefined, where(receiver.host, c.target));
+      const full = receiveOutOfSpace(
+        err.receiver,
+        receiver.host.destination !== undefined,
+        where(receiver.host, c.target),
+      );
       throw new BtrfsTransferError(
         full ? 'remote' : err.kind,
         full?.summary ??
