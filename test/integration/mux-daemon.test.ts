@@ -337,6 +337,6 @@ describe('sshmux ssh daemon lifecycle', () => {
       c.on('close', resolve);
     });
     expect(raw).toBe(3);
-    expect(CLI).toMatch(/main\.js$/);
+    expect(CLI).toMatch(/sshmux\.cjs$/);
   });
 });
