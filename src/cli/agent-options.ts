@@ -1,9 +1,9 @@
 import type { HostConfig } from '../config/host-config.js';
 import { sshConfigError } from '../config/ssh-error.js';
-import { connectAgent, pageantAnswers } from '../forward/agent.js';
-import { connectLocalTarget, joinOffered } from '../forward/local-target.js';
+import { connectAgent } from '../forward/agent.js';
+import { connectLocalTarget } from '../forward/local-target.js';
 import { claim, type DaemonConnector } from '../mux/client-forward.js';
-import { agentPathFor, PAGEANT } from '../security/agent-path.js';
+import { agentPathFor } from '../security/agent-path.js';
 
 /** `$NAME` as ssh.c's valid_env_name accepts it. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -37,7 +37,6 @@ export async function forwardedAgent(
 }
 
 async function reachable(socketPath: string): Promise<boolean> {
-  if (socketPath === PAGEANT && process.platform === 'win32') return pageantAnswers();
   try {
     (await connectAgent(socketPath)).destroy();
     return true;
@@ -52,14 +51,6 @@ async function reachable(socketPath: string): Promise<boolean> {
  * cannot be reached, as ssh refuses the channel then.
  */
 export function relayAgent(socketPath: string, connect: DaemonConnector) {
-  if (socketPath === PAGEANT && process.platform === 'win32') {
-    return (id: string, refuse: () => void): void => {
-      connectAgent(PAGEANT).then(
-        (agent) => joinOffered(agent, { accept: () => claim(connect, id), reject: refuse }),
-        refuse,
-      );
-    };
-  }
   return (id: string, refuse: () => void): void =>
     connectLocalTarget({ path: socketPath }, { accept: () => claim(connect, id), reject: refuse }, () => {
       // ssh logs nothing here above debug level.

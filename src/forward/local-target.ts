@@ -52,26 +52,21 @@ export function connectLocalTarget(
   socket.once('error', onError);
   socket.once('connect', () => {
     socket.off('error', onError);
-    joinOffered(socket, offered);
+    // Bytes from the target wait in the socket (paused) until the channel is ours.
+    socket.pause();
+    Promise.resolve()
+      .then(() => offered.accept())
+      .then(
+        (channel) => {
+          // Each direction ends on its own (half-close), as ssh relays EOF; a failure ends both.
+          const drop = (): void => {
+            socket.destroy();
+            channel.destroy();
+          };
+          pipeline(socket, channel).catch(drop);
+          pipeline(channel, socket).catch(drop);
+        },
+        () => socket.destroy(),
+      );
   });
-}
-
-/** Take `offered` and relay it to `socket`, a connected local end, both ways until either ends. */
-export function joinOffered(socket: Duplex, offered: OfferedConnection): void {
-  // Bytes from the target wait in the socket (paused) until the channel is ours.
-  socket.pause();
-  Promise.resolve()
-    .then(() => offered.accept())
-    .then(
-      (channel) => {
-        // Each direction ends on its own (half-close), as ssh relays EOF; a failure ends both.
-        const drop = (): void => {
-          socket.destroy();
-          channel.destroy();
-        };
-        pipeline(socket, channel).catch(drop);
-        pipeline(channel, socket).catch(drop);
-      },
-      () => socket.destroy(),
-    );
 }

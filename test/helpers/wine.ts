@@ -53,18 +53,6 @@ export function wineSetup(): WineSetup {
   return { nodeExe, prefix };
 }
 
-/** What else the setup script put there: `pageant` (test/windows/pageant.c), `node32` (32-bit node.exe). */
-export function setupFile(what: 'pageant' | 'node32'): string {
-  const exe =
-    what === 'pageant'
-      ? (process.env.SSHMUX_WIN_PAGEANT_EXE ?? path.join(SETUP_DIR, 'pageant.exe'))
-      : (process.env.SSHMUX_WIN_NODE32_EXE ?? path.join(SETUP_DIR, 'node32-22', 'bin', 'node.exe'));
-  if (!existsSync(exe)) {
-    throw new Error(`the Windows tier's ${exe} is missing: run \`sudo bash scripts/setup-windows.sh\``);
-  }
-  return exe;
-}
-
 /** A Linux path as Windows programs under Wine see it (`/tmp/x` → `Z:/tmp/x`, the prefix's drive_c → `C:/`). */
 export function winPath(p: string): string {
   const full = path.resolve(p);
@@ -100,16 +88,11 @@ export interface StartedWineNode {
 
 /** Start `node.exe argv…` under Wine with file-backed stdio, without waiting for it. */
 export function startWineNode(setup: WineSetup, argv: string[], options: WineRunOptions): StartedWineNode {
-  return startWine(setup, [setup.nodeExe, ...argv], options);
-}
-
-/** Start the Windows program `argv[0]` (a Linux path) under Wine with file-backed stdio. */
-export function startWine(setup: WineSetup, argv: string[], options: WineRunOptions): StartedWineNode {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'sshmux-wine-io-'));
   const files = ['stdin', 'stdout', 'stderr'].map((n) => path.join(scratch, n)) as [string, string, string];
   writeFileSync(files[0], options.input ?? '');
   const fds = [openSync(files[0], 'r'), openSync(files[1], 'w'), openSync(files[2], 'w')];
-  const child = spawn('wine', argv, {
+  const child = spawn('wine', [setup.nodeExe, ...argv], {
     env: wineEnv(setup, options.env),
     stdio: fds,
     ...(options.cwd !== undefined && { cwd: options.cwd }),
