@@ -1,18 +1,16 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CONTAINER_BTRFS } from '../../test/helpers/sshd.js';
+import { BTRFS_CHILD, btrfsChildArgs } from '../lib/btrfs-child.js';
 import { directEndpoint } from '../lib/endpoint.js';
 import { alternate, makeRow, ratioTarget, skippedSide, TIME_CPU, timeCpu, wanOr } from '../lib/measure.js';
 import { OpenSsh, USER } from '../lib/openssh.js';
 import { poolMissing } from '../lib/pool.js';
 import { q, run, sh, shOk } from '../lib/proc.js';
-import { DIST_INDEX } from '../lib/sshmux.js';
 import { formatBytes, GiB, mibPerSec } from '../lib/stats.js';
 import type { Ctx, Row } from '../lib/types.js';
 import { btrfsResumeRow } from './btrfs-resume.js';
 
 const RECV = `${CONTAINER_BTRFS}/recv`;
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../children/btrfs-send.mjs');
 
 /** `btrfs send` of a read-only snapshot into the container's btrfs: sendSnapshot vs `btrfs send | ssh sudo -n btrfs receive`. */
 export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
@@ -85,20 +83,8 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
     minLinkBytes: payload,
     run: async () => {
       await drop(name);
-      const s = ctx.endpoint;
-      const args = {
-        dist: DIST_INDEX,
-        host: s.host,
-        port: s.port,
-        user: USER,
-        key: s.keyPath,
-        knownHosts: s.knownHostsFile,
-        cipher,
-        source,
-        target: `bench:${RECV}`,
-        parent,
-      };
-      const r = await run(process.execPath, [CHILD, JSON.stringify(args)], { timeoutMs: 600_000 });
+      const args = btrfsChildArgs(ctx.endpoint, cipher, { source, target: `bench:${RECV}`, parent });
+      const r = await run(process.execPath, [BTRFS_CHILD, JSON.stringify(args)], { timeoutMs: 600_000 });
       if (r.code !== 0) throw new Error(`sendSnapshot child failed (${r.code}): ${r.stderr.slice(-500)}`);
       const { ms, cpuSec } = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
         ms: number;
@@ -170,25 +156,17 @@ export async function btrfsScenario(ctx: Ctx): Promise<Row[]> {
   await drop(`${tag}snap2`);
   await drop(`${tag}snap1`);
   // The resume row models its own link (rateLimit) and runs in the loopback section only.
-  const s = ctx.sshd;
   if (!ctx.link) {
     rows.push(
       await btrfsResumeRow(
         ctx,
         {
-          child: CHILD,
-          args: {
-            dist: DIST_INDEX,
-            host: s.host,
-            port: s.port,
-            user: USER,
-            key: s.keyPath,
-            knownHosts: s.knownHostsFile,
-            cipher,
+          child: BTRFS_CHILD,
+          args: btrfsChildArgs(directEndpoint(ctx.sshd), cipher, {
             source: snap1,
             target: `bench:${RECV}`,
             parent: null,
-          },
+          }),
           reset: () => drop(`${tag}snap1`).then(() => ctx.sshd.sh(`rm -rf ${RECV}/.sshmux-resume`)),
           bytes,
         },

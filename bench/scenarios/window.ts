@@ -1,18 +1,16 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CONTAINER_BTRFS } from '../../test/helpers/sshd.js';
+import { BTRFS_CHILD, btrfsChildArgs } from '../lib/btrfs-child.js';
 import { directEndpoint, endpointOnPort, LinkProcess } from '../lib/endpoint.js';
 import { alternate, makeRow, ratioTarget, skippedSide, TIME_CPU, timeCpu } from '../lib/measure.js';
-import { OpenSsh, USER } from '../lib/openssh.js';
+import { OpenSsh } from '../lib/openssh.js';
 import { hostFor, poolMissing, usingPool } from '../lib/pool.js';
 import { q, run, sh, shOk } from '../lib/proc.js';
-import { DIST_INDEX } from '../lib/sshmux.js';
 import { formatBytes, GiB, mibPerSec } from '../lib/stats.js';
 import type { Ctx, Row } from '../lib/types.js';
 import { btrfsScenario } from './btrfs.js';
 
 const RECV = `${CONTAINER_BTRFS}/recv`;
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../children/btrfs-send.mjs');
 const TARGET = 2;
 const MiB = 1024 * 1024;
 /** What RemoteHost grants a remote btrfs sender (src/btrfs/remote-host.ts), for the stream row too. */
@@ -171,20 +169,13 @@ async function pullRow(ctx: Ctx, group: string): Promise<Row> {
         minLinkBytes: bytes,
         run: async () => {
           await drop();
-          const args = {
-            dist: DIST_INDEX,
-            host: s.host,
-            port: s.port,
-            user: USER,
-            key: s.keyPath,
-            knownHosts: s.knownHostsFile,
-            cipher,
+          const args = btrfsChildArgs(s, cipher, {
             source: `bench:${RECV}/wide-snap`,
             target: into,
             parent: null,
             mode: 'pull',
-          };
-          const r = await run(process.execPath, [CHILD, JSON.stringify(args)], { timeoutMs });
+          });
+          const r = await run(process.execPath, [BTRFS_CHILD, JSON.stringify(args)], { timeoutMs });
           if (r.code !== 0) throw new Error(`pullSnapshot child failed (${r.code}): ${r.stderr.slice(-500)}`);
           const { ms, cpuSec } = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
             ms: number;
