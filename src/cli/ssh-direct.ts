@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HostConfig } from '../config/host-config.js';
+import { proxyJumpSocketFactory } from '../connection/proxy-jump.js';
 import { agentSessionHost, connectAgent } from '../forward/agent.js';
 import { RemoteForwards, type RemoteForwardsOptions } from '../forward/remote-forwards.js';
 import type { RemoteForwardSpec } from '../forward/remote-spec.js';
@@ -41,6 +42,11 @@ export interface SshRequest {
   forwarding?: SshForwarding;
   /** -W: a stdio forward instead of a session. */
   stdioForward?: ChannelTarget;
+  /**
+   * `-v` given (ssh's debug_flag): a ProxyCommand keeps our stderr even with ControlPath and
+   * ControlPersist set, where it would otherwise go to /dev/null (sshconnect.c ssh_proxy_connect).
+   */
+  debug?: boolean;
 }
 
 export interface RemoteForwardsRequest {
@@ -79,18 +85,31 @@ export async function startDirectSession(
   io: SessionStdio,
   logger: Logger,
 ): Promise<RunningSession> {
+  const hostKeyVerifier = createHostKeyVerifier({ prompt: ttyHostKeyPrompt(), logger });
+  const authProvider = createAuthProvider({
+    passphrase: cliPassphraseSource(),
+    prompter: cliAuthPrompter({ stderr: io.stderr, quiet: request.quiet === true }),
+    logger,
+  });
+  // sshconnect2.c: the banner on stderr unless LogLevel is below INFO, made safe for the terminal.
+  const onBanner = (message: string): void => {
+    if (!request.quiet && !request.bannerShown && message !== '') io.stderr.write(terminalSafe(message));
+  };
   const pool = new SshPool({
     logger,
-    hostKeyVerifier: createHostKeyVerifier({ prompt: ttyHostKeyPrompt(), logger }),
-    authProvider: createAuthProvider({
-      passphrase: cliPassphraseSource(),
-      prompter: cliAuthPrompter({ stderr: io.stderr, quiet: request.quiet === true }),
-      logger,
+    hostKeyVerifier,
+    authProvider,
+    onBanner,
+    // With -v a ProxyCommand's stderr is always ours; otherwise the pool's default (as ssh's).
+    ...(request.debug === true && {
+      socketFactory: proxyJumpSocketFactory({
+        hostKeyVerifier,
+        authProvider,
+        logger,
+        onBanner,
+        proxyCommand: { stderr: 'inherit' },
+      }),
     }),
-    // sshconnect2.c: the banner on stderr unless LogLevel is below INFO, made safe for the terminal.
-    onBanner: (message) => {
-      if (!request.quiet && !request.bannerShown && message !== '') io.stderr.write(terminalSafe(message));
-    },
   });
   // With an agent to forward, the session (and its forwards) gets a connection of its own.
   const agentPath = request.agent;

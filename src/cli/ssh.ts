@@ -135,6 +135,7 @@ export async function runSshCli(
       env: environmentToSend(host),
       pty: tty.pty ? localTerminal() : false,
       quiet,
+      debug: args.verbosity > 0,
       ...(plan.localCommand !== undefined && { localCommand: plan.localCommand }),
       ...forwardingRequest(host, stdio, (line) => {
         if (!args.quiet && logsErrors(host)) log(line);

@@ -105,6 +105,32 @@ describe.each(CLIENTS)('ProxyCommand with %s', (client) => {
     else expect(r.stderr).toContain('Connection closed by remote host');
   });
 
+  it('sends its stderr to /dev/null under ControlPath and ControlPersist, but keeps it with -v', async () => {
+    // ControlMaster stays no: ssh finds no control socket and connects itself (sshconnect.c).
+    const control = [
+      '-o',
+      `ControlPath=${path.join(dir, `no-socket-${client}-%C`)}`,
+      '-o',
+      'ControlPersist=yes',
+    ];
+    const cwd = path.join(dir, `cwd-persist-${client}`);
+    mkdirSync(cwd, { recursive: true });
+    const quiet = await runClient(client, ['-F', config, ...control, 'proxied', 'echo connected'], {
+      env: env(client),
+      cwd,
+    });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout.toString()).toBe('connected\n');
+    expect(quiet.stderr).not.toContain('proxy-stderr-root');
+    const verbose = await runClient(client, ['-F', config, '-v', ...control, 'proxied', 'echo connected'], {
+      env: env(client),
+      cwd,
+    });
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout.toString()).toBe('connected\n');
+    expect(verbose.stderr).toContain('proxy-stderr-root');
+  });
+
   it('times out on a command that hangs (ConnectTimeout), and kills it', async () => {
     const pidFile = path.join(dir, `hang-${client}`);
     const r = await runClient(
